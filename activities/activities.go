@@ -1,0 +1,122 @@
+// Package activities is the only place that talks to IMS: it submits, waits for, verifies and
+// cleans up image copies, and turns every IMS answer into a Temporal error with a stable type.
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// Activities holds what every activity needs. One value serves every workflow on the worker,
+// so it holds no per-copy state: that lives in activity inputs and heartbeat details.
+type Activities struct {
+	IMS  *imsapi.Client
+	Poll PollConfig
+	// Signaler, when set, lets PollJob push coarse progress to the workflow while it waits.
+	Signaler Signaler
+}
+
+// Signaler sends a signal to a workflow run; go.temporal.io/sdk/client.Client satisfies it.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
+}
+
+// PollConfig tunes how often the activities ask IMS about a job or an image.
+type PollConfig struct {
+	// Initial is the first wait, and the start of the doubling back-off used while a job's rate
+	// of progress is still unknown. Default 3 s: a copy takes minutes, but a refused one (KMS key
+	// disabled, quota) fails within seconds and the user should hear about it at once.
+	Initial time.Duration
+	// Min is the shortest wait. Default 1 s: near a predicted end the wait shrinks to this, so the
+	// lag between the job's end and the workflow noticing it is about Min, while one call a second
+	// stays far below the 200 calls/s the API gateway allows per API.
+	Min time.Duration
+	// Max is the longest wait. Default 1 min: it bounds the lag when progress is not linear (IMS's
+	// percent can jump) and for jobs queued in INIT, at about 60 calls an hour of copying.
+	Max time.Duration
+	// Jitter spreads each wait by up to this fraction either way, so many workers that started
+	// together do not poll IMS in lockstep. Default 0.1.
+	Jitter float64
+	// HeartbeatEvery is how often a waiting activity heartbeats. Default 10 s: cancellation reaches
+	// an activity only through a heartbeat, and the workflows' heartbeat timeouts are a minute, so
+	// this leaves room for one slow IMS request (imsapi.DefaultRequestTimeout) between heartbeats.
+	HeartbeatEvery time.Duration
+	// VisibilityWait is how long SubmitCopy keeps looking for an image that an earlier attempt may
+	// have created before it POSTs again. Default 20 s: a new image appears in IMS's list at job
+	// creation, but the list is eventually consistent; POSTing too early makes a second copy.
+	VisibilityWait time.Duration
+}
+
+// DefaultPollConfig returns the defaults explained on each PollConfig field.
+func DefaultPollConfig() PollConfig {
+	return PollConfig{
+		Initial:        3 * time.Second,
+		Min:            time.Second,
+		Max:            time.Minute,
+		Jitter:         0.1,
+		HeartbeatEvery: 10 * time.Second,
+		VisibilityWait: 20 * time.Second,
+	}
+}
+
+// poll returns the configuration with every unset duration defaulted, so a zero Activities.Poll
+// (a test, a worker that sets only some knobs) still polls sanely. Jitter 0 is a valid choice.
+func (a *Activities) poll() PollConfig {
+	p, d := a.Poll, DefaultPollConfig()
+	if p == (PollConfig{}) {
+		return d
+	}
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&p.Initial, &d.Initial}, {&p.Min, &d.Min}, {&p.Max, &d.Max},
+		{&p.HeartbeatEvery, &d.HeartbeatEvery}, {&p.VisibilityWait, &d.VisibilityWait},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if p.Max < p.Min {
+		p.Max = p.Min
+	}
+	if p.Jitter < 0 || p.Jitter >= 1 {
+		p.Jitter = d.Jitter
+	}
+	return p
+}
+
+// region returns the client for a region; "" means the worker's home region.
+func (a *Activities) region(name string) (*imsapi.RegionClient, error) {
+	if name == "" {
+		return a.IMS.Home(), nil
+	}
+	r, err := a.IMS.Region(name)
+	if err != nil {
+		return nil, invalidInput(err)
+	}
+	return r, nil
+}
+
+// sleep waits for d, heartbeating details() at least every HeartbeatEvery so that the server
+// sees the worker alive and can deliver a cancellation; it returns ctx.Err() once cancelled.
+func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() any) error {
+	every := a.poll().HeartbeatEvery
+	deadline := time.Now().Add(d)
+	for {
+		activity.RecordHeartbeat(ctx, details())
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		step := min(left, every)
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// Error types of every failure the activities return. They are stable names: workflows, the
+// starter and retry policies match on them, so renaming one is a breaking change.
+const (
+	ErrInvalidInput      = "InvalidInput"      // imscopy refused the request before calling IMS
+	ErrIMSInvalidRequest = "IMSInvalidRequest" // IMS refused the request as malformed
+	ErrIMSNotFound       = "IMSNotFound"
+	ErrIMSForbidden      = "IMSForbidden"
+	ErrIMSAuth           = "IMSAuth"
+	ErrIMSQuota          = "IMSQuota"
+	ErrIMSThrottled      = "IMSThrottled"
+	ErrIMSBusy           = "IMSBusy"
+	ErrIMSTransient      = "IMSTransient"
+	ErrIMSUnknown        = "IMSUnknown"
+	ErrCopyFailed        = "CopyFailed"    // the IMS job ended in FAIL, or the adopted image was killed
+	ErrVerifyFailed      = "VerifyFailed"  // the new image is not what was asked for
+	ErrImageNotReady     = "ImageNotReady" // the new image exists but is not active yet
+)
+
+// NonRetryableErrorTypes are the types no retry can fix (DESIGN.md's error-class table). Each such
+// error is already marked non-retryable; workflows also list these in their retry policies so an
+// error that crosses a boundary without its flag is still not retried.
+var NonRetryableErrorTypes = []string{
+	ErrInvalidInput, ErrIMSInvalidRequest, ErrIMSNotFound, ErrIMSForbidden, ErrIMSAuth,
+	ErrIMSQuota, ErrIMSUnknown, ErrCopyFailed, ErrVerifyFailed,
+}
+
+// IMSFailure is the detail attached to every error that came from an IMS answer, so a caller
+// can show the code and the request ID to support without parsing the message.
+type IMSFailure struct {
+	Op        string
+	Status    int
+	Code      string
+	Class     string
+	RequestID string
+}
+
+// CopyFailure is the detail of a CopyFailed error: what IMS said about the failed job.
+type CopyFailure struct {
+	JobID      string
+	ImageID    string
+	ErrorCode  string
+	FailReason string
+}
+
+// classTypes maps each imsapi class to its error type and to what the user should do.
+var classTypes = map[imsapi.Class]struct{ errType, advice string }{
+	imsapi.ClassInvalid:   {ErrIMSInvalidRequest, "fix the request; sending it again cannot succeed"},
+	imsapi.ClassNotFound:  {ErrIMSNotFound, "check the image or job ID and the region"},
+	imsapi.ClassForbidden: {ErrIMSForbidden, "grant the worker's IAM user the IMS permissions (and KMS ones for an encrypted copy), or use an image the project owns"},
+	imsapi.ClassAuth:      {ErrIMSAuth, "check the worker's credentials (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK) and HUAWEICLOUD_SDK_PROJECT_ID"},
+	imsapi.ClassQuota:     {ErrIMSQuota, "free quota (delete unused private images, let running jobs finish) or ask for a higher quota, then start the copy again"},
+	imsapi.ClassThrottled: {ErrIMSThrottled, "IMS is limiting requests; retrying later"},
+	imsapi.ClassBusy:      {ErrIMSBusy, "the resource is still being worked on; retrying later"},
+	imsapi.ClassTransient: {ErrIMSTransient, "IMS or the network failed; retrying with back-off"},
+	imsapi.ClassUnknown:   {ErrIMSUnknown, "IMS gave an unexpected answer; report it with the request ID"},
+}
+
+// throttleDelay is the base of the wait after a throttled call when IMS sends no Retry-After
+// (ims-api.md §8: none is documented). Ten seconds outlasts a per-second gateway limit with room,
+// and IMG.0060 (too many running tasks) clears only as jobs end, so waiting longer is no loss.
+const throttleDelay = 10 * time.Second
+
+// fromIMS turns an error from imsapi into the activity's error. It is the one place where
+// imsapi classes become Temporal retry decisions. A cancelled context passes through unchanged
+// so that Temporal records a cancellation, not a failure.
+func fromIMS(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var verr *imsapi.ValidationError
+	if errors.As(err, &verr) {
+		return invalidInput(err)
+	}
+	class := imsapi.ClassOf(err)
+	t, ok := classTypes[class]
+	if !ok {
+		t = classTypes[imsapi.ClassUnknown]
+	}
+	opts := temporal.ApplicationErrorOptions{NonRetryable: !class.Retryable()}
+	var ierr *imsapi.Error
+	if errors.As(err, &ierr) {
+		opts.Details = []any{IMSFailure{Op: ierr.Op, Status: ierr.Status, Code: ierr.Code, Class: string(class), RequestID: ierr.RequestID}}
+		if class == imsapi.ClassThrottled {
+			opts.NextRetryDelay = retryDelay(ierr.RetryAfter)
+		}
+	}
+	return temporal.NewApplicationErrorWithOptions(err.Error()+"; "+t.advice, t.errType, opts)
+}
+
+// retryDelay honours IMS's Retry-After and adds up to 20% so that throttled workers do not all
+// come back at the same instant; without Retry-After it spreads throttleDelay by ±50%.
+func retryDelay(retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter + time.Duration(rand.Float64()*0.2*float64(retryAfter))
+	}
+	return time.Duration((0.5 + rand.Float64()) * float64(throttleDelay))
+}
+
+// invalidInput is a request imscopy refuses before calling IMS; the message names the field.
+func invalidInput(err error) error {
+	return temporal.NewApplicationErrorWithOptions(err.Error()+"; fix it and start the copy again",
+		ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+// copyFailed reports a job that IMS ended in FAIL; IMS's code and reason are in the message
+// because that is what the starter prints.
+func copyFailed(f CopyFailure) error {
+	code, reason := f.ErrorCode, f.FailReason
+	if code == "" {
+		code = "no error code"
+	}
+	if reason == "" {
+		reason = "IMS gave no reason"
+	}
+	what := "IMS copy job " + f.JobID
+	if f.JobID == "" {
+		what = "the copy into image " + f.ImageID
+	}
+	msg := fmt.Sprintf("%s failed: %s: %s; fix the cause and start the copy again", what, code, reason)
+	return temporal.NewApplicationErrorWithOptions(msg, ErrCopyFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{f}})
+}
+
+// verifyFailed names every way the new image differs from what was asked for.
+func verifyFailed(imageID string, mismatches []string) error {
+	msg := fmt.Sprintf("image %s is not the requested copy: %s; delete it or fix the request, then copy again",
+		imageID, strings.Join(mismatches, "; "))
+	return temporal.NewApplicationErrorWithOptions(msg, ErrVerifyFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{mismatches}})
+}
+
+// imageNotReady is retryable: IMS may report the job's success a moment before the image's status.
+func imageNotReady(imageID, status string) error {
+	return temporal.NewApplicationError(
+		fmt.Sprintf("image %s is %s, not active yet; retrying", imageID, status), ErrImageNotReady)
+}

@@ -1,0 +1,179 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// JobProgressSignal is the signal PollJob sends the workflow when the job's progress changes
+// coarsely; its argument is a JobProgress.
+const JobProgressSignal = "job-progress"
+
+// JobProgress is the job-progress signal's argument.
+type JobProgress struct {
+	Status  string
+	Percent float64 // 0..1
+	ImageID string
+	Polls   int
+}
+
+// PollJobInput names what to wait for: the copy job, or, when JobID is empty (an adopted image
+// whose job is unknown), the image itself.
+type PollJobInput struct {
+	Region  string
+	JobID   string
+	ImageID string
+}
+
+// PollJobResult is a finished copy.
+type PollJobResult struct {
+	ImageID string
+	Status  string // the job's SUCCESS, or the adopted image's active
+	EndTime string // IMS's end time of the job; empty for an adopted image
+	Polls   int
+}
+
+// statusRead is one answer about the copy, from the job or from the image.
+type statusRead struct {
+	status, imageID, endTime string
+	percent                  float64
+	done                     bool
+	failure                  *CopyFailure
+}
+
+// PollJob waits for the copy to finish, heartbeating. It polls at intervals predicted from the
+// job's progress, checkpoints its schedule in heartbeat details so that a retry after a worker
+// crash carries on instead of starting over, and retries failed reads inside its loop so that one
+// bad answer never fails a copy. A job that ends in FAIL is a non-retryable CopyFailed error.
+func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResult, error) {
+	if in.JobID == "" && in.ImageID == "" {
+		return PollJobResult{}, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
+	}
+	if in.JobID != "" {
+		if err := imsapi.ValidateJobID(in.JobID); err != nil {
+			return PollJobResult{}, invalidInput(err)
+		}
+	}
+	r, err := a.region(in.Region)
+	if err != nil {
+		return PollJobResult{}, err
+	}
+	p := a.poll()
+	logger := activity.GetLogger(ctx)
+
+	var s PollHeartbeat
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &s); err != nil {
+			logger.Warn("Ignoring unreadable heartbeat details; polling from the start", "Error", err)
+			s = PollHeartbeat{}
+		} else {
+			logger.Info("Resuming the wait", "Polls", s.Polls, "Status", s.Status, "NextPollAt", s.NextPollAt)
+		}
+	}
+	if s.NextPollAt.IsZero() {
+		s.NextPollAt = time.Now().Add(jitter(p.Initial, p.Jitter, rand.Float64()))
+	}
+	if s.ImageID == "" {
+		s.ImageID = in.ImageID
+	}
+
+	for {
+		if err := a.sleep(ctx, time.Until(s.NextPollAt), func() any { return s }); err != nil {
+			return PollJobResult{}, err
+		}
+		read, err := a.readStatus(ctx, r, in)
+		s.Polls++
+		now := time.Now()
+		if err != nil {
+			if ctx.Err() != nil {
+				return PollJobResult{}, ctx.Err()
+			}
+			if !imsapi.ClassOf(err).Retryable() {
+				return PollJobResult{}, fromIMS(err)
+			}
+			s.Failures++
+			wait := failureWait(p, s.Failures, rand.Float64())
+			var ierr *imsapi.Error
+			if errors.As(err, &ierr) && ierr.RetryAfter > wait {
+				wait = ierr.RetryAfter
+			}
+			s.NextPollAt = now.Add(wait)
+			logger.Warn("Reading the copy's status failed; trying again", "Error", err, "Failures", s.Failures, "Wait", wait)
+			continue
+		}
+		s.observe(read.status, read.percent, read.imageID, now)
+		a.signalProgress(ctx, &s)
+		switch {
+		case read.failure != nil:
+			return PollJobResult{}, copyFailed(*read.failure)
+		case read.done && s.ImageID == "":
+			return PollJobResult{}, temporal.NewApplicationErrorWithOptions(
+				fmt.Sprintf("IMS reports job %s succeeded but names no image; report it to Huawei Cloud support", in.JobID),
+				ErrIMSUnknown, temporal.ApplicationErrorOptions{NonRetryable: true})
+		case read.done:
+			logger.Info("Copy finished", "ImageID", s.ImageID, "Polls", s.Polls)
+			return PollJobResult{ImageID: s.ImageID, Status: read.status, EndTime: read.endTime, Polls: s.Polls}, nil
+		}
+		s.NextPollAt = now.Add(s.nextWait(p, rand.Float64()))
+	}
+}
+
+// readStatus asks IMS once about the copy: the job when known, otherwise the adopted image.
+func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in PollJobInput) (statusRead, error) {
+	if in.JobID == "" {
+		img, err := r.GetImage(ctx, in.ImageID)
+		if err != nil {
+			return statusRead{}, err
+		}
+		read := statusRead{status: img.Status, imageID: img.ID}
+		switch img.Status {
+		case "active":
+			read.done, read.percent = true, 1
+		case "killed", "deleted":
+			read.failure = &CopyFailure{ImageID: img.ID, ErrorCode: "image " + img.Status,
+				FailReason: "the adopted image's copy did not complete"}
+		}
+		return read, nil
+	}
+	job, err := r.GetJob(ctx, in.JobID)
+	if err != nil {
+		return statusRead{}, err
+	}
+	read := statusRead{status: string(job.Status), imageID: job.ImageID, endTime: job.EndTime, percent: job.Percent}
+	switch job.Status {
+	case imsapi.JobSuccess:
+		read.done, read.percent = true, 1
+	case imsapi.JobFail:
+		read.failure = &CopyFailure{JobID: in.JobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason}
+	}
+	return read, nil
+}
+
+// signalProgress tells the workflow about a coarse change (a new status, the image ID first
+// seen, each 10% step) so that the workflow's history holds a dozen signals, not one per poll.
+// A failed signal costs only a stale progress query, so it is logged and the copy goes on.
+func (a *Activities) signalProgress(ctx context.Context, s *PollHeartbeat) {
+	now := JobProgress{Status: s.Status, Percent: s.Percent, ImageID: s.ImageID, Polls: s.Polls}
+	last := s.Signalled
+	if a.Signaler == nil || (now.Status == last.Status && now.ImageID == last.ImageID && step(now.Percent) == step(last.Percent)) {
+		return
+	}
+	s.Signalled = now
+	info := activity.GetInfo(ctx)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.Signaler.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, JobProgressSignal, now); err != nil {
+		activity.GetLogger(ctx).Warn("Could not send progress to the workflow", "Error", err)
+	}
+}
+
+// step is the 10% band a percentage falls in.
+func step(percent float64) int { return int(percent * 10) }

@@ -1,0 +1,167 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+)
+
+// recordingSignaler keeps the signals PollJob sends, in order.
+type recordingSignaler struct {
+	mu      sync.Mutex
+	signals []JobProgress
+}
+
+func (r *recordingSignaler) SignalWorkflow(_ context.Context, _, _, name string, arg interface{}) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == JobProgressSignal {
+		r.signals = append(r.signals, arg.(JobProgress))
+	}
+	return nil
+}
+
+func pollResult(t *testing.T, v converter.EncodedValue, err error) PollJobResult {
+	t.Helper()
+	require.NoError(t, err)
+	var res PollJobResult
+	require.NoError(t, v.Get(&res))
+	return res
+}
+
+func TestPollJobWaitsForSuccess(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	sig := &recordingSignaler{}
+	a.Signaler = sig
+	jobID := submit(t, a, "golden-poll")
+
+	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	res := pollResult(t, v, err)
+
+	images := liveImages(srv, "golden-poll")
+	require.Len(t, images, 1)
+	assert.Equal(t, images[0].ID, res.ImageID)
+	assert.Equal(t, "SUCCESS", res.Status)
+	assert.NotEmpty(t, res.EndTime)
+	assert.Equal(t, calls(srv, imsemu.RouteShowJobProgress, -1), res.Polls, "every call is counted")
+	assert.Greater(t, res.Polls, 1)
+
+	// Signals carry only coarse changes: each differs from the one before in status, image or
+	// 10% step, and the last one is the success.
+	require.NotEmpty(t, sig.signals)
+	for i := 1; i < len(sig.signals); i++ {
+		p, q := sig.signals[i-1], sig.signals[i]
+		assert.True(t, p.Status != q.Status || p.ImageID != q.ImageID || step(p.Percent) != step(q.Percent), "signal %d repeats %+v", i, q)
+	}
+	last := sig.signals[len(sig.signals)-1]
+	assert.Equal(t, "SUCCESS", last.Status)
+	assert.Equal(t, res.ImageID, last.ImageID)
+}
+
+func TestPollJobResumesItsScheduleFromHeartbeat(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 500 * time.Millisecond})
+	jobID := submit(t, a, "golden-resume")
+
+	// A previous attempt made 5 calls and planned the next one after the job's end. Starting the
+	// schedule over would call at once (Initial), see the job running, and call again.
+	env := newActivityEnv(a)
+	env.SetHeartbeatDetails(PollHeartbeat{Status: "RUNNING", Percent: 0.4, Polls: 5, NextPollAt: time.Now().Add(time.Second)})
+	v, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	res := pollResult(t, v, err)
+
+	assert.Equal(t, 1, calls(srv, imsemu.RouteShowJobProgress, -1), "one call, at the planned time")
+	assert.Equal(t, 6, res.Polls, "the count goes on from the heartbeat")
+	assert.Equal(t, "SUCCESS", res.Status)
+}
+
+func TestPollJobStopsWhenCancelled(t *testing.T) {
+	_, a := startIMS(t, imsemu.Config{JobDuration: time.Hour})
+	jobID := submit(t, a, "golden-cancel")
+
+	// The SDK cancels an activity whose cancellation the server delivered with a CanceledError
+	// cause; cancelling the worker's background context the same way plays the server's part.
+	ctx, cancelWith := context.WithCancelCause(context.Background())
+	cancel := func() { cancelWith(temporal.NewCanceledError()) }
+	defer cancel()
+	env := newActivityEnv(a)
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+	// The first heartbeat comes as PollJob starts to wait: cancel it there.
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { cancel() })
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		var canceled *temporal.CanceledError
+		assert.True(t, errors.As(err, &canceled), "want a cancellation, got %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("PollJob did not return after its context was cancelled")
+	}
+}
+
+func TestPollJobFailIsCopyFailed(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 300 * time.Millisecond, Faults: imsemu.Faults{JobFailureRate: 1}})
+	jobID := submit(t, a, "golden-fail")
+
+	_, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	app := appError(t, err)
+	assert.Equal(t, ErrCopyFailed, app.Type())
+	assert.True(t, app.NonRetryable())
+
+	jobs := srv.Jobs()
+	require.Len(t, jobs, 1)
+	job := jobs[0]
+	require.Equal(t, "FAIL", job.Status)
+	assert.Contains(t, app.Message(), job.ErrorCode)
+	assert.Contains(t, app.Message(), job.FailReason)
+	var f CopyFailure
+	require.NoError(t, app.Details(&f))
+	assert.Equal(t, CopyFailure{JobID: jobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason}, f)
+}
+
+func TestPollJobRidesOutFailedReads(t *testing.T) {
+	for name, fault := range map[string]imsemu.RouteFault{
+		"503":           {ErrorRate: 0.5, ErrorStatus: 503},
+		"429 throttled": {ErrorRate: 0.5, ErrorStatus: 429, ErrorCode: "APIGW.0308"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, a := startIMS(t, imsemu.Config{JobDuration: time.Second})
+			jobID := submit(t, a, "golden-faults")
+			srv.SetFaults(imsemu.Faults{Routes: map[string]imsemu.RouteFault{imsemu.RouteShowJobProgress: fault}})
+
+			v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+			res := pollResult(t, v, err)
+
+			assert.Equal(t, "SUCCESS", res.Status)
+			assert.Positive(t, calls(srv, imsemu.RouteShowJobProgress, fault.ErrorStatus), "faults were injected")
+			assert.Equal(t, calls(srv, imsemu.RouteShowJobProgress, -1), res.Polls)
+		})
+	}
+}
+
+func TestPollJobWaitsForAnAdoptedImage(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 500 * time.Millisecond})
+	submit(t, a, "golden-adopted")
+	imageID := liveImages(srv, "golden-adopted")[0].ID
+
+	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, ImageID: imageID})
+	res := pollResult(t, v, err)
+
+	assert.Equal(t, imageID, res.ImageID)
+	assert.Equal(t, "active", res.Status)
+	assert.Zero(t, calls(srv, imsemu.RouteShowJobProgress, -1), "no job to ask about")
+}

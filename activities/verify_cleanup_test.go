@@ -1,0 +1,97 @@
+package activities
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+)
+
+// finishedCopy runs a short copy to its end and returns the new image's ID.
+func finishedCopy(t *testing.T, srv *imsemu.Server, a *Activities, name string) string {
+	t.Helper()
+	jobID := submit(t, a, name)
+	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	return pollResult(t, v, err).ImageID
+}
+
+func verifyInput(imageID, name string) VerifyImageInput {
+	return VerifyImageInput{Region: home, ImageID: imageID, SourceImageID: imsemu.SeedImageID, Name: name, CMKID: imsemu.SeedKMSKeyID}
+}
+
+func TestVerifyImageAcceptsTheCopy(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 200 * time.Millisecond})
+	imageID := finishedCopy(t, srv, a, "golden-verify")
+
+	_, err := newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-verify"))
+	assert.NoError(t, err)
+}
+
+func TestVerifyImageNamesEveryMismatch(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 200 * time.Millisecond})
+	imageID := finishedCopy(t, srv, a, "golden-verify")
+
+	in := verifyInput(imageID, "another-name")
+	in.CMKID = ""
+	_, err := newActivityEnv(a).ExecuteActivity(a.VerifyImage, in)
+	app := appError(t, err)
+	assert.Equal(t, ErrVerifyFailed, app.Type())
+	assert.True(t, app.NonRetryable())
+	var mismatches []string
+	require.NoError(t, app.Details(&mismatches))
+	require.Len(t, mismatches, 2, "%v", mismatches)
+	assert.Contains(t, mismatches[0], "name")
+	assert.Contains(t, mismatches[1], "KMS key")
+	assert.Contains(t, app.Message(), "another-name")
+}
+
+func TestMismatchesCoverDiskOSAndArchitecture(t *testing.T) {
+	src := imsapi.Image{ID: imsemu.SeedImageID, MinDisk: 40, OSType: "Linux", OSVersion: "CentOS 7.3 64bit", Platform: "CentOS", OSBit: "64", Architecture: "x86"}
+	img := src
+	img.ID, img.Name, img.OriginalImageName, img.DataOrigin = "new", "copy", "", "image,cn-north-4,"+imsemu.SeedImageID
+	img.MinDisk, img.OSType, img.OSVersion, img.Platform, img.OSBit, img.Architecture = 80, "Windows", "Windows 2019", "Windows", "32", "arm"
+	got := mismatches(img, src, VerifyImageInput{SourceImageID: imsemu.SeedImageID, Name: "copy"}, home)
+	assert.Len(t, got, 6, "%v", got)
+	for i, field := range []string{"min_disk", "__os_type", "__os_version", "__platform", "__os_bit", "architecture"} {
+		assert.Contains(t, got[i], field)
+	}
+
+	img.DataOrigin = "image,cn-north-4,another-source"
+	assert.Contains(t, mismatches(img, src, VerifyImageInput{SourceImageID: imsemu.SeedImageID, Name: "copy"}, home)[0], "lineage")
+}
+
+func TestVerifyImageRetriesWhileNotActive(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Hour})
+	submit(t, a, "golden-early")
+	imageID := liveImages(srv, "golden-early")[0].ID
+
+	_, err := newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-early"))
+	app := appError(t, err)
+	assert.Equal(t, ErrImageNotReady, app.Type())
+	assert.False(t, app.NonRetryable())
+}
+
+func TestCleanupWaitsOutTheRunningJobThenDeletes(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	jobID := submit(t, a, "golden-cleanup")
+
+	// No image ID: CleanupCopy learns it from the job, as after a cancel before any progress read.
+	_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, JobID: jobID})
+	require.NoError(t, err)
+
+	assert.Empty(t, liveImages(srv, "golden-cleanup"), "the copy's image is gone")
+	assert.Positive(t, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 204))
+
+	// Idempotent: running it again, with or without the image ID, succeeds and changes nothing.
+	imageID := srv.Jobs()[0].ImageID
+	for _, in := range []CleanupInput{{Region: home, JobID: jobID}, {Region: home, JobID: jobID, ImageID: imageID}, {Region: home}} {
+		_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, in)
+		require.NoError(t, err, "%+v", in)
+	}
+	assert.Empty(t, liveImages(srv, "golden-cleanup"))
+}

@@ -1,0 +1,218 @@
+// Command demo is `make demo`: it starts the IMS emulator and a dev-mode worker (which hosts the
+// embedded Temporal server) as child processes, copies the IMS documentation's own example image
+// through the CopyImage workflow with live progress, prints the result and stops its children.
+//
+// The children are the real binaries built next to this one, so the demo shows exactly what a
+// user runs by hand; nothing is simulated in-process.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The seed example of ims-api.md section 2, which the emulator serves as written.
+const (
+	seedImage       = "465076de-dc36-4aec-80f5-ef9d8009428f"
+	seedKey         = "bd66288c-9081-460a-8227-4cbd0c814cb4"
+	seedName        = "ims_encrypted_copy3"
+	seedDescription = "test copy"
+)
+
+// Credentials the demo gives the emulator and the worker; they exist only on this machine.
+const (
+	demoAK      = "DEMOACCESSKEY0000000"
+	demoSK      = "demo-secret-key-local-only"
+	demoProject = "0b3f6ab0e2a64c2c9f2c4c6f4c1d7e01"
+	demoEast    = "5c5e0f6a1b2c4d3e8f9a0b1c2d3e4f50"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bin := filepath.Dir(self)
+	dataDir := filepath.Join(".imscopy", "demo")
+	// A fresh data folder each run: the demo's emulator keeps its state in memory, so workflows
+	// from an earlier demo would point at images that no longer exist.
+	if err := os.RemoveAll(dataDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+
+	imsPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	temporalPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	temporalAddr := fmt.Sprintf("127.0.0.1:%d", temporalPort)
+
+	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
+	emu, emuOut, err := startChild(ctx, filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
+		"-addr", fmt.Sprintf("127.0.0.1:%d", imsPort),
+		"-region", "cn-north-4,cn-east-3",
+		"-project", demoProject+","+demoEast,
+		"-ak", demoAK, "-sk", demoSK,
+		"-job-duration", "20s")
+	if err != nil {
+		return err
+	}
+	defer stopChild(emu)
+	endpoints, err := waitFor(ctx, emuOut, "IMS_ENDPOINTS=", 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("emulator did not start (see %s): %w", filepath.Join(dataDir, "imsemu.log"), err)
+	}
+	endpoints = strings.TrimSpace(endpoints[strings.Index(endpoints, "IMS_ENDPOINTS=")+len("IMS_ENDPOINTS="):])
+	fmt.Println("   IMS endpoints:", endpoints)
+
+	fmt.Println("== starting the worker with the embedded Temporal server on", temporalAddr)
+	workerEnv := []string{
+		"TEMPORAL_ADDRESS=",
+		"DEV_SERVER_ADDRESS=" + temporalAddr,
+		"DATA_DIR=" + dataDir,
+		"IMS_REGION=cn-north-4",
+		"IMS_ENDPOINTS=" + endpoints,
+		"IMS_PROJECTS=cn-east-3=" + demoEast,
+		"HUAWEICLOUD_SDK_AK=" + demoAK,
+		"HUAWEICLOUD_SDK_SK=" + demoSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID=" + demoProject,
+	}
+	worker, workerOut, err := startChild(ctx, filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
+	if err != nil {
+		return err
+	}
+	defer stopChild(worker)
+	if _, err := waitFor(ctx, workerOut, "worker ready", 3*time.Minute); err != nil {
+		return fmt.Errorf("worker did not start (see %s): %w", filepath.Join(dataDir, "worker.log"), err)
+	}
+	fmt.Println("   worker ready; its log is in", filepath.Join(dataDir, "worker.log"))
+
+	fmt.Println("== copying", seedImage, "as", seedName, "encrypted with KMS key", seedKey)
+	starter := exec.CommandContext(ctx, filepath.Join(bin, "starter"), "copy",
+		"--image", seedImage, "--name", seedName, "--description", seedDescription,
+		"--cmk-id", seedKey, "--region", "cn-north-4", "--wait")
+	starter.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+temporalAddr)
+	starter.Stdout, starter.Stderr = os.Stdout, os.Stderr
+	if err := starter.Run(); err != nil {
+		return fmt.Errorf("the copy did not succeed: %w", err)
+	}
+	fmt.Println("== done: the copy is durable; stopping the worker and the emulator")
+	return nil
+}
+
+// freePort asks the kernel for a free loopback port, so the demo never collides with a
+// Temporal server or emulator that is already running on the default ports.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startChild starts a binary, copying its stdout and stderr to a log file and to a pipe that
+// waitFor reads, so the demo can wait for its readiness line.
+// child is a running binary and a channel closed when it has exited.
+type child struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startChild(ctx context.Context, path string, env []string, logPath string, args ...string) (*child, io.Reader, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	pr, pw := io.Pipe()
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out := io.MultiWriter(logFile, pw)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, nil, fmt.Errorf("start %s: %w (run `make build` first)", filepath.Base(path), err)
+	}
+	c := &child{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		logFile.Close()
+		pw.CloseWithError(fmt.Errorf("%s exited: %v", filepath.Base(path), err))
+		close(c.exited)
+	}()
+	return c, pr, nil
+}
+
+// waitFor reads lines until one contains marker and returns it; the rest of the output keeps
+// draining in the background so the child never blocks on a full pipe.
+func waitFor(ctx context.Context, r io.Reader, marker string, timeout time.Duration) (string, error) {
+	found := make(chan string, 1)
+	failed := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		sent := false
+		for sc.Scan() {
+			if !sent && strings.Contains(sc.Text(), marker) {
+				found <- sc.Text()
+				sent = true
+			}
+		}
+		if !sent {
+			err := sc.Err()
+			if err == nil {
+				err = errors.New("output ended")
+			}
+			failed <- err
+		}
+	}()
+	select {
+	case line := <-found:
+		return line, nil
+	case err := <-failed:
+		return "", err
+	case <-time.After(timeout):
+		return "", fmt.Errorf("no %q after %s", marker, timeout)
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// stopChild asks a child to stop as a user's Ctrl-C would, then insists.
+// The worker's stop timeout is 30 s, so 40 s covers a graceful stop.
+func stopChild(c *child) {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(40 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}

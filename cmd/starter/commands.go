@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/internal/config"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// timeNow is the clock progress lines measure elapsed time with.
+var timeNow = time.Now
+
+// finish reports how a watched or awaited copy ended and returns the exit code.
+func finish(ctx context.Context, cfg config.Starter, stdout, stderr io.Writer, asJSON bool, run client.WorkflowRun,
+	res workflows.CopyResult, err error) int {
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "stopped waiting; the copy goes on. `starter result %s` waits for it again.\n", run.GetID())
+		return exitInterrupted
+	}
+	var ended *temporal.WorkflowExecutionError
+	if err != nil && !errors.As(err, &ended) {
+		// Not the copy's outcome: the starter could not learn it.
+		fmt.Fprintln(stderr, "starter:", explain(err, cfg, run.GetID()))
+		return exitFailed
+	}
+	if perr := printOutcome(stdout, stderr, asJSON, run.GetID(), run.GetRunID(), res, err); perr != nil {
+		fmt.Fprintln(stderr, "starter:", perr)
+		return exitFailed
+	}
+	if err != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// idCommand parses the flags and the one workflow ID of status, result and cancel.
+func idCommand(name string, args []string, stderr io.Writer, withJSON bool) (id string, asJSON bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if withJSON {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: starter %s [flags] WORKFLOW_ID\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", false, parseError(err)
+	}
+	if fs.NArg() != 1 {
+		return "", false, &usageError{msg: fmt.Sprintf("starter %s takes one workflow ID (`starter copy` prints it), got %d arguments", name, fs.NArg())}
+	}
+	return fs.Arg(0), asJSON, nil
+}
+
+// progressJSON is the --json form of a progress snapshot.
+type progressJSON struct {
+	WorkflowID     string    `json:"workflowId"`
+	Status         string    `json:"status"`
+	Phase          string    `json:"phase,omitempty"`
+	Percent        float64   `json:"percent"`
+	JobID          string    `json:"jobId,omitempty"`
+	ImageID        string    `json:"imageId,omitempty"`
+	Polls          int       `json:"polls"`
+	LastError      string    `json:"lastError,omitempty"`
+	StartedAt      time.Time `json:"startedAt,omitzero"`
+	PhaseStartedAt time.Time `json:"phaseStartedAt,omitzero"`
+	// ProgressError says why the workflow could not answer (no worker is running, for one).
+	ProgressError string `json:"progressError,omitempty"`
+}
+
+func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitFailed
+	}
+	defer c.Close()
+
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", explain(err, cfg, id))
+		return exitFailed
+	}
+	status := strings.TrimPrefix(desc.GetWorkflowExecutionInfo().GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")
+	p, qerr := queryProgress(ctx, c, id)
+
+	if asJSON {
+		out := progressJSON{WorkflowID: id, Status: status, Phase: p.Phase, Percent: p.Percent, JobID: p.JobID,
+			ImageID: p.ImageID, Polls: p.Polls, LastError: p.LastError, StartedAt: p.StartedAt, PhaseStartedAt: p.PhaseStartedAt}
+		if qerr != nil {
+			out.ProgressError = qerr.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return exitFailed
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", id, status)
+	if qerr != nil {
+		fmt.Fprintf(stdout, "  no progress (%v): a worker answers progress queries; is one running?\n", qerr)
+		return exitOK
+	}
+	fmt.Fprintln(stdout, "  "+plainLine(p, timeNow()))
+	return exitOK
+}
+
+func runResult(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitFailed
+	}
+	defer c.Close()
+
+	run := c.GetWorkflow(ctx, id, "")
+	var res workflows.CopyResult
+	err = run.Get(ctx, &res)
+	return finish(ctx, cfg, stdout, stderr, asJSON, run, res, err)
+}
+
+func runCancel(ctx context.Context, cfg config.Starter, id string, stdout, stderr io.Writer) int {
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitFailed
+	}
+	defer c.Close()
+
+	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
+		fmt.Fprintln(stderr, "starter: cancel:", explain(err, cfg, id))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "cancellation requested for %s: it stops the copy and deletes the image it made "+
+		"(unless started with --keep-failed); `starter result %s` waits for the end\n", id, id)
+	return exitOK
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/config"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// copyRequest is what `starter copy` was asked to do.
+type copyRequest struct {
+	in       workflows.CopyInput
+	id       string
+	wait     bool
+	jsonOut  bool
+	terminal bool
+}
+
+// flagOf names the flag behind each field a ValidationError can name, so that a refusal says
+// what to change on the command line.
+var flagOf = map[string]string{
+	"region":                "--region",
+	"image_id":              "--image",
+	"name":                  "--name",
+	"description":           "--description",
+	"cmk_id":                "--cmk-id",
+	"enterprise_project_id": "--enterprise-project-id",
+}
+
+// usageError is a command line the starter refuses before doing anything; it exits exitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// errReported is a command line the flag package refused and has already explained, with the usage.
+var errReported = errors.New("command line refused")
+
+// parseError keeps -h a request for help and makes any other parse error errReported.
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
+	return errReported
+}
+
+// parseCopy reads and validates the copy flags. It makes no network call: a bad request is
+// refused here, before any workflow exists.
+func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest, error) {
+	var r copyRequest
+	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&r.in.SourceImageID, "image", "", "ID of the image to copy (required)")
+	fs.StringVar(&r.in.Name, "name", "", "name of the new image (required): 1-128 letters, digits, '-._', spaces, CJK")
+	fs.StringVar(&r.in.Description, "description", "", "description of the new image: at most 1024 characters, no '<', '>' or carriage return")
+	fs.StringVar(&r.in.CMKID, "cmk-id", "", "KMS key ID: encrypt the copy with this key")
+	fs.StringVar(&r.in.EnterpriseProjectID, "enterprise-project-id", "", `enterprise project of the new image: "0" or a UUID`)
+	fs.StringVar(&r.in.Region, "region", cfg.Region, "region of the source image, where the copy is made (default: IMS_REGION)")
+	fs.BoolVar(&r.in.KeepFailedImages, "keep-failed", false, "keep the image of a failed copy for inspection instead of deleting it")
+	fs.StringVar(&r.id, "id", "", "workflow ID (default: derived from region, image and name, so the same copy is never started twice)")
+	fs.BoolVar(&r.wait, "wait", false, "show progress until the copy ends, then its result")
+	fs.BoolVar(&r.jsonOut, "json", false, "print the result as JSON (with --wait)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: starter copy --image ID --name NAME [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return r, parseError(err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return r, &usageError{msg: fmt.Sprintf("unexpected argument %q: every value is given with a flag, e.g. --name %q", fs.Arg(0), fs.Arg(0))}
+	case r.in.SourceImageID == "":
+		return r, &usageError{msg: "--image is required: the ID of the image to copy"}
+	case r.in.Name == "":
+		return r, &usageError{msg: "--name is required: the name of the new image"}
+	}
+	if err := r.in.Validate(); err != nil {
+		var v *imsapi.ValidationError
+		if errors.As(err, &v) {
+			return r, &usageError{msg: fmt.Sprintf("refusing to start the copy: %s: %v", flagOf[v.Field], err)}
+		}
+		return r, &usageError{msg: "refusing to start the copy: " + err.Error()}
+	}
+	if r.id == "" {
+		r.id = workflows.CopyWorkflowID(r.in)
+	}
+	return r, nil
+}
+
+// startOptions make a copy exactly one workflow: starting it while it runs attaches to it
+// (USE_EXISTING), and starting it after it succeeded returns the finished one instead of copying
+// again; only after a failure, a cancel or a termination does the same ID start a new attempt.
+func startOptions(id, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		// An ID the reuse policy refuses is reported, so the starter can say the copy already
+		// succeeded instead of implying it started one.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
+}
+
+func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, stderr io.Writer, width func() int) int {
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitFailed
+	}
+	defer c.Close()
+
+	run, err := c.ExecuteWorkflow(ctx, startOptions(r.id, cfg.TaskQueue), workflows.CopyImage, r.in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &already):
+		// Only a successful copy refuses a new run (see startOptions).
+		fmt.Fprintf(stderr, "this copy already succeeded as workflow %s; not copying again\n", r.id)
+		run = c.GetWorkflow(ctx, r.id, already.RunId)
+	case err != nil:
+		fmt.Fprintln(stderr, "starter: start the copy:", explain(err, cfg, r.id))
+		return exitFailed
+	default:
+		fmt.Fprintf(stderr, "copy workflow %s (run %s) on task queue %s\n", run.GetID(), run.GetRunID(), cfg.TaskQueue)
+	}
+	if !r.wait {
+		// The ID alone on stdout, for scripts: `id=$(starter copy ...)`.
+		fmt.Fprintln(stdout, run.GetID())
+		return exitOK
+	}
+
+	view := &progressView{out: stderr, terminal: r.terminal, width: width, now: timeNow}
+	if r.jsonOut {
+		view.terminal = false
+	}
+	res, err := watch(ctx, c, run, view)
+	return finish(ctx, cfg, stdout, stderr, r.jsonOut, run, res, err)
+}

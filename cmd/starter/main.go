@@ -1,0 +1,120 @@
+// Command starter is the CLI for imscopy's copies: it starts a copy workflow, shows its progress,
+// waits for its result, and cancels it.
+//
+//	starter copy --image ID --name NAME [--description D] [--cmk-id K] [--enterprise-project-id E]
+//	             [--region R] [--keep-failed] [--id WORKFLOW_ID] [--wait] [--json]
+//	starter status [--json] WORKFLOW_ID
+//	starter result [--json] WORKFLOW_ID
+//	starter cancel WORKFLOW_ID
+//
+// Results go to stdout, progress and messages to stderr. Exit codes: 0 success, 1 the copy or the
+// call failed, 2 the command line or the request is wrong (nothing was started), 130 interrupted
+// while waiting (the copy goes on).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/imscopy/imscopy/internal/config"
+)
+
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())), stderrWidth)
+	stop()
+	os.Exit(code)
+}
+
+// stderrWidth is the terminal's width, read on every redraw so a resized window still works.
+func stderrWidth() int {
+	w, _, err := term.GetSize(int(os.Stderr.Fd()))
+	if err != nil {
+		return 80
+	}
+	return w
+}
+
+func usage(out io.Writer) {
+	fmt.Fprint(out, `usage:
+  starter copy --image ID --name NAME [--description D] [--cmk-id K] [--enterprise-project-id E]
+               [--region R] [--keep-failed] [--id WORKFLOW_ID] [--wait] [--json]
+  starter status [--json] WORKFLOW_ID   one progress snapshot
+  starter result [--json] WORKFLOW_ID   wait for the end and print the result
+  starter cancel WORKFLOW_ID            cancel a copy (its image is deleted)
+
+'starter copy -h' lists the copy flags. Environment:
+`)
+	_ = config.StarterUsage(out)
+}
+
+// run is the whole command; terminal says whether stderr, where progress goes, is a terminal.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal bool, width func() int) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	cmd, args := args[0], args[1:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" || cmd == "-help" {
+		usage(stdout)
+		return exitOK
+	}
+
+	cfg, err := config.LoadStarter()
+	if err != nil {
+		fmt.Fprintf(stderr, "starter: the environment is not right:\n%v\n", err)
+		return exitUsage
+	}
+
+	switch cmd {
+	case "copy":
+		r, err := parseCopy(args, cfg, stderr)
+		if err != nil {
+			return reportUsage(stderr, err)
+		}
+		r.terminal = terminal
+		return runCopy(ctx, cfg, r, stdout, stderr, width)
+	case "status", "result", "cancel":
+		id, asJSON, err := idCommand(cmd, args, stderr, cmd != "cancel")
+		if err != nil {
+			return reportUsage(stderr, err)
+		}
+		switch cmd {
+		case "status":
+			return runStatus(ctx, cfg, id, asJSON, stdout, stderr)
+		case "result":
+			return runResult(ctx, cfg, id, asJSON, stdout, stderr)
+		}
+		return runCancel(ctx, cfg, id, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "starter: unknown command %q\n", cmd)
+	usage(stderr)
+	return exitUsage
+}
+
+// reportUsage prints a refused command line. -h is a request for help, not a mistake.
+func reportUsage(stderr io.Writer, err error) int {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errReported):
+		return exitUsage
+	}
+	fmt.Fprintln(stderr, "starter:", err)
+	return exitUsage
+}

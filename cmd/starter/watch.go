@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// queryEvery is how often --wait asks the workflow for progress. A query is answered by a worker
+// from the workflow's state, not by IMS, so this costs IMS nothing.
+const queryEvery = time.Second
+
+// queryTimeout bounds one progress query. A query waits for a worker; when none is running it
+// would wait until the deadline, and the next tick asks again.
+const queryTimeout = 3 * time.Second
+
+// progressView draws progress: redrawn in place on a terminal, one line per change otherwise.
+type progressView struct {
+	out      io.Writer
+	terminal bool
+	width    func() int // the terminal's width now; it can change while we draw
+	now      func() time.Time
+
+	lastKey   string
+	drawn     bool // a terminal line is on screen without its newline
+	noWorker  bool // the "no answer" notice has been shown
+	failCount int
+}
+
+// show draws p, unless (off a terminal) nothing worth a line has changed.
+func (v *progressView) show(p workflows.Progress) {
+	v.failCount = 0
+	if v.terminal {
+		fmt.Fprintf(v.out, "\r%s\x1b[K", fit(barLine(p, v.now()), v.width()))
+		v.drawn = true
+		return
+	}
+	if key := changeKey(p); key != v.lastKey {
+		v.lastKey = key
+		fmt.Fprintln(v.out, plainLine(p, v.now()))
+	}
+}
+
+// queryFailed notes a progress query that got no answer; after a few in a row it says why that may
+// be, once.
+func (v *progressView) queryFailed(err error) {
+	v.failCount++
+	if v.failCount < 3 || v.noWorker {
+		return
+	}
+	v.noWorker = true
+	v.finishLine()
+	fmt.Fprintf(v.out, "no progress from the workflow (%v): is a worker running? waiting on...\n", err)
+}
+
+// finishLine ends a line drawn in place, so what follows starts on its own line.
+func (v *progressView) finishLine() {
+	if v.drawn {
+		fmt.Fprintln(v.out)
+		v.drawn = false
+	}
+}
+
+// queryProgress asks a workflow for its progress once.
+func queryProgress(ctx context.Context, c client.Client, workflowID string) (workflows.Progress, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var p workflows.Progress
+	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.ProgressQuery)
+	if err != nil {
+		return p, err
+	}
+	return p, v.Get(&p)
+}
+
+// watch waits for run's result while it shows progress every queryEvery. It returns when the
+// workflow ends or ctx is done (the copy goes on either way).
+func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *progressView) (workflows.CopyResult, error) {
+	var result workflows.CopyResult
+	done := make(chan error, 1)
+	go func() { done <- run.Get(ctx, &result) }()
+
+	type answer struct {
+		p   workflows.Progress
+		err error
+	}
+	answers := make(chan answer)
+	queryCtx, stopQueries := context.WithCancel(ctx)
+	defer stopQueries()
+	go func() {
+		tick := time.NewTicker(queryEvery)
+		defer tick.Stop()
+		for {
+			p, err := queryProgress(queryCtx, c, run.GetID())
+			select {
+			case answers <- answer{p, err}:
+			case <-queryCtx.Done():
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-queryCtx.Done():
+				return
+			}
+		}
+	}()
+
+	for {
+		select {
+		case err := <-done:
+			stopQueries()
+			if err == nil && view.terminal {
+				// The last answer may predate the end; draw the end itself.
+				view.show(workflows.Progress{Phase: workflows.PhaseSucceeded, Percent: 1, JobID: result.JobID, ImageID: result.ImageID})
+			}
+			view.finishLine()
+			return result, err
+		case a := <-answers:
+			if a.err != nil {
+				view.queryFailed(a.err)
+				continue
+			}
+			view.show(a.p)
+		}
+	}
+}

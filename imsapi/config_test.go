@@ -1,0 +1,169 @@
+package imsapi
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	testAK   = "UNITTESTAK00000000000"
+	testSK   = "unit-test-secret-that-must-not-leak"
+	projectA = "0b3f6ab0e2a64c2c9f2c4c6f4c1d7e01"
+	projectB = "5c2e8f0d4a7b4e1f9c3d2b6a8e0f1a23"
+)
+
+func TestParseEndpoints(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]string
+		wantErr string // a substring naming the bad pair
+	}{
+		{"", map[string]string{}, ""},
+		{"cn-north-4=http://127.0.0.1:8080", map[string]string{"cn-north-4": "http://127.0.0.1:8080"}, ""},
+		{" cn-north-4 = http://127.0.0.1:8080/ , cn-east-3=https://ims.example.com ,",
+			map[string]string{"cn-north-4": "http://127.0.0.1:8080", "cn-east-3": "https://ims.example.com"}, ""},
+		{"cn-north-4", nil, `"cn-north-4"`},
+		{"cn-north-4=", nil, `"cn-north-4="`},
+		{"=http://x", nil, `"=http://x"`},
+		{"CN=http://x", nil, `"CN=http://x"`},
+		{"cn-north-4=127.0.0.1:8080", nil, `"cn-north-4=127.0.0.1:8080"`},
+		{"cn-north-4=ftp://x", nil, `"cn-north-4=ftp://x"`},
+		{"cn-north-4=http://", nil, `"cn-north-4=http://"`},
+		{"cn-north-4=http://x/ims", nil, `"cn-north-4=http://x/ims"`},
+		{"cn-north-4=http://x,cn-north-4=http://y", nil, `"cn-north-4=http://y"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseEndpoints(tc.in)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// clearSDKEnv makes the tests independent of the machine's HUAWEICLOUD_SDK_* variables.
+func clearSDKEnv(t *testing.T) {
+	for _, v := range []string{EnvAK, EnvSK, EnvSecurityToken, EnvProjectID} {
+		t.Setenv(v, "")
+	}
+}
+
+func TestNewRefusesIncompleteConfig(t *testing.T) {
+	good := Config{Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK}
+	tests := []struct {
+		name    string
+		edit    func(*Config)
+		env     map[string]string
+		wantErr string
+	}{
+		{"no region", func(c *Config) { c.Region = "" }, nil, "Config.Region"},
+		{"bad region", func(c *Config) { c.Region = "North" }, nil, "Config.Region"},
+		{"no credentials", func(c *Config) { c.AK, c.SK = "", "" }, nil, EnvAK},
+		{"AK without SK", func(c *Config) { c.SK = "" }, nil, EnvSK},
+		{"SK without AK", func(c *Config) { c.AK = "" }, nil, EnvAK},
+		{"env AK without SK", func(c *Config) { c.AK, c.SK = "", "" }, map[string]string{EnvAK: testAK}, EnvSK},
+		{"no project", func(c *Config) { c.ProjectID = "" }, nil, EnvProjectID},
+		{"bad project", func(c *Config) { c.ProjectID = "proj" }, nil, "Config.ProjectID"},
+		{"bad other project", func(c *Config) { c.Projects = map[string]string{"cn-east-3": "x"} }, nil, "Config.Projects[cn-east-3]"},
+		{"home project given twice", func(c *Config) { c.Projects = map[string]string{"cn-north-4": projectB} }, nil, "Config.Projects[cn-north-4]"},
+		{"unknown region", func(c *Config) { c.Region = "xx-nowhere-1" }, nil, "Config.Endpoints"},
+		{"unknown other region", func(c *Config) { c.Projects = map[string]string{"xx-nowhere-1": projectB} }, nil, "xx-nowhere-1"},
+		{"bad endpoint", func(c *Config) { c.Endpoints = map[string]string{"cn-north-4": "localhost:1"} }, nil, "Config.Endpoints[cn-north-4]"},
+		{"negative timeout", func(c *Config) { c.RequestTimeout = -time.Second }, nil, "Config.RequestTimeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clearSDKEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			cfg := good
+			tc.edit(&cfg)
+			c, err := New(cfg)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.Contains(t, err.Error(), tc.wantErr)
+			assert.NotContains(t, err.Error(), testSK)
+		})
+	}
+}
+
+func TestNewTakesCredentialsFromEnvironment(t *testing.T) {
+	clearSDKEnv(t)
+	t.Setenv(EnvAK, testAK)
+	t.Setenv(EnvSK, testSK)
+	t.Setenv(EnvSecurityToken, "session-token")
+	t.Setenv(EnvProjectID, projectA)
+	c, err := New(Config{Region: "cn-north-4"})
+	require.NoError(t, err)
+	home := c.Home()
+	assert.Equal(t, "cn-north-4", home.Name())
+	assert.Equal(t, projectA, home.ProjectID())
+	assert.Equal(t, testAK, home.cred.AK)
+	assert.Equal(t, testSK, home.cred.SK)
+	assert.Equal(t, "session-token", home.cred.SecurityToken)
+	assert.Equal(t, projectA, home.cred.ProjectId, "the SDK must never ask IAM for the project")
+	assert.Equal(t, DefaultRequestTimeout, home.timeout)
+}
+
+func TestNewExplicitCredentialsWinOverEnvironment(t *testing.T) {
+	clearSDKEnv(t)
+	t.Setenv(EnvAK, "ENVAK")
+	t.Setenv(EnvSK, "envsk")
+	c, err := New(Config{Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK})
+	require.NoError(t, err)
+	assert.Equal(t, testAK, c.Home().cred.AK)
+	assert.Equal(t, testSK, c.Home().cred.SK)
+}
+
+func TestRegions(t *testing.T) {
+	clearSDKEnv(t)
+	c, err := New(Config{
+		Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK,
+		Projects:       map[string]string{"cn-east-3": projectB, "private-1": projectB},
+		Endpoints:      map[string]string{"private-1": "https://ims.private.example:8443/"},
+		RequestTimeout: 5 * time.Second,
+	})
+	require.NoError(t, err)
+
+	assert.Equal(t, "https://ims.cn-north-4.myhuaweicloud.com", c.Home().endpoint, "from the SDK's region table")
+	east, err := c.Region("cn-east-3")
+	require.NoError(t, err)
+	assert.Equal(t, projectB, east.ProjectID())
+	assert.Equal(t, "https://ims.cn-east-3.myhuaweicloud.com", east.endpoint)
+	private, err := c.Region("private-1")
+	require.NoError(t, err)
+	assert.Equal(t, "https://ims.private.example:8443", private.endpoint, "the override wins")
+	assert.NotSame(t, c.Home().transport, east.transport, "one connection pool per region")
+	assert.Equal(t, 5*time.Second, east.timeout)
+
+	home, err := c.Region("cn-north-4")
+	require.NoError(t, err)
+	assert.Same(t, c.Home(), home)
+
+	_, err = c.Region("ap-southeast-1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Config.Projects")
+}
+
+// BenchmarkSDKClientPerCall measures what building the SDK's client costs on every call (the price
+// of binding a ctx through its RoundTripper).
+func BenchmarkSDKClientPerCall(b *testing.B) {
+	c, err := New(Config{Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK})
+	require.NoError(b, err)
+	r := c.Home()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.sdkClient(&callTransport{base: r.transport}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

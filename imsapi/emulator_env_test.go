@@ -1,0 +1,137 @@
+package imsapi_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+)
+
+// emuEnv is a running emulator (real HTTP on 127.0.0.1) and an imsapi client configured for it.
+type emuEnv struct {
+	srv    *imsemu.Server
+	client *imsapi.Client
+	home   *imsapi.RegionClient // cn-north-4, holds the seed image
+	east   *imsapi.RegionClient // cn-east-3
+	logs   *logRecorder
+}
+
+var (
+	homeRegion = imsemu.DefaultRegions[0]
+	eastRegion = imsemu.DefaultRegions[1]
+)
+
+// startEmu starts an emulator with cfg (JobDuration defaults to 1 s) and a client with the
+// emulator's credentials.
+func startEmu(t *testing.T, cfg imsemu.Config) *emuEnv {
+	t.Helper()
+	if cfg.JobDuration == 0 {
+		cfg.JobDuration = time.Second
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	srv, err := imsemu.Start(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+
+	env := &emuEnv{srv: srv, logs: &logRecorder{}}
+	env.client = env.newClient(t, imsemu.DefaultAK, imsemu.DefaultSK)
+	env.home = env.client.Home()
+	env.east, err = env.client.Region(eastRegion.Name)
+	require.NoError(t, err)
+	return env
+}
+
+// newClient is a client of the same emulator with other credentials.
+func (env *emuEnv) newClient(t *testing.T, ak, sk string) *imsapi.Client {
+	t.Helper()
+	clearSDKEnv(t)
+	c, err := imsapi.New(imsapi.Config{
+		Region:         homeRegion.Name,
+		ProjectID:      homeRegion.ProjectID,
+		Projects:       map[string]string{eastRegion.Name: eastRegion.ProjectID},
+		AK:             ak,
+		SK:             sk,
+		Endpoints:      env.srv.Endpoints(),
+		RequestTimeout: 10 * time.Second,
+		Logger:         env.logs.logf,
+	})
+	require.NoError(t, err)
+	return c
+}
+
+// clearSDKEnv makes the tests independent of the machine's HUAWEICLOUD_SDK_* variables.
+func clearSDKEnv(t *testing.T) {
+	for _, v := range []string{imsapi.EnvAK, imsapi.EnvSK, imsapi.EnvSecurityToken, imsapi.EnvProjectID} {
+		t.Setenv(v, "")
+	}
+}
+
+// requests counts the requests the emulator received on a route (all regions and statuses); route
+// "" counts every route.
+func (env *emuEnv) requests(route string) int {
+	n := 0
+	for _, c := range env.srv.Counts() {
+		if route == "" || c.Route == route {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// abandoned counts the requests on a route whose client hung up during injected latency (the
+// emulator records them as 499).
+func (env *emuEnv) abandoned(route string) int {
+	n := 0
+	for _, c := range env.srv.Counts() {
+		if c.Route == route && c.Status == 499 {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// waitJob polls until the job is terminal. The emulator's jobs last about a second here, so the
+// ctx bound only stops a broken test from hanging.
+func waitJob(t *testing.T, r *imsapi.RegionClient, jobID string) imsapi.Job {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		job, err := r.GetJob(ctx, jobID)
+		require.NoError(t, err)
+		if job.Status.Terminal() {
+			return job
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job %s still %s when the test gave up", jobID, job.Status)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// logRecorder keeps the client's log lines, to check what they show and what they never show.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logRecorder) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}

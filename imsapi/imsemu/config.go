@@ -1,0 +1,166 @@
+package imsemu
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Region is one IMS region the emulator serves, with the tenant's project in it.
+type Region struct {
+	Name      string // e.g. "cn-north-4"
+	ProjectID string // 32 lower-case hex characters
+}
+
+// Defaults for a zero Config. The credentials are public on purpose: the emulator is local only.
+const (
+	DefaultAK             = "EMULATORAK0000000000"
+	DefaultSK             = "emulator-secret-key-do-not-use"
+	DefaultJobDuration    = 20 * time.Second
+	SeedImageID           = "465076de-dc36-4aec-80f5-ef9d8009428f" // the IMS documentation's example source
+	SeedKMSKeyID          = "bd66288c-9081-460a-8227-4cbd0c814cb4" // the IMS documentation's example key
+	SeedImageName         = "golden-centos-7.9"
+	defaultSecondKMSKeyID = "7f3e2a1b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"
+)
+
+// DefaultRegions are used when Config.Regions is empty; the first is the home region.
+var DefaultRegions = []Region{
+	{Name: "cn-north-4", ProjectID: "0b3f6ab0e2a64c2c9f2c4c6f4c1d7e01"},
+	{Name: "cn-east-3", ProjectID: "5c2e8f0d4a7b4e1f9c3d2b6a8e0f1a23"},
+}
+
+// Config configures an Emulator. The zero value is a working two-region emulator.
+type Config struct {
+	Regions        []Region // first is the home region (holds the seed image); default DefaultRegions
+	AK, SK         string   // the one accepted AK/SK pair; default DefaultAK/DefaultSK
+	Token          string   // accepted X-Auth-Token value; "" refuses tokens
+	JobDuration    time.Duration
+	JobDurationMax time.Duration // if > JobDuration, each job's duration is drawn in [JobDuration, JobDurationMax]
+	Seed           int64         // every random choice is seeded from this
+	StatePath      string        // "" keeps state in memory; else JSON persisted atomically and loaded at New
+	Faults         Faults        // initial faults
+	Now            func() time.Time
+	Logf           func(format string, args ...any) // request log; never receives credentials
+
+	// Limits overrides IMS's quotas (ims-api.md section 13); zero fields keep IMS's values.
+	Limits Limits
+	// KMSKeys lists the KMS key IDs that exist per region. Regions without an entry get one key:
+	// SeedKMSKeyID in the home region, a fixed key derived from the region name elsewhere.
+	KMSKeys map[string][]string
+	// OtherProjects lists further projects per region (other tenants, share recipients) whose
+	// X-Project-Id the emulator accepts, so that sharing and accepting can be exercised.
+	OtherProjects map[string][]string
+}
+
+// Limits are IMS's quotas. Zero means IMS's default; a negative value means unlimited.
+type Limits struct {
+	PrivateImagesPerProject    int // default 50 per project and region (IMG.0015)
+	RunningJobsPerProject      int // default 40 running copy jobs per project (IMG.0060)
+	CrossRegionCopiesPerTenant int // default 5 running cross-region copies (IMG.0149)
+}
+
+var (
+	projectIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	uuidRE      = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+)
+
+// withDefaults fills the zero fields and checks the rest, so New can trust cfg.
+func (cfg Config) withDefaults() (Config, error) {
+	if len(cfg.Regions) == 0 {
+		cfg.Regions = append([]Region(nil), DefaultRegions...)
+	}
+	seen := map[string]bool{}
+	for _, r := range cfg.Regions {
+		if !regionRE.MatchString(r.Name) {
+			return cfg, fmt.Errorf("imsemu: region %q is not a region ID like cn-north-4", r.Name)
+		}
+		if seen[r.Name] {
+			return cfg, fmt.Errorf("imsemu: region %q is listed twice", r.Name)
+		}
+		seen[r.Name] = true
+		if !projectIDRE.MatchString(r.ProjectID) {
+			return cfg, fmt.Errorf("imsemu: project ID %q of region %s must be 32 lower-case hex characters", r.ProjectID, r.Name)
+		}
+	}
+	for region, projects := range cfg.OtherProjects {
+		if !seen[region] {
+			return cfg, fmt.Errorf("imsemu: OtherProjects names region %q, which is not in Regions", region)
+		}
+		for _, p := range projects {
+			if !projectIDRE.MatchString(p) {
+				return cfg, fmt.Errorf("imsemu: project ID %q in region %s must be 32 lower-case hex characters", p, region)
+			}
+		}
+	}
+	for region, keys := range cfg.KMSKeys {
+		if !seen[region] {
+			return cfg, fmt.Errorf("imsemu: KMSKeys names region %q, which is not in Regions", region)
+		}
+		for _, k := range keys {
+			if !uuidRE.MatchString(k) {
+				return cfg, fmt.Errorf("imsemu: KMS key %q in region %s must be a UUID", k, region)
+			}
+		}
+	}
+	if cfg.AK == "" {
+		cfg.AK = DefaultAK
+	}
+	if cfg.SK == "" {
+		cfg.SK = DefaultSK
+	}
+	if cfg.JobDuration <= 0 {
+		cfg.JobDuration = DefaultJobDuration
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if err := cfg.Faults.Validate(); err != nil {
+		return cfg, err
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	return cfg, nil
+}
+
+func (l Limits) withDefaults() Limits {
+	fill := func(v, def int) int {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	l.PrivateImagesPerProject = fill(l.PrivateImagesPerProject, defaultPrivateImageQuota)
+	l.RunningJobsPerProject = fill(l.RunningJobsPerProject, defaultRunningJobsPerProject)
+	l.CrossRegionCopiesPerTenant = fill(l.CrossRegionCopiesPerTenant, defaultCrossRegionCopiesPerTenant)
+	return l
+}
+
+// reached reports whether used has hit limit (a negative limit is unlimited).
+func reached(used, limit int) bool { return limit >= 0 && used >= limit }
+
+// kmsKeysFor returns the keys of a region, applying the defaults described on Config.KMSKeys.
+func (cfg Config) kmsKeysFor(region string) []string {
+	if keys, ok := cfg.KMSKeys[region]; ok {
+		return keys
+	}
+	if region == cfg.Regions[0].Name {
+		return []string{SeedKMSKeyID}
+	}
+	if region == DefaultRegions[1].Name {
+		return []string{defaultSecondKMSKeyID}
+	}
+	return []string{regionKeyID(region)}
+}
+
+// regionKeyID derives a stable UUID-shaped key ID from a region name, so that a region the
+// defaults do not know still has a key and it does not change between runs.
+func regionKeyID(region string) string {
+	h := sha256.Sum256([]byte("imsemu-kms-" + region))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}

@@ -1,0 +1,147 @@
+package imsapi
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// ValidationError is a request imscopy refuses before any call to IMS: it names the field
+// and the rule, so the user knows what to change.
+type ValidationError struct {
+	Field string // the request field, as the user spells it (e.g. "name")
+	Rule  string // the rule it breaks, in words
+	Value string // the offending value, shortened for display
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Rule)
+}
+
+func invalid(field, value, rule string, args ...any) error {
+	if utf8.RuneCountInString(value) > 40 {
+		value = string([]rune(value)[:37]) + "..."
+	}
+	return &ValidationError{Field: field, Rule: fmt.Sprintf(rule, args...), Value: value}
+}
+
+// Limits from ims-api.md section 2 ("镜像属性").
+const (
+	MaxNameLen        = 128
+	MaxDescriptionLen = 1024
+)
+
+var (
+	// Runes, not bytes: the length rule is assumed to count characters (ims-api.md section 2 [I]).
+	nameChars = regexp.MustCompile(`^[A-Za-z0-9._\- \x{4E00}-\x{9FFF}]+$`)
+	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	jobIDRE   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+)
+
+// ValidateName checks an image name against IMS's rules: 1-128 characters of letters, digits,
+// "-", ".", "_", space and CJK ideographs, not starting or ending with a space.
+func ValidateName(name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return invalid("name", name, "must not be empty")
+	case n > MaxNameLen:
+		return invalid("name", name, "must be at most %d characters, got %d", MaxNameLen, n)
+	case !nameChars.MatchString(name):
+		return invalid("name", name, "may contain only letters, digits, '-', '.', '_', spaces and Chinese characters")
+	case strings.HasPrefix(name, " ") || strings.HasSuffix(name, " "):
+		return invalid("name", name, "must not start or end with a space")
+	}
+	return nil
+}
+
+// ValidateDescription checks an image description: at most 1024 characters, with no carriage
+// return, '<' or '>' (IMS answers IMG.0054 for those).
+func ValidateDescription(d string) error {
+	if n := utf8.RuneCountInString(d); n > MaxDescriptionLen {
+		return invalid("description", d, "must be at most %d characters, got %d", MaxDescriptionLen, n)
+	}
+	if i := strings.IndexAny(d, "\r<>"); i >= 0 {
+		return invalid("description", d, "must not contain a carriage return, '<' or '>' (found %q)", d[i])
+	}
+	if !utf8.ValidString(d) {
+		return invalid("description", d, "must be valid UTF-8")
+	}
+	return nil
+}
+
+// ValidateUUID checks an image, KMS key or enterprise-project ID named field.
+func ValidateUUID(field, id string) error {
+	if !uuidRE.MatchString(id) {
+		return invalid(field, id, "must be a UUID like 465076de-dc36-4aec-80f5-ef9d8009428f")
+	}
+	return nil
+}
+
+// ValidateJobID checks an IMS job ID: 32 lower-case hexadecimal characters.
+func ValidateJobID(id string) error {
+	if !jobIDRE.MatchString(id) {
+		return invalid("job_id", id, "must be 32 lower-case hexadecimal characters")
+	}
+	return nil
+}
+
+// ValidateRegion checks the shape of a region ID such as cn-north-4 or ap-southeast-1.
+func ValidateRegion(field, region string) error {
+	if !regionRE.MatchString(region) {
+		return invalid(field, region, "must be a region ID like cn-north-4")
+	}
+	return nil
+}
+
+// ValidateEnterpriseProjectID accepts "", "0" (the default enterprise project) or a UUID.
+func ValidateEnterpriseProjectID(id string) error {
+	if id == "" || id == "0" {
+		return nil
+	}
+	if err := ValidateUUID("enterprise_project_id", id); err != nil {
+		return invalid("enterprise_project_id", id, `must be "0" or a UUID`)
+	}
+	return nil
+}
+
+// Validate checks every field of an in-region copy; the first broken rule is returned.
+func (r CopyRequest) Validate() error {
+	if err := ValidateUUID("image_id", r.SourceImageID); err != nil {
+		return err
+	}
+	if err := ValidateName(r.Name); err != nil {
+		return err
+	}
+	if err := ValidateDescription(r.Description); err != nil {
+		return err
+	}
+	if r.CMKID != "" {
+		if err := ValidateUUID("cmk_id", r.CMKID); err != nil {
+			return err
+		}
+	}
+	return ValidateEnterpriseProjectID(r.EnterpriseProjectID)
+}
+
+// Validate checks every field of a cross-region copy; the first broken rule is returned.
+func (r CrossRegionCopyRequest) Validate() error {
+	if err := ValidateUUID("image_id", r.SourceImageID); err != nil {
+		return err
+	}
+	if err := ValidateName(r.Name); err != nil {
+		return err
+	}
+	if err := ValidateDescription(r.Description); err != nil {
+		return err
+	}
+	if err := ValidateRegion("region", r.TargetRegion); err != nil {
+		return err
+	}
+	if r.AgencyName == "" {
+		return invalid("agency_name", r.AgencyName, "must name an IAM agency with IMS rights in both regions")
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+)
+
+// usage lists spec's variables: name, default (its default tag, or the value spec already holds),
+// and meaning (its desc tag).
+func usage(out io.Writer, spec any) error {
+	v := reflect.ValueOf(spec).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		def := f.Tag.Get("default")
+		if def == "" && !v.Field(i).IsZero() {
+			def = fmt.Sprint(v.Field(i).Interface())
+		}
+		if def == "" {
+			def = "unset"
+		}
+		if _, err := fmt.Fprintf(out, "  %s (default: %s)\n      %s\n", f.Tag.Get("envconfig"), def, f.Tag.Get("desc")); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+// Package config reads the commands' settings from environment variables (12-factor style) and
+// refuses to start on a missing or malformed one, with a message that names it and says what to set.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// Worker is the worker's configuration. The desc tags are the advice printed when a variable is
+// wrong, and the usage text of `worker -h`.
+type Worker struct {
+	TemporalAddress  HostPort `envconfig:"TEMPORAL_ADDRESS" desc:"the host:port of the Temporal frontend, or empty to host an embedded Temporal server (dev mode)"`
+	Namespace        string   `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"the Temporal namespace, e.g. default"`
+	TaskQueue        string   `envconfig:"TEMPORAL_TASK_QUEUE" default:"imscopy" desc:"the task queue the worker polls, e.g. imscopy (the starter must use the same)"`
+	DataDir          string   `envconfig:"DATA_DIR" default:".imscopy" desc:"the folder where dev mode keeps the embedded server's SQLite file, e.g. .imscopy"`
+	DevServerAddress HostPort `envconfig:"DEV_SERVER_ADDRESS" default:"127.0.0.1:7233" desc:"the loopback host:port the embedded Temporal server listens on in dev mode, e.g. 127.0.0.1:7233"`
+
+	Region    string    `envconfig:"IMS_REGION" default:"cn-north-4" desc:"the home region ID, e.g. cn-north-4"`
+	Endpoints Endpoints `envconfig:"IMS_ENDPOINTS" desc:"region=URL pairs that replace the public IMS endpoints, e.g. cn-north-4=http://127.0.0.1:8080 (the emulator prints it)"`
+	Projects  Projects  `envconfig:"IMS_PROJECTS" desc:"region=projectID pairs for regions other than the home region, e.g. cn-east-3=5c5e0f6a1b2c4d3e8f9a0b1c2d3e4f50"`
+
+	AK            Secret `envconfig:"HUAWEICLOUD_SDK_AK" desc:"the access key ID (AK) that signs IMS requests"`
+	SK            Secret `envconfig:"HUAWEICLOUD_SDK_SK" desc:"the secret access key (SK) of HUAWEICLOUD_SDK_AK"`
+	SecurityToken Secret `envconfig:"HUAWEICLOUD_SDK_SECURITY_TOKEN" desc:"the security token of a temporary AK/SK, or leave it unset for a permanent one"`
+	ProjectID     string `envconfig:"HUAWEICLOUD_SDK_PROJECT_ID" desc:"the project ID of the home region: 32 lower-case hex characters, shown under My Credentials in the console"`
+
+	LogLevel LogLevel `envconfig:"LOG_LEVEL" default:"info" desc:"one of debug, info, warn, error"`
+
+	// The poll knobs default to activities.DefaultPollConfig: LoadWorker fills them in before
+	// reading the environment, and envconfig leaves an unset variable's field alone.
+	PollInitial    time.Duration `envconfig:"POLL_INITIAL" desc:"the wait before the first poll of a new job, a duration such as 2s"`
+	PollMin        time.Duration `envconfig:"POLL_MIN" desc:"the shortest wait between two polls of a job, a duration such as 1s (at most POLL_MAX)"`
+	PollMax        time.Duration `envconfig:"POLL_MAX" desc:"the longest wait between two polls of a job, a duration such as 30s (at least POLL_MIN)"`
+	PollJitter     float64       `envconfig:"POLL_JITTER" desc:"the random spread of each wait, a fraction from 0 up to (not including) 1, such as 0.2"`
+	PollHeartbeat  time.Duration `envconfig:"POLL_HEARTBEAT" desc:"how often PollJob heartbeats while it waits, a duration such as 10s"`
+	VisibilityWait time.Duration `envconfig:"VISIBILITY_WAIT" desc:"how long SubmitCopy waits for an image it may have created to show in the image list before it copies again, a duration such as 10s"`
+
+	// WorkerStopTimeout is how long a stopping worker (SIGINT/SIGTERM) lets running activities
+	// finish before it cancels them. 30 s covers one IMS request (imsapi.DefaultRequestTimeout)
+	// so a SubmitCopy whose POST is in flight can record the job it started instead of leaving
+	// the next attempt to find it by name; PollJob and VerifyImage are cheap to cut short, as
+	// PollJob resumes from its heartbeat. A deployment must give the process a longer grace
+	// period than this (Kubernetes: terminationGracePeriodSeconds above 30).
+	WorkerStopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long a stopping worker lets running activities finish, a duration such as 30s"`
+}
+
+// DevMode reports whether the worker hosts its own Temporal server.
+func (w Worker) DevMode() bool { return w.TemporalAddress == "" }
+
+// Poll returns the poll tuning as the activities take it.
+func (w Worker) Poll() activities.PollConfig {
+	p := activities.DefaultPollConfig()
+	p.Initial, p.Min, p.Max = w.PollInitial, w.PollMin, w.PollMax
+	p.Jitter = w.PollJitter
+	p.HeartbeatEvery = w.PollHeartbeat
+	p.VisibilityWait = w.VisibilityWait
+	return p
+}
+
+// Secrets are the values no log line may contain.
+func (w Worker) Secrets() []string {
+	return []string{w.AK.Reveal(), w.SK.Reveal(), w.SecurityToken.Reveal()}
+}
+
+// LoadWorker reads the worker's configuration from the environment. A value that does not parse
+// is reported alone; otherwise every problem found is reported at once (errors.Join of *Error),
+// so one restart is enough to fix them.
+func LoadWorker() (Worker, error) {
+	w := workerDefaults()
+	if err := process(&w); err != nil {
+		return Worker{}, err
+	}
+	if err := w.validate(); err != nil {
+		return Worker{}, err
+	}
+	return w, nil
+}
+
+// workerDefaults holds the defaults that have no default tag because another package owns them.
+func workerDefaults() Worker {
+	d := activities.DefaultPollConfig()
+	return Worker{
+		PollInitial:    d.Initial,
+		PollMin:        d.Min,
+		PollMax:        d.Max,
+		PollJitter:     d.Jitter,
+		PollHeartbeat:  d.HeartbeatEvery,
+		VisibilityWait: d.VisibilityWait,
+	}
+}
+
+// WorkerUsage writes the worker's variables, their defaults and their meaning.
+func WorkerUsage(out io.Writer) error {
+	w := workerDefaults()
+	return usage(out, &w)
+}
+
+func (w *Worker) validate() error {
+	var errs []error
+	bad := func(field, reason string) {
+		errs = append(errs, &Error{Var: varOf(w, field), Reason: reason, Fix: fixFor(w, field)})
+	}
+
+	if w.Namespace == "" {
+		bad("Namespace", "is empty")
+	}
+	if w.TaskQueue == "" {
+		bad("TaskQueue", "is empty")
+	}
+	if w.DevMode() {
+		if w.DataDir == "" {
+			bad("DataDir", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
+		}
+		switch {
+		case w.DevServerAddress == "":
+			bad("DevServerAddress", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
+		case !w.DevServerAddress.IsLoopback():
+			// The embedded server has no authentication: anyone who reaches it can start,
+			// read and cancel workflows. A shared server is a Temporal cluster (TEMPORAL_ADDRESS).
+			bad("DevServerAddress", fmt.Sprintf("is %q, which is not a loopback IP: the embedded server has no authentication", w.DevServerAddress))
+		}
+	}
+
+	if err := imsapi.ValidateRegion("region", w.Region); err != nil {
+		bad("Region", fmt.Sprintf("is %q, which is not a region ID", w.Region))
+	}
+	if w.AK == "" {
+		bad("AK", "is not set")
+	}
+	if w.SK == "" {
+		bad("SK", "is not set")
+	}
+	switch {
+	case w.ProjectID == "":
+		bad("ProjectID", "is not set")
+	case imsapi.ValidateProjectID("project ID", w.ProjectID) != nil:
+		bad("ProjectID", fmt.Sprintf("is %q, which is not a project ID", w.ProjectID))
+	}
+	if p, ok := w.Projects[w.Region]; ok && p != w.ProjectID {
+		errs = append(errs, &Error{Var: varOf(w, "Projects"),
+			Reason: fmt.Sprintf("gives project %s for the home region %s", p, w.Region),
+			Fix:    "remove that pair: the home region's project is HUAWEICLOUD_SDK_PROJECT_ID"})
+	}
+
+	positive := func(field string, d time.Duration) {
+		if d <= 0 {
+			bad(field, fmt.Sprintf("is %s, which is not a positive duration", d))
+		}
+	}
+	positive("PollInitial", w.PollInitial)
+	positive("PollMin", w.PollMin)
+	positive("PollMax", w.PollMax)
+	positive("PollHeartbeat", w.PollHeartbeat)
+	positive("VisibilityWait", w.VisibilityWait)
+	positive("WorkerStopTimeout", w.WorkerStopTimeout)
+	if w.PollMin > 0 && w.PollMax > 0 && w.PollMin > w.PollMax {
+		bad("PollMin", fmt.Sprintf("is %s, more than POLL_MAX (%s)", w.PollMin, w.PollMax))
+	}
+	if w.PollJitter < 0 || w.PollJitter >= 1 {
+		bad("PollJitter", fmt.Sprintf("is %v, outside 0 <= jitter < 1", w.PollJitter))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,228 @@
+// Package workflows holds the workflow code: deterministic decisions only. Everything that talks
+// to IMS is an activity (package activities).
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// Error types the workflow adds to the activities' ones (activities.Err*), for failures that are
+// not an activity's application error.
+const (
+	ErrTimeout  = "Timeout"  // an activity ran out of time: IMS or the workers are stuck
+	ErrInternal = "Internal" // anything else: a bug or a panic; the message says which
+)
+
+// acts is only a typed handle for naming activity methods; the worker runs its own instance.
+var acts *activities.Activities
+
+// CopyImage copies an image within a region, durably: Validate, SubmitCopy, PollJob, VerifyImage.
+// When it fails or is cancelled after IMS created an image, it deletes that image (unless asked to
+// keep it) and returns an error that carries IMS's reason.
+func CopyImage(ctx workflow.Context, in CopyInput) (CopyResult, error) {
+	c := &copyRun{
+		in:     in,
+		logger: log.With(workflow.GetLogger(ctx), "Region", in.Region, "SourceImageID", in.SourceImageID, "Name", in.Name),
+	}
+	if err := c.setup(ctx); err != nil {
+		return CopyResult{}, err
+	}
+	return c.run(ctx)
+}
+
+// copyRun is one copy's state, shared by its steps and its progress query.
+type copyRun struct {
+	in       CopyInput
+	logger   log.Logger
+	progress Progress
+	phases   []PhaseTime
+	adopted  bool
+	// owned says whether the image is this copy's to delete on failure. An adopted image that was
+	// already active may be an earlier, finished copy that someone relies on: it is never deleted.
+	owned bool
+}
+
+func (c *copyRun) setup(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	c.progress = Progress{Phase: PhaseValidating, StartedAt: now, PhaseStartedAt: now}
+	return workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return c.progress, nil })
+}
+
+func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
+	if err := c.in.Validate(); err != nil {
+		c.enter(ctx, PhaseFailed)
+		c.progress.LastError = err.Error()
+		return CopyResult{}, invalidInput(err)
+	}
+
+	c.enter(ctx, PhaseSubmitting)
+	var sub activities.SubmitCopyResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), acts.SubmitCopy,
+		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest()}).Get(ctx, &sub)
+	if err != nil {
+		return CopyResult{}, c.fail(ctx, err)
+	}
+	c.progress.JobID, c.progress.ImageID, c.adopted = sub.JobID, sub.ImageID, sub.Adopted
+	c.owned = !sub.Adopted || sub.AdoptedStatus != "active"
+	c.logger.Info("Copy submitted", "JobID", sub.JobID, "ImageID", sub.ImageID, "Adopted", sub.Adopted)
+	if ctx.Err() != nil {
+		// Cancelled while the POST was in flight: the job exists, so undo it.
+		return CopyResult{}, c.fail(ctx, temporal.NewCanceledError())
+	}
+
+	c.enter(ctx, PhasePolling)
+	if err := c.poll(ctx); err != nil {
+		return CopyResult{}, c.fail(ctx, err)
+	}
+
+	c.enter(ctx, PhaseVerifying)
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
+		activities.VerifyImageInput{Region: c.in.Region, ImageID: c.progress.ImageID, SourceImageID: c.in.SourceImageID,
+			Name: c.in.Name, CMKID: c.in.CMKID}).Get(ctx, nil)
+	if err != nil {
+		return CopyResult{}, c.fail(ctx, err)
+	}
+
+	c.enter(ctx, PhaseSucceeded)
+	c.logger.Info("Copy succeeded", "ImageID", c.progress.ImageID)
+	return CopyResult{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, Phases: c.phases}, nil
+}
+
+// poll waits for PollJob while applying its job-progress signals to the progress query.
+func (c *copyRun) poll(ctx workflow.Context) error {
+	progress := workflow.GetSignalChannel(ctx, activities.JobProgressSignal)
+	future := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
+		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID})
+	done := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(future, func(workflow.Future) { done = true })
+	sel.AddReceive(progress, func(ch workflow.ReceiveChannel, _ bool) {
+		var p activities.JobProgress
+		ch.Receive(ctx, &p)
+		c.applyProgress(p)
+	})
+	for !done {
+		sel.Select(ctx)
+	}
+	// Signals sent just before the activity finished are stale now, but must not stay unread.
+	for {
+		var p activities.JobProgress
+		if !progress.ReceiveAsync(&p) {
+			break
+		}
+	}
+	var res activities.PollJobResult
+	if err := future.Get(ctx, &res); err != nil {
+		var app *temporal.ApplicationError
+		var f activities.CopyFailure
+		if errors.As(err, &app) && app.Type() == activities.ErrCopyFailed && app.Details(&f) == nil && f.ImageID != "" {
+			c.progress.ImageID = f.ImageID
+		}
+		return err
+	}
+	c.progress.ImageID, c.progress.Percent, c.progress.Polls = res.ImageID, 1, res.Polls
+	return nil
+}
+
+func (c *copyRun) applyProgress(p activities.JobProgress) {
+	c.progress.Percent, c.progress.Polls = p.Percent, p.Polls
+	if p.ImageID != "" {
+		c.progress.ImageID = p.ImageID
+	}
+}
+
+// enter starts a phase and records how long the previous one took.
+func (c *copyRun) enter(ctx workflow.Context, phase string) {
+	now := workflow.Now(ctx)
+	c.phases = append(c.phases, PhaseTime{Phase: c.progress.Phase, Duration: now.Sub(c.progress.PhaseStartedAt)})
+	c.progress.Phase, c.progress.PhaseStartedAt = phase, now
+}
+
+// fail compensates (deletes the copy's image, in a context the cancellation does not reach) and
+// returns the error the workflow ends with.
+func (c *copyRun) fail(ctx workflow.Context, err error) error {
+	failedIn := c.progress.Phase
+	c.progress.LastError = err.Error()
+	if temporal.IsCanceledError(err) {
+		c.logger.Info("Copy cancelled", "Phase", failedIn)
+	} else {
+		c.logger.Error("Copy failed", "Phase", failedIn, "Error", err)
+	}
+	created := c.progress.JobID != "" || c.progress.ImageID != ""
+	switch {
+	case !created:
+	case !c.owned:
+		c.logger.Info("Leaving the adopted image in place: it was active before this copy", "ImageID", c.progress.ImageID)
+	case c.in.KeepFailedImages:
+		c.logger.Info("Keeping the failed copy's image for inspection", "ImageID", c.progress.ImageID)
+	default:
+		c.enter(ctx, PhaseCompensating)
+		dctx, cancel := workflow.NewDisconnectedContext(ctx)
+		defer cancel()
+		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy,
+			activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}).Get(dctx, nil)
+		if cerr != nil {
+			c.logger.Error("Could not delete the failed copy's image; delete it by hand", "ImageID", c.progress.ImageID, "Error", cerr)
+			c.progress.LastError += "; the failed copy's image could not be deleted: " + cerr.Error()
+		}
+	}
+	c.enter(ctx, PhaseFailed)
+	return c.failure(failedIn, err)
+}
+
+// failure is the workflow's error: a cancellation stays a cancellation; anything else becomes a
+// non-retryable application error whose type is the activity's and whose message leads with what
+// failed, so that the starter can print one line with IMS's reason in it.
+func (c *copyRun) failure(phase string, err error) error {
+	if temporal.IsCanceledError(err) {
+		return err
+	}
+	msg := fmt.Sprintf("copy of image %s to %q in %s failed while %s", c.in.SourceImageID, c.in.Name, c.in.Region, phase)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		errType := ErrInternal
+		var timeout *temporal.TimeoutError
+		if errors.As(err, &timeout) {
+			errType = ErrTimeout
+		}
+		return temporal.NewNonRetryableApplicationError(msg+": "+err.Error(), errType, nil)
+	}
+	return temporal.NewApplicationErrorWithOptions(msg+": "+app.Message(), app.Type(),
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: failureDetails(app)})
+}
+
+// failureDetails carries the activity's structured detail over to the workflow's error.
+func failureDetails(app *temporal.ApplicationError) []any {
+	var d any
+	switch app.Type() {
+	case activities.ErrCopyFailed:
+		d = &activities.CopyFailure{}
+	case activities.ErrVerifyFailed:
+		d = &[]string{}
+	default:
+		d = &activities.IMSFailure{}
+	}
+	if !app.HasDetails() || app.Details(d) != nil {
+		return nil
+	}
+	return []any{d}
+}
+
+// invalidInput fails the workflow before any activity runs; the message names the field.
+func invalidInput(err error) error {
+	var details []any
+	var v *imsapi.ValidationError
+	if errors.As(err, &v) {
+		details = []any{*v}
+	}
+	return temporal.NewApplicationErrorWithOptions(err.Error()+"; fix it and start the copy again",
+		activities.ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true, Details: details})
+}

@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/imscopy/imscopy/activities"
+)
+
+// Each activity's timeouts and retries, with the reason for each. Retry policies also list the
+// non-retryable error types, so that an error which lost its flag on the way is not retried.
+var (
+	submitOptions = workflow.ActivityOptions{
+		// One submit is a list, at most PollConfig.VisibilityWait (20 s) of looking again, and one
+		// POST of at most imsapi.DefaultRequestTimeout (30 s): two minutes is well past that, so a
+		// worker that died mid-submit is noticed and the (idempotent) attempt retried.
+		StartToCloseTimeout: 2 * time.Minute,
+		// Throttling (IMG.0060: at most 40 running jobs per project) lasts as long as other copies
+		// run; after an hour of it a person should look rather than the copy wait on.
+		ScheduleToCloseTimeout: time.Hour,
+		// A POST in flight when the workflow is cancelled must still report its job, so that the
+		// compensation can delete what it created.
+		WaitForCancellation: true,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+	}
+
+	pollOptions = workflow.ActivityOptions{
+		// Copies of large images take hours (Terraform's own tests take up to half an hour for
+		// small ones); a job still running after a day is stuck and a person should look.
+		StartToCloseTimeout:    24 * time.Hour,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		// PollJob heartbeats every PollConfig.HeartbeatEvery (10 s) between calls and one call
+		// lasts at most 30 s: a minute of silence means its worker is gone, and the retry on
+		// another worker resumes from the last heartbeat instead of waiting out the day.
+		HeartbeatTimeout: time.Minute,
+		// Read errors are retried inside PollJob; Temporal retries only after a lost worker.
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+	}
+
+	verifyOptions = workflow.ActivityOptions{
+		// Two reads of image metadata.
+		StartToCloseTimeout: time.Minute,
+		// ImageNotReady is retried: IMS may report a job's success a moment before the image's
+		// status follows. Ten minutes of "not active" after SUCCESS means something is wrong.
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+	}
+
+	cleanupOptions = workflow.ActivityOptions{
+		// IMS refuses to delete an image while its copy job runs (IMG.0090), and CleanupCopy waits
+		// that out: as long as a copy may take.
+		StartToCloseTimeout: 24 * time.Hour,
+		// It heartbeats while it waits, like PollJob.
+		HeartbeatTimeout: time.Minute,
+		// Leaving a half-made image behind costs quota and money, so keep trying for two days.
+		ScheduleToCloseTimeout: 48 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        5 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+	}
+)
