@@ -52,22 +52,34 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 	var prev SubmitHeartbeat
 	hasPrev := activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &prev) == nil
 	lookUntil := visibilityDeadline(time.Now(), info.Attempt, prev, hasPrev, a.poll().VisibilityWait)
+	// The POST time is carried from attempt to attempt, and recorded before anything can fail: a
+	// failed attempt's last heartbeat reaches the next one, which then knows whether any attempt
+	// POSTed, instead of waiting out the visibility delay after failures that never copied.
 	beat := SubmitHeartbeat{Attempt: info.Attempt}
+	if hasPrev {
+		beat.PostAt = prev.PostAt
+	}
+	activity.RecordHeartbeat(ctx, beat)
 
 	for {
 		img, found, err := findCopy(ctx, r, in.Request)
-		if err != nil {
+		wait := time.Until(lookUntil)
+		switch {
+		case err != nil && (wait <= 0 || !imsapi.ClassOf(err).Retryable()):
 			return SubmitCopyResult{}, fromIMS(err)
-		}
-		if found {
+		case err != nil:
+			// One failed read while waiting for visibility is not a reason to start the wait over.
+			logger.Warn("Looking for an earlier attempt's copy failed; looking again", "Error", err)
+		case found:
 			logger.Info("Adopting the image an earlier attempt created", "ImageID", img.ID, "Status", img.Status)
 			return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
+		case wait <= 0:
+		default:
+			logger.Info("No copy visible yet; an earlier attempt may have created one, looking again", "Wait", wait)
 		}
-		wait := time.Until(lookUntil)
-		if wait <= 0 {
+		if err == nil && wait <= 0 {
 			break
 		}
-		logger.Info("No copy visible yet; an earlier attempt may have created one, looking again", "Wait", wait)
 		if err := a.sleep(ctx, min(wait, a.poll().Min), func() any { return beat }); err != nil {
 			return SubmitCopyResult{}, err
 		}
@@ -88,18 +100,21 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 }
 
 // visibilityDeadline is until when SubmitCopy keeps looking for an earlier attempt's copy before
-// it POSTs. A first attempt with no record of a POST has nothing to wait for. When the previous
-// attempt recorded its POST time, the wait runs from then; otherwise (its heartbeat was lost with
-// its worker) any earlier attempt may just have POSTed, so the wait runs from now.
+// it POSTs. A first attempt has nothing to wait for. When the previous attempt's record arrived,
+// it says whether any attempt POSTed and when, and the wait runs from then (or is none). Without
+// that record (its worker died with it), any earlier attempt may just have POSTed, so the wait
+// runs from now.
 func visibilityDeadline(now time.Time, attempt int32, prev SubmitHeartbeat, hasPrev bool, wait time.Duration) time.Time {
-	postKnown := hasPrev && !prev.PostAt.IsZero() && (attempt <= 1 || prev.Attempt == attempt-1)
 	switch {
-	case postKnown:
+	case attempt <= 1 && !(hasPrev && !prev.PostAt.IsZero()):
+		return time.Time{}
+	case hasPrev && (attempt <= 1 || prev.Attempt == attempt-1):
+		if prev.PostAt.IsZero() {
+			return time.Time{}
+		}
 		return prev.PostAt.Add(wait)
-	case attempt > 1:
-		return now.Add(wait)
 	}
-	return time.Time{}
+	return now.Add(wait)
 }
 
 // findCopy looks for an image that this same request created: exact name, owned by the region's

@@ -113,7 +113,8 @@ func TestVisibilityDeadline(t *testing.T) {
 		"first attempt":                       {1, SubmitHeartbeat{}, false, time.Time{}},
 		"previous attempt posted":             {3, posted, true, t0.Add(wait)},
 		"previous attempt lost its heartbeat": {3, SubmitHeartbeat{Attempt: 1, PostAt: t0}, true, now.Add(wait)},
-		"previous attempt never posted":       {3, SubmitHeartbeat{Attempt: 2}, true, now.Add(wait)},
+		"no attempt ever posted":              {3, SubmitHeartbeat{Attempt: 2}, true, time.Time{}},
+		"an older attempt's post carried on":  {4, SubmitHeartbeat{Attempt: 3, PostAt: t0}, true, t0.Add(wait)},
 		"retry without details":               {2, SubmitHeartbeat{}, false, now.Add(wait)},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -44,6 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		errorCode    = fs.String("error-code", "", "code of injected errors (APIGW.* uses the gateway body); default chosen by status")
 		latency      = fs.Duration("latency", 0, "latency added to every request of -fault-route")
 		lostRate     = fs.Float64("lost-response-rate", 0, "share of requests that take effect and then lose their response")
+		throttleRate = fs.Float64("throttle-rate", 0, "share of requests answered 429 APIGW.0308, on top of -error-rate")
 		jobFailRate  = fs.Float64("job-failure-rate", 0, "share of copy jobs that end in FAIL")
 		memberFail   = fs.Float64("member-failure-rate", 0, "share of share/accept pairs reported failed")
 		visibility   = fs.Duration("visibility-delay", 0, "delay before a new image shows in GET /v2/cloudimages")
@@ -81,9 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			RetryAfter: *retryAfter, DuplicateNameError: *duplicateErr, ThrottlePerSecond: *throttle,
 		},
 	}
-	if *errorRate > 0 || *latency > 0 || *lostRate > 0 {
+	if *errorRate > 0 || *latency > 0 || *lostRate > 0 || *throttleRate > 0 {
 		cfg.Faults.Routes = map[string]imsemu.RouteFault{*faultRoute: {
-			ErrorRate: *errorRate, ErrorStatus: *errorStatus, ErrorCode: *errorCode, Latency: *latency, LostResponseRate: *lostRate,
+			ErrorRate: *errorRate, ErrorStatus: *errorStatus, ErrorCode: *errorCode, Latency: *latency, LostResponseRate: *lostRate, ThrottleRate: *throttleRate,
 		}}
 	}
 	if err := cfg.Faults.Validate(); err != nil {

@@ -7,9 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -92,7 +92,7 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 		fmt.Fprintln(stderr, "starter:", explain(err, cfg, id))
 		return exitFailed
 	}
-	status := strings.TrimPrefix(desc.GetWorkflowExecutionInfo().GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")
+	status := desc.GetWorkflowExecutionInfo().GetStatus().String() // Running, Completed, Failed...
 	p, qerr := queryProgress(ctx, c, id)
 
 	if asJSON {
@@ -101,12 +101,7 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 		if qerr != nil {
 			out.ProgressError = qerr.Error()
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return exitFailed
-		}
-		return exitOK
+		return printJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", id, status)
 	if qerr != nil {
@@ -139,11 +134,31 @@ func runCancel(ctx context.Context, cfg config.Starter, id string, stdout, stder
 	}
 	defer c.Close()
 
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		fmt.Fprintln(stderr, "starter: cancel:", explain(err, cfg, id))
+		return exitFailed
+	}
+	if status := desc.GetWorkflowExecutionInfo().GetStatus(); status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		fmt.Fprintf(stdout, "%s already ended (%s): nothing to cancel; `starter result %s` shows how\n",
+			id, status, id)
+		return exitOK
+	}
 	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
 		fmt.Fprintln(stderr, "starter: cancel:", explain(err, cfg, id))
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "cancellation requested for %s: it stops the copy and deletes the image it made "+
 		"(unless started with --keep-failed); `starter result %s` waits for the end\n", id, id)
+	return exitOK
+}
+
+// printJSON writes v indented, for people and for jq alike.
+func printJSON(stdout io.Writer, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return exitFailed
+	}
 	return exitOK
 }

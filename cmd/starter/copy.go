@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/config"
@@ -67,7 +69,7 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 	fs.BoolVar(&r.in.KeepFailedImages, "keep-failed", false, "keep the image of a failed copy for inspection instead of deleting it")
 	fs.StringVar(&r.id, "id", "", "workflow ID (default: derived from region, image and name, so the same copy is never started twice)")
 	fs.BoolVar(&r.wait, "wait", false, "show progress until the copy ends, then its result")
-	fs.BoolVar(&r.jsonOut, "json", false, "print the result as JSON (with --wait)")
+	fs.BoolVar(&r.jsonOut, "json", false, "print JSON: the result with --wait, else the workflow and run IDs")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: starter copy --image ID --name NAME [flags]")
 		fs.PrintDefaults()
@@ -132,7 +134,24 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	default:
 		fmt.Fprintf(stderr, "copy workflow %s (run %s) on task queue %s\n", run.GetID(), run.GetRunID(), cfg.TaskQueue)
 	}
+	// USE_EXISTING attaches to a running copy of the same ID whatever it was asked; a copy that
+	// differs (another key, description, ...) is not this request, and saying nothing would hand
+	// the user an image that is not what they asked for.
+	started, err := startedInput(ctx, c, run)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter: read the copy's request back:", explain(err, cfg, r.id))
+		return exitFailed
+	}
+	if diff := differences(started, r.in); diff != "" {
+		fmt.Fprintf(stderr, "starter: workflow %s is a copy with another request (%s); it was left alone. Wait for it "+
+			"(`starter result %s`), cancel it, or give this copy another --name or --id\n", r.id, diff, r.id)
+		return exitFailed
+	}
+
 	if !r.wait {
+		if r.jsonOut {
+			return printJSON(stdout, map[string]string{"workflowId": run.GetID(), "runId": run.GetRunID()})
+		}
 		// The ID alone on stdout, for scripts: `id=$(starter copy ...)`.
 		fmt.Fprintln(stdout, run.GetID())
 		return exitOK
@@ -144,4 +163,40 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	}
 	res, err := watch(ctx, c, run, view)
 	return finish(ctx, cfg, stdout, stderr, r.jsonOut, run, res, err)
+}
+
+// startedInput reads back the request a workflow run was started with: the input of the first
+// event of its history.
+func startedInput(ctx context.Context, c client.Client, run client.WorkflowRun) (workflows.CopyInput, error) {
+	var in workflows.CopyInput
+	events := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	first, err := events.Next()
+	if err != nil {
+		return in, err
+	}
+	attrs := first.GetWorkflowExecutionStartedEventAttributes()
+	if attrs == nil {
+		return in, fmt.Errorf("the first event of workflow %s is %s, not its start", run.GetID(), first.GetEventType())
+	}
+	return in, converter.GetDefaultDataConverter().FromPayloads(attrs.GetInput(), &in)
+}
+
+// differences names the fields where two copy requests differ, or returns "".
+func differences(running, asked workflows.CopyInput) string {
+	var diffs []string
+	field := func(name, a, b string) {
+		if a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %q, not %q", name, a, b))
+		}
+	}
+	field("region", running.Region, asked.Region)
+	field("image", running.SourceImageID, asked.SourceImageID)
+	field("name", running.Name, asked.Name)
+	field("description", running.Description, asked.Description)
+	field("cmk-id", running.CMKID, asked.CMKID)
+	field("enterprise-project-id", running.EnterpriseProjectID, asked.EnterpriseProjectID)
+	if running.KeepFailedImages != asked.KeepFailedImages {
+		diffs = append(diffs, fmt.Sprintf("keep-failed %v, not %v", running.KeepFailedImages, asked.KeepFailedImages))
+	}
+	return strings.Join(diffs, "; ")
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,9 +73,10 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 				out.Phases = append(out.Phases, phaseJSON{Phase: p.Phase, Seconds: p.Duration.Seconds()})
 			}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if printJSON(stdout, out) != exitOK {
+			return errors.New("cannot write the result")
+		}
+		return nil
 	}
 
 	if err != nil {

@@ -43,6 +43,10 @@ func summary(p workflows.Progress, now time.Time) string {
 	if p.Polls > 0 {
 		parts = append(parts, fmt.Sprintf("%d polls", p.Polls))
 	}
+	// A finished copy's time is up to its end, which is when its last phase began.
+	if (p.Phase == workflows.PhaseSucceeded || p.Phase == workflows.PhaseFailed) && !p.PhaseStartedAt.IsZero() {
+		now = p.PhaseStartedAt
+	}
 	if !p.StartedAt.IsZero() && now.After(p.StartedAt) {
 		parts = append(parts, now.Sub(p.StartedAt).Truncate(time.Second).String())
 	}

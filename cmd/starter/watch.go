@@ -110,13 +110,17 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 		}
 	}()
 
+	var last workflows.Progress
 	for {
 		select {
 		case err := <-done:
 			stopQueries()
 			if err == nil && view.terminal {
 				// The last answer may predate the end; draw the end itself.
-				view.show(workflows.Progress{Phase: workflows.PhaseSucceeded, Percent: 1, JobID: result.JobID, ImageID: result.ImageID})
+				end := last
+				end.Phase, end.Percent, end.JobID, end.ImageID = workflows.PhaseSucceeded, 1, result.JobID, result.ImageID
+				end.PhaseStartedAt = view.now()
+				view.show(end)
 			}
 			view.finishLine()
 			return result, err
@@ -125,6 +129,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 				view.queryFailed(a.err)
 				continue
 			}
+			last = a.p
 			view.show(a.p)
 		}
 	}

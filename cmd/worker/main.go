@@ -10,8 +10,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,48 +33,70 @@ import (
 
 // Exit codes.
 const (
+	exitOK     = 0
 	exitFailed = 1 // the worker could not start or failed while running
 	exitConfig = 2 // the environment is wrong; the message says which variable
 )
 
 func main() {
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: worker\n\nThe worker takes no flags; it reads these environment variables:\n\n")
-		_ = config.WorkerUsage(flag.CommandLine.Output())
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, the default handling is back: a second one ends the process at once.
+	context.AfterFunc(ctx, stopSignals)
+	os.Exit(start(ctx, os.Args[1:], os.Stderr))
+}
+
+// start is the whole program: it runs until ctx ends, returns the exit code, and writes messages
+// and logs to out.
+func start(ctx context.Context, args []string, out io.Writer) int {
+	flags := flag.NewFlagSet("worker", flag.ContinueOnError)
+	flags.SetOutput(out)
+	flags.Usage = func() {
+		fmt.Fprintf(out, "usage: worker\n\nThe worker takes no flags; it reads these environment variables:\n\n")
+		_ = config.WorkerUsage(out)
 	}
-	flag.Parse()
-	if flag.NArg() > 0 {
-		flag.Usage()
-		os.Exit(exitConfig)
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitConfig
+	}
+	if flags.NArg() > 0 {
+		flags.Usage()
+		return exitConfig
 	}
 
 	cfg, err := config.LoadWorker()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "worker: cannot start, the environment is not right:\n%v\n(`worker -h` lists every variable)\n", err)
-		os.Exit(exitConfig)
+		fmt.Fprintf(out, "worker: cannot start, the environment is not right:\n%v\n(`worker -h` lists every variable)\n", err)
+		return exitConfig
 	}
 
 	redactor := logging.NewRedactor()
 	redactor.Register(cfg.Secrets()...)
 	logger := logging.New(logging.Options{
 		Level:    cfg.LogLevel.Zap(),
-		Console:  term.IsTerminal(int(os.Stderr.Fd())),
+		Output:   out,
+		Console:  isTerminal(out),
 		Redactor: redactor,
 	})
 	defer func() { _ = logger.Sync() }()
 
-	if err := run(cfg, logger); err != nil {
+	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("worker failed", zap.Error(err))
-		_ = logger.Sync()
-		os.Exit(exitFailed)
+		return exitFailed
 	}
+	return exitOK
 }
 
-func run(cfg config.Worker, logger *zap.Logger) error {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	signals, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stopSignals()
+// isTerminal says whether logs go to a person (readable lines) rather than a collector (JSON).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
 
 	ims, err := imsapi.New(imsapi.Config{
 		Region:        cfg.Region,
@@ -104,6 +128,7 @@ func run(cfg config.Worker, logger *zap.Logger) error {
 		defer func() {
 			if err := srv.Stop(); err != nil {
 				logger.Warn("embedded Temporal server stop", zap.Error(err))
+				return
 			}
 			logger.Info("embedded Temporal server stopped")
 		}()
@@ -127,7 +152,7 @@ func run(cfg config.Worker, logger *zap.Logger) error {
 		// A fatal poll error (the namespace was deleted, the credentials were revoked) ends the
 		// process, so a supervisor restarts it and the failure is visible, instead of a worker
 		// that looks alive and polls nothing.
-		OnFatalError: func(err error) { cancel(err) },
+		OnFatalError: func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) },
 	})
 	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Signaler: c})
 	if err := w.Start(); err != nil {
@@ -137,12 +162,10 @@ func run(cfg config.Worker, logger *zap.Logger) error {
 		zap.String("temporal", address), zap.String("namespace", cfg.Namespace), zap.String("taskQueue", cfg.TaskQueue),
 		zap.Bool("devMode", cfg.DevMode()), zap.String("region", cfg.Region), zap.Any("imsEndpoints", cfg.Endpoints))
 
-	<-signals.Done()
-	// Restore the default signal handling: a second Ctrl-C ends the process at once.
-	stopSignals()
-	if cause := context.Cause(ctx); cause != nil {
+	<-ctx.Done()
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
 		w.Stop()
-		return fmt.Errorf("the worker stopped polling: %w", cause)
+		return cause
 	}
 	logger.Info("stopping: no new tasks; running activities get WORKER_STOP_TIMEOUT to finish (signal again to exit at once)",
 		zap.Duration("stopTimeout", cfg.WorkerStopTimeout))

@@ -33,6 +33,9 @@ type RouteFault struct {
 	ErrorCode        string        // APIGW.* gets the gateway body, anything else {"error":{...}}; default by status
 	Latency          time.Duration // added before serving; a cancelled request stops waiting
 	LostResponseRate float64       // the request takes effect, then the connection closes unanswered
+	// ThrottleRate answers a share of requests 429 APIGW.0308 as the gateway does, on top of
+	// ErrorRate, so that a route can suffer 5xx and throttling at once (the chaos mix).
+	ThrottleRate float64
 }
 
 // Faults are the emulator's knobs for making the cloud misbehave.
@@ -93,6 +96,9 @@ func (f Faults) Validate() error {
 		if err := rate(route+".lost_response_rate", rf.LostResponseRate); err != nil {
 			return err
 		}
+		if err := rate(route+".throttle_rate", rf.ThrottleRate); err != nil {
+			return err
+		}
 		if rf.ErrorStatus != 0 && (rf.ErrorStatus < 400 || rf.ErrorStatus > 599) {
 			return fmt.Errorf("imsemu: fault %s.error_status = %d must be an HTTP error status (400-599)", route, rf.ErrorStatus)
 		}
@@ -120,6 +126,7 @@ type routeFaultJSON struct {
 	ErrorCode        string   `json:"error_code,omitempty"`
 	Latency          duration `json:"latency,omitzero"`
 	LostResponseRate float64  `json:"lost_response_rate,omitempty"`
+	ThrottleRate     float64  `json:"throttle_rate,omitempty"`
 }
 
 type faultsJSON struct {
@@ -134,7 +141,7 @@ type faultsJSON struct {
 
 // MarshalJSON writes durations as Go duration strings.
 func (rf RouteFault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(routeFaultJSON{rf.ErrorRate, rf.ErrorStatus, rf.ErrorCode, duration(rf.Latency), rf.LostResponseRate})
+	return json.Marshal(routeFaultJSON{rf.ErrorRate, rf.ErrorStatus, rf.ErrorCode, duration(rf.Latency), rf.LostResponseRate, rf.ThrottleRate})
 }
 
 // UnmarshalJSON reads durations as Go duration strings.
@@ -143,7 +150,7 @@ func (rf *RouteFault) UnmarshalJSON(b []byte) error {
 	if err := strictUnmarshal(b, &j); err != nil {
 		return err
 	}
-	*rf = RouteFault{j.ErrorRate, j.ErrorStatus, j.ErrorCode, time.Duration(j.Latency), j.LostResponseRate}
+	*rf = RouteFault{j.ErrorRate, j.ErrorStatus, j.ErrorCode, time.Duration(j.Latency), j.LostResponseRate, j.ThrottleRate}
 	return nil
 }
 

@@ -55,6 +55,15 @@ func TestInjectedErrors(t *testing.T) {
 	}
 }
 
+func TestInjectedThrottle(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.Faults.Routes = map[string]RouteFault{RouteAll: {ThrottleRate: 1}}
+	})
+	r := f.client(home).do("GET", "/v2/images/"+SeedImageID, nil)
+	assert.Equal(t, 429, r.status)
+	assert.Equal(t, "APIGW.0308", r.json(t)["error_code"], "throttling is the gateway's answer")
+}
+
 func TestInjectedErrorDefaults(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
 		c.Faults.Routes = map[string]RouteFault{RouteListImages: {ErrorRate: 1, ErrorStatus: 429}}
@@ -121,7 +130,7 @@ func TestAdminAPI(t *testing.T) {
 	want := Faults{
 		Routes: map[string]RouteFault{
 			RouteAll:          {ErrorRate: 0.25, ErrorStatus: 503, ErrorCode: "APIGW.0201", Latency: 1500 * time.Millisecond},
-			RouteCopyInRegion: {LostResponseRate: 0.5},
+			RouteCopyInRegion: {LostResponseRate: 0.5, ThrottleRate: 0.1},
 		},
 		JobFailureRate: 0.1, MemberFailureRate: 0.2, VisibilityDelay: 2 * time.Second, RetryAfter: time.Second,
 		DuplicateNameError: true, ThrottlePerSecond: 50,

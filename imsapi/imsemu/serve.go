@@ -94,6 +94,9 @@ func (h *regionHandler) serve(w http.ResponseWriter, r *http.Request, rt *route,
 	if hasFault && e.faultRand.chance(rf.ErrorRate) {
 		return send(injectedError(rf, rt.name, requestID))
 	}
+	if hasFault && e.faultRand.chance(rf.ThrottleRate) {
+		return send(throttledReply(rate, requestID))
+	}
 	rep := rt.handle(e, &call{region: h.region, project: project, route: rt.name, params: p,
 		query: r.URL.Query(), body: body, now: now, requestID: requestID})
 	if hasFault && e.faultRand.chance(rf.LostResponseRate) {

@@ -13,16 +13,16 @@ import (
 
 func TestServerLogShowsOnlyWarningsWhileOpen(t *testing.T) {
 	var out bytes.Buffer
-	slog := newServerLog(logging.New(logging.Options{Level: zapcore.DebugLevel, Output: &out}))
-	child := slog.logger.With(zap.String("service", "history")) // derived before open, gated too
+	serverLogs := newServerLog(logging.New(logging.Options{Level: zapcore.DebugLevel, Output: &out}))
+	child := serverLogs.logger.With(zap.String("service", "history")) // derived before open, gated too
 
-	slog.logger.Error("while starting")
-	slog.open()
-	slog.logger.Info("service started")
-	slog.logger.Warn("shown warning")
+	serverLogs.logger.Error("while starting")
+	serverLogs.open()
+	serverLogs.logger.Info("service started")
+	serverLogs.logger.Warn("shown warning")
 	child.Error("shown error")
-	slog.quiet()
-	slog.logger.Error("while stopping")
+	serverLogs.quiet()
+	serverLogs.logger.Error("while stopping")
 
 	assert.NotContains(t, out.String(), "while starting")
 	assert.NotContains(t, out.String(), "service started")
@@ -33,11 +33,11 @@ func TestServerLogShowsOnlyWarningsWhileOpen(t *testing.T) {
 
 func TestServerLogNeverLowersTheLoggersLevel(t *testing.T) {
 	var out bytes.Buffer
-	slog := newServerLog(logging.New(logging.Options{Level: zapcore.ErrorLevel, Output: &out}))
-	slog.open()
+	serverLogs := newServerLog(logging.New(logging.Options{Level: zapcore.ErrorLevel, Output: &out}))
+	serverLogs.open()
 
-	slog.logger.Warn("below the logger's level")
-	slog.logger.Error("at the logger's level")
+	serverLogs.logger.Warn("below the logger's level")
+	serverLogs.logger.Error("at the logger's level")
 
 	assert.NotContains(t, out.String(), "below the logger's level")
 	assert.Contains(t, out.String(), "at the logger's level")

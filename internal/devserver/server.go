@@ -75,7 +75,7 @@ func Start(opts Options) (*Server, error) {
 	logger := opts.Logger.Named("temporal-server")
 
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the data folder: %w", err)
+		return nil, fmt.Errorf("create the data folder: %w; set DATA_DIR to a folder this user can write", err)
 	}
 	lock, err := filelock.Acquire(filepath.Join(opts.DataDir, lockFile))
 	if err != nil {
@@ -86,8 +86,8 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("lock the data folder %s: %w", opts.DataDir, err)
 	}
 
-	slog := newServerLog(logger)
-	srv, err := newServer(opts, logger, slog)
+	serverLogs := newServerLog(logger)
+	srv, err := newServer(opts, logger, serverLogs)
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
@@ -96,11 +96,11 @@ func Start(opts Options) (*Server, error) {
 		_ = lock.Release()
 		return nil, fmt.Errorf("start the embedded Temporal server on %s (data in %s): %w", opts.HostPort, opts.DataDir, err)
 	}
-	slog.open()
-	return &Server{srv: srv, hostPort: opts.HostPort, lock: lock, log: slog}, nil
+	serverLogs.open()
+	return &Server{srv: srv, hostPort: opts.HostPort, lock: lock, log: serverLogs}, nil
 }
 
-func newServer(opts Options, logger *zap.Logger, slog *serverLog) (temporal.Server, error) {
+func newServer(opts Options, logger *zap.Logger, serverLogs *serverLog) (temporal.Server, error) {
 	p, err := pickPorts(opts.HostPort)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func newServer(opts Options, logger *zap.Logger, slog *serverLog) (temporal.Serv
 	}
 	cfg := serverConfig(p, store)
 
-	serverLogger := serverlog.NewZapLogger(slog.logger)
+	serverLogger := serverlog.NewZapLogger(serverLogs.logger)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, err

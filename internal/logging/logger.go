@@ -34,6 +34,7 @@ func New(opts Options) *zap.Logger {
 
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	encCfg.EncodeDuration = zapcore.StringDurationEncoder // "1m30s", not 90
 	var enc zapcore.Encoder
 	if opts.Console {
 		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/imscopy/imscopy/internal/config"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+const (
+	seedImage = "465076de-dc36-4aec-80f5-ef9d8009428f"
+	seedKey   = "bd66288c-9081-460a-8227-4cbd0c814cb4"
+)
+
+// countingListener stands where Temporal would be and counts who connects, so a test can show
+// that a refused command never reached it.
+func countingListener(t *testing.T) (addr string, connections *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	connections = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			connections.Add(1)
+			c.Close()
+		}
+	}()
+	return l.Addr().String(), connections
+}
+
+// starterEnv gives the test a known environment for the variables the starter reads.
+func starterEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	for _, k := range []string{"TEMPORAL_ADDRESS", "DEV_SERVER_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "IMS_REGION"} {
+		t.Setenv(k, "")
+		require.NoError(t, os.Unsetenv(k))
+	}
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+}
+
+func runStarter(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut, false, func() int { return 80 })
+	return code, out.String(), errOut.String()
+}
+
+func TestCopyRefusesBadInputWithoutContactingTemporal(t *testing.T) {
+	addr, connections := countingListener(t)
+	starterEnv(t, map[string]string{"TEMPORAL_ADDRESS": addr})
+
+	cases := []struct {
+		name string
+		args []string
+		says []string
+	}{
+		{"name with a slash", []string{"--image", seedImage, "--name", "bad/name"}, []string{"--name", `invalid name "bad/name"`, "may contain only letters"}},
+		{"name with a leading space", []string{"--image", seedImage, "--name", " copy"}, []string{"--name", "must not start or end with a space"}},
+		{"description with markup", []string{"--image", seedImage, "--name", "ok", "--description", "<b>"}, []string{"--description", "'<' or '>'"}},
+		{"image not a UUID", []string{"--image", "ubuntu", "--name", "ok"}, []string{"--image", "must be a UUID"}},
+		{"key not a UUID", []string{"--image", seedImage, "--name", "ok", "--cmk-id", "my-key"}, []string{"--cmk-id", "must be a UUID"}},
+		{"enterprise project", []string{"--image", seedImage, "--name", "ok", "--enterprise-project-id", "x"}, []string{"--enterprise-project-id", `must be "0" or a UUID`}},
+		{"region", []string{"--image", seedImage, "--name", "ok", "--region", "north"}, []string{"--region", "region ID like cn-north-4"}},
+		{"missing image", []string{"--name", "ok"}, []string{"--image is required"}},
+		{"missing name", []string{"--image", seedImage}, []string{"--name is required"}},
+		{"stray argument", []string{"--image", seedImage, "--name", "ok", "extra"}, []string{`unexpected argument "extra"`}},
+		{"unknown flag", []string{"--image", seedImage, "--name", "ok", "--force"}, []string{"flag provided but not defined: -force", "usage: starter copy"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runStarter(append([]string{"copy"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, stdout, "no workflow ID: nothing was started")
+			for _, s := range tc.says {
+				assert.Contains(t, stderr, s)
+			}
+		})
+	}
+	assert.Zero(t, connections.Load(), "a refused copy must not contact Temporal")
+}
+
+func TestCopyInputFromFlags(t *testing.T) {
+	starterEnv(t, map[string]string{"IMS_REGION": "cn-east-3"})
+	cfg, err := config.LoadStarter()
+	require.NoError(t, err)
+
+	r, err := parseCopy([]string{"--image", seedImage, "--name", "ims_encrypted_copy3", "--description", "test copy",
+		"--cmk-id", seedKey, "--enterprise-project-id", "0", "--keep-failed", "--wait", "--json"}, cfg, &bytes.Buffer{})
+	require.NoError(t, err)
+
+	assert.Equal(t, workflows.CopyInput{Region: "cn-east-3", SourceImageID: seedImage, Name: "ims_encrypted_copy3",
+		Description: "test copy", CMKID: seedKey, EnterpriseProjectID: "0", KeepFailedImages: true}, r.in)
+	assert.Equal(t, workflows.CopyWorkflowID(r.in), r.id, "the default ID is derived, so the same copy is one workflow")
+	assert.True(t, r.wait)
+	assert.True(t, r.jsonOut)
+
+	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--region", "cn-north-4", "--id", "my-copy"}, cfg, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "cn-north-4", r.in.Region, "--region overrides IMS_REGION")
+	assert.Equal(t, "my-copy", r.id)
+}
+
+func TestStartOptionsAttachToTheSameCopy(t *testing.T) {
+	o := startOptions("copy/cn-north-4/x/y", "imscopy")
+	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, o.WorkflowIDConflictPolicy)
+	assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, o.WorkflowIDReusePolicy)
+	assert.Equal(t, "imscopy", o.TaskQueue)
+}
+
+func TestIDCommandsNeedOneID(t *testing.T) {
+	addr, connections := countingListener(t)
+	starterEnv(t, map[string]string{"TEMPORAL_ADDRESS": addr})
+
+	for _, cmd := range []string{"status", "result", "cancel"} {
+		code, _, stderr := runStarter(cmd)
+		assert.Equal(t, exitUsage, code, cmd)
+		assert.Contains(t, stderr, "takes one workflow ID", cmd)
+	}
+	code, _, stderr := runStarter("frobnicate")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `unknown command "frobnicate"`)
+	assert.Zero(t, connections.Load())
+}
+
+func TestBadEnvironmentIsRefused(t *testing.T) {
+	starterEnv(t, map[string]string{"TEMPORAL_ADDRESS": "no-port"})
+	code, _, stderr := runStarter("copy", "--image", seedImage, "--name", "ok")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "TEMPORAL_ADDRESS")
+}
+
+func TestUnreachableTemporalSaysWhatToDo(t *testing.T) {
+	// A port nothing listens on: take one and give it back.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	starterEnv(t, map[string]string{"TEMPORAL_ADDRESS": addr})
+
+	code, stdout, stderr := runStarter("copy", "--image", seedImage, "--name", "ok")
+	assert.Equal(t, exitFailed, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "cannot reach Temporal at "+addr)
+	assert.Contains(t, stderr, "go run ./cmd/worker")
+	assert.True(t, strings.Contains(stderr, "make demo"))
+}
+
+func TestDifferencesNameEveryChangedField(t *testing.T) {
+	running := workflows.CopyInput{Region: "cn-north-4", SourceImageID: seedImage, Name: "x", CMKID: seedKey}
+	assert.Empty(t, differences(running, running))
+
+	asked := running
+	asked.CMKID = ""
+	asked.Description = "new"
+	asked.KeepFailedImages = true
+	assert.Equal(t, `description "", not "new"; cmk-id "`+seedKey+`", not ""; keep-failed false, not true`, differences(running, asked))
+}

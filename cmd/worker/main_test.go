@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/config"
+	"github.com/imscopy/imscopy/internal/logging"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// lockedBuffer is the worker's output, read by the test while the worker writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// workerEnv gives the test exactly vars among the worker's variables.
+func workerEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	var names strings.Builder
+	require.NoError(t, config.WorkerUsage(&names))
+	for _, line := range strings.Split(names.String(), "\n") {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), " (default:"); ok {
+			t.Setenv(name, "")
+			require.NoError(t, os.Unsetenv(name))
+		}
+	}
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+}
+
+func TestMissingVariablesStopTheWorkerAtStart(t *testing.T) {
+	workerEnv(t, map[string]string{"POLL_MAX": "soon"})
+	var out bytes.Buffer
+
+	code := start(context.Background(), nil, &out)
+
+	assert.Equal(t, exitConfig, code)
+	assert.Contains(t, out.String(), `POLL_MAX is "soon"`)
+	assert.Contains(t, out.String(), "`worker -h` lists every variable")
+}
+
+func TestHelpListsTheVariables(t *testing.T) {
+	var out bytes.Buffer
+	assert.Equal(t, exitOK, start(context.Background(), []string{"-h"}, &out))
+	for _, name := range []string{"TEMPORAL_ADDRESS", "DATA_DIR", "HUAWEICLOUD_SDK_SK", "POLL_HEARTBEAT", "WORKER_STOP_TIMEOUT"} {
+		assert.Contains(t, out.String(), name)
+	}
+	assert.Equal(t, exitConfig, start(context.Background(), []string{"stray"}, &out))
+}
+
+// The worker in dev mode against the emulator: it gets ready, runs a copy, keeps the credentials
+// out of its log even at debug level, and stops cleanly when its context ends (as on SIGTERM).
+func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
+	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second})
+	require.NoError(t, err)
+	defer emu.Close()
+	var endpoints []string
+	for region, url := range emu.Endpoints() {
+		endpoints = append(endpoints, region+"="+url)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	devAddr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	workerEnv(t, map[string]string{
+		"DATA_DIR":                   t.TempDir(),
+		"DEV_SERVER_ADDRESS":         devAddr,
+		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
+		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
+		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
+		"LOG_LEVEL":                  "debug",
+		"POLL_INITIAL":               "200ms",
+		"POLL_MIN":                   "100ms",
+		"POLL_MAX":                   "500ms",
+		"POLL_HEARTBEAT":             "1s",
+		"VISIBILITY_WAIT":            "1s",
+		"WORKER_STOP_TIMEOUT":        "5s",
+	})
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out lockedBuffer
+	exited := make(chan int, 1)
+	go func() { exited <- start(ctx, nil, &out) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
+		"the worker never got ready:\n%s", out.String())
+
+	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: logging.NewTemporalLogger(logging.New(logging.Options{Output: os.Stderr}))})
+	require.NoError(t, err)
+	defer c.Close()
+	in := workflows.CopyInput{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: "worker-test-copy",
+		CMKID: imsemu.SeedKMSKeyID}
+	run, err := c.ExecuteWorkflow(context.Background(),
+		client.StartWorkflowOptions{ID: workflows.CopyWorkflowID(in), TaskQueue: workflows.TaskQueue}, workflows.CopyImage, in)
+	require.NoError(t, err)
+	var res workflows.CopyResult
+	require.NoError(t, run.Get(context.Background(), &res))
+	assert.NotEmpty(t, res.ImageID)
+
+	stop()
+	select {
+	case code := <-exited:
+		assert.Equal(t, exitOK, code)
+	case <-time.After(time.Minute):
+		t.Fatal("the worker did not stop")
+	}
+	log := out.String()
+	assert.Contains(t, log, "worker stopped")
+	assert.Contains(t, log, "embedded Temporal server stopped")
+	assert.Contains(t, log, "POST /v1/cloudimages/"+imsemu.SeedImageID+"/copy", "IMS calls are logged at debug")
+	assert.NotContains(t, log, imsemu.DefaultSK)
+	assert.NotContains(t, log, imsemu.DefaultAK)
+}

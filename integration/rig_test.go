@@ -1,0 +1,242 @@
+// Package integration runs imscopy end to end: the real embedded Temporal server, the IMS
+// emulator over HTTP, and the worker and starter as separate OS processes, so that crashes are
+// real kill -9s. It is one package so that the large Temporal server is linked once.
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/devserver"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// Credentials distinctive enough that finding them in a log or a history cannot be a coincidence.
+const (
+	testAK = "ITESTAKQ7Z3L0WXYV9AB"
+	testSK = "itest-sk-5b4a3f2e1d0c-never-log-me"
+)
+
+// One embedded Temporal server serves every test that does not kill the server itself; each test
+// uses its own task queue, so workers of different tests never take each other's tasks.
+var shared struct {
+	once sync.Once
+	srv  *devserver.Server
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.srv != nil {
+		_ = shared.srv.Stop()
+	}
+	os.Exit(code)
+}
+
+func sharedTemporal(t *testing.T) string {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "imscopy-itest-temporal-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.srv, shared.err = devserver.Start(devserver.Options{
+			DataDir: dir, HostPort: freeAddr(t), Namespace: "default", Logger: zap.NewNop(),
+		})
+	})
+	require.NoError(t, shared.err)
+	return shared.srv.HostPort()
+}
+
+// rig is one test's world: an emulator, a Temporal address, a task queue and a client.
+type rig struct {
+	t         *testing.T
+	emu       *imsemu.Server
+	temporal  string
+	taskQueue string
+	workerEnv []string
+	procs     []*proc
+}
+
+func newRig(t *testing.T, temporalAddr string, jobDuration time.Duration, faults imsemu.Faults) *rig {
+	t.Helper()
+	emu, err := imsemu.Start(imsemu.Config{AK: testAK, SK: testSK, JobDuration: jobDuration, Seed: 7, Faults: faults})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = emu.Close() })
+	var endpoints []string
+	for region, url := range emu.Endpoints() {
+		endpoints = append(endpoints, region+"="+url)
+	}
+	r := &rig{t: t, emu: emu, temporal: temporalAddr, taskQueue: "itest-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	home := imsemu.DefaultRegions[0]
+	r.workerEnv = []string{
+		"TEMPORAL_ADDRESS=" + temporalAddr,
+		"TEMPORAL_TASK_QUEUE=" + r.taskQueue,
+		"IMS_REGION=" + home.Name,
+		"IMS_ENDPOINTS=" + strings.Join(endpoints, ","),
+		"HUAWEICLOUD_SDK_AK=" + testAK,
+		"HUAWEICLOUD_SDK_SK=" + testSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID=" + home.ProjectID,
+		// Debug logs every IMS exchange: the most a log ever says, for the secrets check.
+		"LOG_LEVEL=debug",
+		// Short intervals keep the suite quick; the schedule's logic is the same.
+		"POLL_INITIAL=1s", "POLL_MIN=500ms", "POLL_MAX=4s", "POLL_HEARTBEAT=2s", "VISIBILITY_WAIT=8s",
+	}
+	return r
+}
+
+// startWorker starts a worker process and waits until it polls.
+func (r *rig) startWorker(extraEnv ...string) *proc {
+	r.t.Helper()
+	p := startProc(r.t, "worker", append(append([]string{}, r.workerEnv...), extraEnv...))
+	p.waitLine("worker ready")
+	r.procs = append(r.procs, p)
+	r.t.Cleanup(func() {
+		if r.t.Failed() {
+			path := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s-worker-%d.log", r.taskQueue, p.cmd.Process.Pid))
+			_ = os.WriteFile(path, []byte(p.output()), 0o644)
+			r.t.Logf("the worker's log is in %s", path)
+		}
+	})
+	return p
+}
+
+func (r *rig) client() client.Client {
+	r.t.Helper()
+	c, err := client.Dial(client.Options{HostPort: r.temporal, Namespace: "default", Logger: quietLogger{}})
+	require.NoError(r.t, err)
+	r.t.Cleanup(c.Close)
+	return c
+}
+
+func (r *rig) input(name string) workflows.CopyInput {
+	return workflows.CopyInput{
+		Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name,
+		Description: "integration test", CMKID: imsemu.SeedKMSKeyID,
+	}
+}
+
+func (r *rig) start(c client.Client, in workflows.CopyInput) client.WorkflowRun {
+	r.t.Helper()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: workflows.CopyWorkflowID(in), TaskQueue: r.taskQueue,
+	}, workflows.CopyImage, in)
+	require.NoError(r.t, err)
+	return run
+}
+
+// waitProgress polls the progress query until ok says so. The bound only turns a hang into a
+// failure; nothing is asserted about how long it took.
+func (r *rig) waitProgress(c client.Client, id string, ok func(workflows.Progress) bool) workflows.Progress {
+	r.t.Helper()
+	var last workflows.Progress
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		v, err := c.QueryWorkflow(context.Background(), id, "", workflows.ProgressQuery)
+		if err == nil && v.Get(&last) == nil && ok(last) {
+			return last
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.t.Fatalf("workflow %s never reached the expected progress; last %+v", id, last)
+	return last
+}
+
+// result waits for the workflow's end; the context bound only turns a hang into a failure.
+func result(t *testing.T, run client.WorkflowRun) (workflows.CopyResult, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var res workflows.CopyResult
+	err := run.Get(ctx, &res)
+	require.NotErrorIs(t, err, context.DeadlineExceeded, "the workflow did not end")
+	return res, err
+}
+
+// liveImages returns the images of that name that are not deleted or killed.
+func (r *rig) liveImages(name string) []imsemu.AdminImage {
+	var out []imsemu.AdminImage
+	for _, img := range r.emu.Images() {
+		if img.Name == name && img.Status != "deleted" && img.Status != "killed" {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// allImages returns every image of that name ever created, deleted ones included.
+func (r *rig) allImages(name string) []imsemu.AdminImage {
+	var out []imsemu.AdminImage
+	for _, img := range r.emu.Images() {
+		if img.Name == name {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// requests counts requests to a route ("" for any) with a status (-1 for any).
+func (r *rig) requests(route string, status int) int {
+	n := 0
+	for _, c := range r.emu.Counts() {
+		if (route == "" || c.Route == route) && (status < 0 || c.Status == status) {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// assertNoSecrets checks every worker's output and the workflow's whole history for the AK and SK.
+func (r *rig) assertNoSecrets(c client.Client, workflowID string) {
+	r.t.Helper()
+	var texts []string
+	for _, p := range r.procs {
+		texts = append(texts, p.output())
+	}
+	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	events := 0
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(r.t, err)
+		b, err := protojson.Marshal(ev)
+		require.NoError(r.t, err)
+		texts = append(texts, string(b))
+		events++
+	}
+	require.NotZero(r.t, events)
+	for i, text := range texts {
+		for _, secret := range []string{testAK, testSK} {
+			require.NotContains(r.t, text, secret, "text %d of %d (worker logs first, then history events) holds a credential", i, len(texts))
+		}
+	}
+	// Keep the evidence next to the test's output when something is wrong.
+	if r.t.Failed() {
+		dump := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s.json", r.taskQueue))
+		b, _ := json.Marshal(texts)
+		_ = os.WriteFile(dump, b, 0o644)
+		r.t.Logf("logs and history written to %s", dump)
+	}
+}
+
+// quietLogger keeps the SDK client's own logging out of the test output.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}
