@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -101,9 +102,13 @@ func (a *Activities) region(name string) (*imsapi.RegionClient, error) {
 
 // sleep waits for d, heartbeating details() at least every HeartbeatEvery so that the server
 // sees the worker alive and can deliver a cancellation; it returns ctx.Err() once cancelled.
+// When the worker is stopping it gives the task back at once with a retryable error: the next
+// attempt resumes from the heartbeat details, so a graceful stop (a deploy) need not wait out
+// WORKER_STOP_TIMEOUT for a copy that may run for hours.
 func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() any) error {
 	every := a.poll().HeartbeatEvery
 	deadline := time.Now().Add(d)
+	stopping := activity.GetWorkerStopChannel(ctx)
 	for {
 		activity.RecordHeartbeat(ctx, details())
 		left := time.Until(deadline)
@@ -116,6 +121,10 @@ func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() 
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-stopping:
+			t.Stop()
+			activity.RecordHeartbeat(ctx, details())
+			return temporal.NewApplicationError("the worker is stopping; another attempt resumes from the last heartbeat", ErrWorkerStopping)
 		case <-t.C:
 		}
 	}

@@ -26,9 +26,10 @@ const (
 	ErrIMSBusy           = "IMSBusy"
 	ErrIMSTransient      = "IMSTransient"
 	ErrIMSUnknown        = "IMSUnknown"
-	ErrCopyFailed        = "CopyFailed"    // the IMS job ended in FAIL, or the adopted image was killed
-	ErrVerifyFailed      = "VerifyFailed"  // the new image is not what was asked for
-	ErrImageNotReady     = "ImageNotReady" // the new image exists but is not active yet
+	ErrCopyFailed        = "CopyFailed"     // the IMS job ended in FAIL, or the adopted image was killed
+	ErrVerifyFailed      = "VerifyFailed"   // the new image is not what was asked for
+	ErrImageNotReady     = "ImageNotReady"  // the new image exists but is not active yet
+	ErrWorkerStopping    = "WorkerStopping" // the worker is shutting down; another attempt resumes
 )
 
 // NonRetryableErrorTypes are the types no retry can fix (DESIGN.md's error-class table). Each such

@@ -113,6 +113,28 @@ func TestPollJobStopsWhenCancelled(t *testing.T) {
 	}
 }
 
+// A stopping worker (a deploy, a Ctrl-C) gets PollJob's task back at once, with a retryable
+// error and its schedule in the heartbeat details, instead of holding the stop for a long job.
+func TestPollJobGivesBackItsTaskWhenTheWorkerStops(t *testing.T) {
+	_, a := startIMS(t, imsemu.Config{JobDuration: time.Hour})
+	jobID := submit(t, a, "golden-stop")
+
+	stop := make(chan struct{})
+	var once sync.Once
+	var last PollHeartbeat
+	env := newActivityEnv(a)
+	env.SetWorkerStopChannel(stop)
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		_ = details.Get(&last)
+		once.Do(func() { close(stop) })
+	})
+	_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	app := appError(t, err)
+	assert.Equal(t, ErrWorkerStopping, app.Type())
+	assert.False(t, app.NonRetryable(), "another attempt must resume the wait")
+	assert.NotZero(t, last.NextPollAt, "the schedule to resume from was recorded")
+}
+
 func TestPollJobFailIsCopyFailed(t *testing.T) {
 	srv, a := startIMS(t, imsemu.Config{JobDuration: 300 * time.Millisecond, Faults: imsemu.Faults{JobFailureRate: 1}})
 	jobID := submit(t, a, "golden-fail")
