@@ -64,10 +64,8 @@ func run() error {
 		return err
 	}
 
-	imsPort, err := freePort()
-	if err != nil {
-		return err
-	}
+	// The emulator takes any free port and prints its endpoints; the embedded Temporal server
+	// needs its address up front, so the demo asks the kernel for a free one.
 	temporalPort, err := freePort()
 	if err != nil {
 		return err
@@ -75,8 +73,8 @@ func run() error {
 	temporalAddr := fmt.Sprintf("127.0.0.1:%d", temporalPort)
 
 	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
-	emu, emuOut, err := startChild(ctx, filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
-		"-addr", fmt.Sprintf("127.0.0.1:%d", imsPort),
+	emu, emuOut, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
+		"-addr", "127.0.0.1:0",
 		"-region", "cn-north-4,cn-east-3",
 		"-project", demoProject+","+demoEast,
 		"-ak", demoAK, "-sk", demoSK,
@@ -104,7 +102,7 @@ func run() error {
 		"HUAWEICLOUD_SDK_SK=" + demoSK,
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + demoProject,
 	}
-	worker, workerOut, err := startChild(ctx, filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
+	worker, workerOut, err := startChild(filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
 	if err != nil {
 		return err
 	}
@@ -138,15 +136,15 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startChild starts a binary, copying its stdout and stderr to a log file and to a pipe that
-// waitFor reads, so the demo can wait for its readiness line.
 // child is a running binary and a channel closed when it has exited.
 type child struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
-func startChild(ctx context.Context, path string, env []string, logPath string, args ...string) (*child, io.Reader, error) {
+// startChild starts a binary, copying its stdout and stderr to a log file and to a pipe that
+// waitFor reads, so the demo can wait for its readiness line.
+func startChild(path string, env []string, logPath string, args ...string) (*child, io.Reader, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, nil, err
