@@ -51,5 +51,17 @@ demo: build
 emulator: build
 	$(BIN)/imsemu $(EMU_ARGS)
 
+# bench: the polling strategies side by side on the same seeded jobs (flags in README, e.g.
+# BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/.
+bench:
+	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(BIN)/bench $(BENCH_ARGS)
+
+# chaos: 500 copies, two workers, injected IMS faults, worker and server kills; exits non-zero if
+# anything is lost (flags in README, via CHAOS_ARGS).
+chaos:
+	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(BIN)/bench chaos $(CHAOS_ARGS)
+
 clean:
 	rm -rf $(BIN) .imscopy

@@ -42,9 +42,13 @@ type PollConfig struct {
 	// Jitter spreads each wait by up to this fraction either way, so many workers that started
 	// together do not poll IMS in lockstep. Default 0.1.
 	Jitter float64
-	// HeartbeatEvery is how often a waiting activity heartbeats. Default 10 s: cancellation reaches
-	// an activity only through a heartbeat, and the workflows' heartbeat timeouts are a minute, so
-	// this leaves room for one slow IMS request (imsapi.DefaultRequestTimeout) between heartbeats.
+	// HeartbeatEvery is how often a waiting activity records a heartbeat. Default 10 s: with a
+	// GetJob of two hung requests (2 × imsapi.DefaultRequestTimeout) between two records, the
+	// longest silence stays inside the workflows' one-minute heartbeat timeouts. The SDK sends
+	// records to the server at most every 0.8 × the heartbeat timeout (it holds the others back)
+	// unless the worker sets worker.Options.MaxHeartbeatThrottleInterval lower; the worker sets it
+	// to HeartbeatEvery (WORKER_HEARTBEAT_THROTTLE_MAX, 10 s), because a cancellation reaches an
+	// activity only in the answer to a sent heartbeat.
 	HeartbeatEvery time.Duration
 	// VisibilityWait is how long SubmitCopy keeps looking for an image that an earlier attempt may
 	// have created before it POSTs again. Default 20 s: a new image appears in IMS's list at job

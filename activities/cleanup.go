@@ -3,22 +3,29 @@ package activities
 import (
 	"context"
 	"math/rand/v2"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// CleanupInput names the copy to undo: its image, or the job that will name it.
+// CleanupInput names the copy to undo: its image, the job that will name it, or, when the workflow
+// learned neither, the request whose POST may have created it.
 type CleanupInput struct {
 	Region  string
 	JobID   string
 	ImageID string // "" when the workflow never learned it; CleanupCopy then asks the job
+	// Lost is the request of a SubmitCopy that returned no result although one of its POSTs may
+	// have reached IMS (the answer lost, then the submit failed or was cancelled). With no JobID or
+	// ImageID, CleanupCopy looks for that copy as SubmitCopy's adoption does.
+	Lost *imsapi.CopyRequest
 }
 
 // CleanupCopy deletes the image of a failed or cancelled copy; it is the workflow's compensation.
-// It learns the image from the job when ImageID is empty, waits while IMS refuses the delete
-// because the job still runs (IMG.0090), and is idempotent: an image already gone is success.
+// It learns the image from the job when ImageID is empty, or finds it by its request after a lost
+// POST; it waits while IMS refuses the delete because the job still runs (IMG.0090), and is
+// idempotent: an image already gone is success.
 func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	r, err := a.region(in.Region)
 	if err != nil {
@@ -30,6 +37,12 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	if imageID == "" && activity.HasHeartbeatDetails(ctx) {
 		// A previous attempt already learned the image; asking the job again would only cost a call.
 		_ = activity.GetHeartbeatDetails(ctx, &imageID)
+	}
+	if imageID == "" && in.JobID == "" && in.Lost != nil {
+		if imageID, err = a.findLostCopy(ctx, r, *in.Lost); err != nil || imageID == "" {
+			return err
+		}
+		activity.RecordHeartbeat(ctx, imageID)
 	}
 	waits := 0
 	wait := func() error {
@@ -80,4 +93,26 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		logger.Info("Deleted the copy's image", "ImageID", imageID)
 		return nil
 	}
+}
+
+// findLostCopy looks, for up to PollConfig.VisibilityWait, for the copy a lost POST may have
+// created, by SubmitCopy's adoption rule (findCopy). It returns "" when there is nothing to delete:
+// no copy appeared, or the one found is active, which may be an earlier, finished copy that
+// someone relies on rather than the lost POST's.
+func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest) (string, error) {
+	logger := activity.GetLogger(ctx)
+	img, found, err := a.lookForCopy(ctx, r, req, time.Now().Add(a.poll().VisibilityWait), func() any { return "" })
+	switch {
+	case err != nil:
+		return "", err
+	case !found:
+		logger.Info("Nothing to clean up: no copy of the request appeared", "Name", req.Name)
+		return "", nil
+	case img.Status == "active":
+		logger.Warn("Leaving an active copy of the request in place: it may be an earlier, finished copy; "+
+			"delete it by hand if it is the failed copy's", "ImageID", img.ID, "Name", req.Name)
+		return "", nil
+	}
+	logger.Info("Found the copy a lost POST created", "ImageID", img.ID, "Status", img.Status)
+	return img.ID, nil
 }

@@ -58,6 +58,51 @@ type CopyFailure struct {
 	FailReason string
 }
 
+// SubmitFailure is the detail of every error SubmitCopy returns: IMS's answer when there was one,
+// and whether a copy may exist although the workflow got no job ID for it. The IMS fields are
+// embedded, so the detail also reads as an IMSFailure.
+type SubmitFailure struct {
+	IMSFailure
+	// PostAt is when an attempt last sent a POST that may have created the copy (its answer lost,
+	// or never read because the worker died); zero when no attempt did.
+	PostAt time.Time
+}
+
+// SubmitFailureOf reads the SubmitFailure of a SubmitCopy error as the workflow receives it: a
+// failure or a cancellation. False when the error carries none because SubmitCopy's code did not
+// produce it: a timeout, a lost worker, a cancellation between attempts.
+func SubmitFailureOf(err error) (SubmitFailure, bool) {
+	var f SubmitFailure
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return f, app.HasDetails() && app.Details(&f) == nil
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return f, canceled.HasDetails() && canceled.Details(&f) == nil
+	}
+	return f, false
+}
+
+// submitFailed gives a SubmitCopy error its SubmitFailure, keeping its type, message and retry
+// advice; a cancellation stays a cancellation.
+func submitFailed(err error, postAt time.Time) error {
+	f := SubmitFailure{PostAt: postAt}
+	if errors.Is(err, context.Canceled) {
+		return temporal.NewCanceledError(f)
+	}
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		// Only the attempt's own deadline gets here; Temporal has timed the attempt out already.
+		return err
+	}
+	if app.HasDetails() {
+		_ = app.Details(&f.IMSFailure)
+	}
+	return temporal.NewApplicationErrorWithOptions(app.Message(), app.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: app.NonRetryable(), NextRetryDelay: app.NextRetryDelay(), Details: []any{f}})
+}
+
 // classTypes maps each imsapi class to its error type and to what the user should do.
 var classTypes = map[imsapi.Class]struct{ errType, advice string }{
 	imsapi.ClassInvalid:   {ErrIMSInvalidRequest, "fix the request; sending it again cannot succeed"},
@@ -148,8 +193,8 @@ func verifyFailed(imageID string, mismatches []string) error {
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{mismatches}})
 }
 
-// imageNotReady is retryable: IMS may report the job's success a moment before the image's status.
-func imageNotReady(imageID, status string) error {
-	return temporal.NewApplicationError(
-		fmt.Sprintf("image %s is %s, not active yet; retrying", imageID, status), ErrImageNotReady)
+// imageNotReady is retryable: IMS may report the job's success a moment before the image's status
+// follows, or before its image list holds the image at all; why says which.
+func imageNotReady(imageID, why string) error {
+	return temporal.NewApplicationError(fmt.Sprintf("image %s %s; retrying", imageID, why), ErrImageNotReady)
 }

@@ -39,20 +39,25 @@ type PollJobResult struct {
 	Status  string // the job's SUCCESS, or the adopted image's active
 	EndTime string // IMS's end time of the job; empty for an adopted image
 	Polls   int
+	// BeginTime is IMS's start time of the job; empty for an adopted image. Only the worker's
+	// metrics read it (job duration, and with EndTime the lag before the poll that saw the end).
+	BeginTime string
 }
 
 // statusRead is one answer about the copy, from the job or from the image.
 type statusRead struct {
-	status, imageID, endTime string
-	percent                  float64
-	done                     bool
-	failure                  *CopyFailure
+	status, imageID, beginTime, endTime string
+	percent                             float64
+	done                                bool
+	failure                             *CopyFailure
 }
 
 // PollJob waits for the copy to finish, heartbeating. It polls at intervals predicted from the
 // job's progress, checkpoints its schedule in heartbeat details so that a retry after a worker
 // crash carries on instead of starting over, and retries failed reads inside its loop so that one
-// bad answer never fails a copy. A job that ends in FAIL is a non-retryable CopyFailed error.
+// bad answer never fails a copy: even an answer no retry should fix (a 401, a 404, a 400, a body
+// that does not decode) fails it only after maxRefusedReads of them since the last good read. A
+// job that ends in FAIL is a non-retryable CopyFailed error.
 func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResult, error) {
 	if in.JobID == "" && in.ImageID == "" {
 		return PollJobResult{}, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
@@ -96,10 +101,13 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 			if ctx.Err() != nil {
 				return PollJobResult{}, ctx.Err()
 			}
-			if !imsapi.ClassOf(err).Retryable() {
-				return PollJobResult{}, fromIMS(err)
-			}
 			s.Failures++
+			if !imsapi.ClassOf(err).Retryable() {
+				s.Refused++
+				if s.Refused >= maxRefusedReads {
+					return PollJobResult{}, fromIMS(err)
+				}
+			}
 			wait := failureWait(p, s.Failures, rand.Float64())
 			var ierr *imsapi.Error
 			if errors.As(err, &ierr) && ierr.RetryAfter > wait {
@@ -120,11 +128,19 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 				ErrIMSUnknown, temporal.ApplicationErrorOptions{NonRetryable: true})
 		case read.done:
 			logger.Info("Copy finished", "ImageID", s.ImageID, "Polls", s.Polls)
-			return PollJobResult{ImageID: s.ImageID, Status: read.status, EndTime: read.endTime, Polls: s.Polls}, nil
+			return PollJobResult{ImageID: s.ImageID, Status: read.status, BeginTime: read.beginTime, EndTime: read.endTime, Polls: s.Polls}, nil
 		}
 		s.NextPollAt = now.Add(s.nextWait(p, rand.Float64()))
 	}
 }
+
+// maxRefusedReads is how many reads since the last good one may fail with an error no retry
+// should fix before PollJob gives up. One such answer about a job that is copying is more likely odd (a 401 while
+// the clock resyncs, a 404 while the new job propagates) than final, and failing the copy would
+// delete an image IMS may be finishing. Five, with the failure back-off (Min doubling), span about
+// 15 s at the defaults: enough to ride out a blip, short enough that a real refusal (revoked
+// credentials) reaches a person quickly.
+const maxRefusedReads = 5
 
 // readStatus asks IMS once about the copy: the job when known, otherwise the adopted image.
 func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in PollJobInput) (statusRead, error) {
@@ -147,7 +163,7 @@ func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in 
 	if err != nil {
 		return statusRead{}, err
 	}
-	read := statusRead{status: string(job.Status), imageID: job.ImageID, endTime: job.EndTime, percent: job.Percent}
+	read := statusRead{status: string(job.Status), imageID: job.ImageID, beginTime: job.BeginTime, endTime: job.EndTime, percent: job.Percent}
 	switch job.Status {
 	case imsapi.JobSuccess:
 		read.done, read.percent = true, 1

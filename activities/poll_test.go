@@ -54,6 +54,7 @@ func TestPollJobWaitsForSuccess(t *testing.T) {
 	assert.Equal(t, images[0].ID, res.ImageID)
 	assert.Equal(t, "SUCCESS", res.Status)
 	assert.NotEmpty(t, res.EndTime)
+	assert.NotEmpty(t, res.BeginTime, "the job's start, for the job-duration metric")
 	assert.Equal(t, calls(srv, imsemu.RouteShowJobProgress, -1), res.Polls, "every call is counted")
 	assert.Greater(t, res.Polls, 1)
 

@@ -22,6 +22,9 @@ type PollHeartbeat struct {
 	Wait time.Duration
 	// Failures counts consecutive failed reads, for their back-off.
 	Failures int
+	// Refused counts the failed reads since the last good one whose error no retry should fix
+	// (not found, auth, invalid, unknown); PollJob gives up at maxRefusedReads.
+	Refused int
 	// Signalled is the progress last sent to the workflow, so that only coarse changes are sent.
 	Signalled JobProgress
 }
@@ -34,7 +37,7 @@ const predictFraction = 0.8
 
 // observe records one successful read.
 func (s *PollHeartbeat) observe(status string, percent float64, imageID string, at time.Time) {
-	s.Status, s.Percent, s.LastAt, s.Failures = status, percent, at, 0
+	s.Status, s.Percent, s.LastAt, s.Failures, s.Refused = status, percent, at, 0, 0
 	if imageID != "" {
 		s.ImageID = imageID
 	}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -28,18 +29,45 @@ type SubmitCopyResult struct {
 	AdoptedStatus string
 }
 
-// SubmitHeartbeat is SubmitCopy's heartbeat detail: when an attempt was about to POST. The next
-// attempt reads it to know how long a copy it may have started could still be invisible.
+// SubmitHeartbeat is SubmitCopy's heartbeat detail: the record one attempt leaves the next, so that
+// the next knows whether a copy may exist that it cannot see yet.
 type SubmitHeartbeat struct {
 	Attempt int32
-	PostAt  time.Time
+	// PostAt is when an attempt last sent a POST that may have created the copy, carried from
+	// attempt to attempt; zero while none has.
+	PostAt time.Time
+	// Ended says the attempt returned, so its PostAt is complete. The SDK sends an attempt's first
+	// heartbeat at once but holds later ones back (its throttle) until the attempt ends: an attempt
+	// whose worker was killed or hung leaves only its first record, without the POST it may have
+	// made after it.
+	Ended bool
 }
 
 // SubmitCopy starts an in-region copy exactly once in effect. IMS has no idempotency token, so on
 // every attempt it first looks for an image this same request already created and adopts it, and
 // only then POSTs. After an attempt that may have reached IMS it keeps looking for up to
-// PollConfig.VisibilityWait, because a new image can take that long to show in IMS's list.
+// PollConfig.VisibilityWait, because a new image can take that long to show in IMS's list. Every
+// error it returns carries a SubmitFailure saying whether a copy may exist without a job ID to
+// show for it.
 func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (SubmitCopyResult, error) {
+	info := activity.GetInfo(ctx)
+	var prev SubmitHeartbeat
+	hasPrev := activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &prev) == nil
+	beat := SubmitHeartbeat{Attempt: info.Attempt, PostAt: lastPost(time.Now(), info.Attempt, prev, hasPrev)}
+	// The attempt's first heartbeat, which the SDK sends at once: the record the next attempt gets
+	// if this worker dies before the attempt ends.
+	activity.RecordHeartbeat(ctx, beat)
+	res, err := a.submit(ctx, in, &beat)
+	if err != nil {
+		beat.Ended = true
+		// The SDK flushes a held-back heartbeat when an attempt fails, so the next attempt gets it.
+		activity.RecordHeartbeat(ctx, beat)
+		return SubmitCopyResult{}, submitFailed(err, beat.PostAt)
+	}
+	return res, nil
+}
+
+func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *SubmitHeartbeat) (SubmitCopyResult, error) {
 	if err := in.Request.Validate(); err != nil {
 		return SubmitCopyResult{}, invalidInput(err)
 	}
@@ -48,78 +76,90 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 		return SubmitCopyResult{}, err
 	}
 	logger := activity.GetLogger(ctx)
-	info := activity.GetInfo(ctx)
-	var prev SubmitHeartbeat
-	hasPrev := activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &prev) == nil
-	lookUntil := visibilityDeadline(time.Now(), info.Attempt, prev, hasPrev, a.poll().VisibilityWait)
-	// The POST time is carried from attempt to attempt, and recorded before anything can fail: a
-	// failed attempt's last heartbeat reaches the next one, which then knows whether any attempt
-	// POSTed, instead of waiting out the visibility delay after failures that never copied.
-	beat := SubmitHeartbeat{Attempt: info.Attempt}
-	if hasPrev {
-		beat.PostAt = prev.PostAt
+	var lookUntil time.Time
+	if !beat.PostAt.IsZero() {
+		lookUntil = beat.PostAt.Add(a.poll().VisibilityWait)
 	}
-	activity.RecordHeartbeat(ctx, beat)
-
-	for {
-		img, found, err := findCopy(ctx, r, in.Request)
-		wait := time.Until(lookUntil)
-		switch {
-		case err != nil && (wait <= 0 || !imsapi.ClassOf(err).Retryable()):
-			return SubmitCopyResult{}, fromIMS(err)
-		case err != nil:
-			// One failed read while waiting for visibility is not a reason to start the wait over.
-			logger.Warn("Looking for an earlier attempt's copy failed; looking again", "Error", err)
-		case found:
-			logger.Info("Adopting the image an earlier attempt created", "ImageID", img.ID, "Status", img.Status)
-			return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
-		case wait <= 0:
-		default:
-			logger.Info("No copy visible yet; an earlier attempt may have created one, looking again", "Wait", wait)
-		}
-		if err == nil && wait <= 0 {
-			break
-		}
-		if err := a.sleep(ctx, min(wait, a.poll().Min), func() any { return beat }); err != nil {
-			return SubmitCopyResult{}, err
-		}
+	img, found, err := a.lookForCopy(ctx, r, in.Request, lookUntil, func() any { return *beat })
+	switch {
+	case err != nil:
+		return SubmitCopyResult{}, err
+	case found:
+		logger.Info("Adopting the image an earlier attempt created", "ImageID", img.ID, "Status", img.Status)
+		return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
 	}
 
+	earlierPost := beat.PostAt
 	beat.PostAt = time.Now()
-	// Flushed before the POST: if this worker dies after IMS accepts the copy, the next attempt
-	// learns that a copy may exist and looks for it before copying again.
-	activity.RecordHeartbeat(ctx, beat)
+	// Held back by the SDK's throttle until the attempt ends, so it reaches the next attempt only if
+	// this one returns; after a crash the next attempt learns of this POST from Ended being false.
+	activity.RecordHeartbeat(ctx, *beat)
 	// Once sent, the POST is seen through even if the activity is cancelled meanwhile: its answer
 	// is the only record of the job, and the workflow needs the job ID to clean up after a cancel.
 	jobID, err := r.CopyInRegion(context.WithoutCancel(ctx), in.Request)
 	if err != nil {
+		if refused(err) {
+			beat.PostAt = earlierPost
+		}
 		return SubmitCopyResult{}, fromIMS(err)
 	}
 	logger.Info("Copy submitted", "JobID", jobID)
 	return SubmitCopyResult{JobID: jobID}, nil
 }
 
-// visibilityDeadline is until when SubmitCopy keeps looking for an earlier attempt's copy before
-// it POSTs. A first attempt has nothing to wait for. When the previous attempt's record arrived,
-// it says whether any attempt POSTed and when, and the wait runs from then (or is none). Without
-// that record (its worker died with it), any earlier attempt may just have POSTed, so the wait
-// runs from now.
-func visibilityDeadline(now time.Time, attempt int32, prev SubmitHeartbeat, hasPrev bool, wait time.Duration) time.Time {
+// lastPost is when an earlier attempt last sent a POST that may have created the copy; zero when
+// none did. Only the previous attempt's ended record is complete. When it is missing (its worker
+// died before sending any), older (an attempt in between left none) or not ended (its worker died
+// or hung, holding back the record of its POST), a POST may have gone out at any moment until now.
+func lastPost(now time.Time, attempt int32, prev SubmitHeartbeat, hasPrev bool) time.Time {
 	switch {
-	case attempt <= 1 && !(hasPrev && !prev.PostAt.IsZero()):
+	case !hasPrev && attempt <= 1:
 		return time.Time{}
-	case hasPrev && (attempt <= 1 || prev.Attempt == attempt-1):
-		if prev.PostAt.IsZero() {
-			return time.Time{}
-		}
-		return prev.PostAt.Add(wait)
+	case hasPrev && prev.Attempt == attempt-1 && prev.Ended:
+		return prev.PostAt
 	}
-	return now.Add(wait)
+	return now
+}
+
+// refused reports whether IMS (or its gateway) answered a POST with a refusal, which creates
+// nothing: a 4xx other than 408. A 5xx, a timeout or a lost answer may follow a POST that took
+// effect.
+func refused(err error) bool {
+	var e *imsapi.Error
+	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && e.Class != imsapi.ClassTransient
+}
+
+// lookForCopy runs findCopy until it finds the copy or until passes, looking every PollConfig.Min
+// and heartbeating details. A failed read is tolerated while time is left if a retry can fix it:
+// one bad answer must not cut short a wait that a possible POST made necessary.
+func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest,
+	until time.Time, details func() any) (imsapi.Image, bool, error) {
+	logger := activity.GetLogger(ctx)
+	for {
+		img, found, err := findCopy(ctx, r, req)
+		wait := time.Until(until)
+		switch {
+		case found:
+			return img, true, nil
+		case err != nil && (wait <= 0 || !imsapi.ClassOf(err).Retryable()):
+			return imsapi.Image{}, false, fromIMS(err)
+		case err != nil:
+			logger.Warn("Looking for the copy failed; looking again", "Error", err, "Wait", wait)
+		case wait <= 0:
+			return imsapi.Image{}, false, nil
+		default:
+			logger.Info("No copy visible yet; a POST may have created one, looking again", "Wait", wait)
+		}
+		if err := a.sleep(ctx, min(wait, a.poll().Min), details); err != nil {
+			return imsapi.Image{}, false, err
+		}
+	}
 }
 
 // findCopy looks for an image that this same request created: exact name, owned by the region's
-// project, descended from the source, and not killed or deleted. When several match (a person
-// copied by hand too), the oldest is taken so that every attempt picks the same one.
+// project, descended from the source, encrypted with the requested KMS key (or none, as asked),
+// and not killed or deleted. When several match (a person copied by hand too), the oldest is taken
+// so that every attempt picks the same one.
 func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest) (imsapi.Image, bool, error) {
 	images, err := r.ListImages(ctx, imsapi.ListFilter{Name: req.Name, Owner: r.ProjectID()})
 	if err != nil {
@@ -127,7 +167,8 @@ func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyReques
 	}
 	var matches []imsapi.Image
 	for _, img := range images {
-		if img.Name == req.Name && isCopyOf(img, r.Name(), req.SourceImageID) && img.Status != "killed" && img.Status != "deleted" {
+		if img.Name == req.Name && isCopyOf(img, r.Name(), req.SourceImageID) && img.CMKID == req.CMKID &&
+			img.Status != "killed" && img.Status != "deleted" {
 			matches = append(matches, img)
 		}
 	}

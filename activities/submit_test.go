@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -8,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
@@ -38,31 +42,45 @@ func TestSubmitCopyCreatesOnceThenAdopts(t *testing.T) {
 	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1))
 }
 
-func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
-	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute})
-	// The POST takes effect but its answer never arrives, and the new image shows in the list
-	// only later: the retry must wait for it rather than copy again.
-	const invisible = time.Second
-	a.Poll.VisibilityWait = 3 * invisible
+// postWithLostAnswer runs one SubmitCopy attempt whose POST IMS accepts and never answers, with the
+// new image listed only after invisible. It returns the request, the attempt's last heartbeat and
+// its error, and leaves the visibility delay in place.
+func postWithLostAnswer(t *testing.T, srv *imsemu.Server, a *Activities, name string, invisible time.Duration) (SubmitCopyInput, SubmitHeartbeat, error) {
+	t.Helper()
 	srv.SetFaults(imsemu.Faults{
 		Routes:          map[string]imsemu.RouteFault{imsemu.RouteCopyInRegion: {LostResponseRate: 1}},
 		VisibilityDelay: invisible,
 	})
-	in := SubmitCopyInput{Region: home, Request: copyRequest("golden-lost")}
-
+	in := SubmitCopyInput{Region: home, Request: copyRequest(name)}
 	env := newActivityEnv(a)
 	var beat SubmitHeartbeat
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) { assert.NoError(t, d.Get(&beat)) })
 	_, err := env.ExecuteActivity(a.SubmitCopy, in)
+	require.Len(t, liveImages(srv, name), 1, "IMS accepted the lost POST")
+	srv.SetFaults(imsemu.Faults{VisibilityDelay: invisible})
+	return in, beat, err
+}
+
+// The POST takes effect but its answer never arrives, and the new image shows in the list only
+// later: the retry must wait for it rather than copy again.
+func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute})
+	const invisible = time.Second
+	a.Poll.VisibilityWait = 3 * invisible
+	in, beat, err := postWithLostAnswer(t, srv, a, "golden-lost", invisible)
 	app := appError(t, err)
 	assert.Equal(t, ErrIMSTransient, app.Type())
 	assert.False(t, app.NonRetryable(), "a lost answer is retried")
-	require.False(t, beat.PostAt.IsZero(), "the attempt recorded that it was about to POST")
-	require.Len(t, liveImages(srv, "golden-lost"), 1, "IMS accepted the lost POST")
+	require.False(t, beat.PostAt.IsZero(), "the attempt recorded that it POSTed")
+	assert.True(t, beat.Ended, "the attempt's record is complete")
+	var failure SubmitFailure
+	require.NoError(t, app.Details(&failure))
+	assert.Equal(t, beat.PostAt, failure.PostAt, "the workflow learns that a copy may exist")
 
-	// What Temporal hands the retry: the last heartbeat of the failed attempt.
-	srv.SetFaults(imsemu.Faults{VisibilityDelay: invisible})
+	// What Temporal hands the retry: the last heartbeat of the failed attempt. The activity test
+	// environment always runs attempt 1, so the failed attempt is renumbered 0.
 	retry := newActivityEnv(a)
+	beat.Attempt = 0
 	retry.SetHeartbeatDetails(beat)
 	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
 	require.NoError(t, err)
@@ -75,6 +93,83 @@ func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
 	assert.Equal(t, images[0].ID, res.ImageID)
 	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1), "the retry did not POST")
 	assert.GreaterOrEqual(t, calls(srv, imsemu.RouteListImages, -1), 3, "the retry looked again while the copy was invisible")
+}
+
+// A worker killed right after its POST leaves only its attempt's first heartbeat on the server:
+// the SDK sends that one at once but holds later ones back (throttling) until the attempt ends,
+// and a killed attempt never ends. The retry sees a record that did not end and must look for the
+// copy, for the whole visibility wait, before copying again.
+func TestSubmitCopyAfterAKilledAttemptLooksBeforeCopyingAgain(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute})
+	const invisible = time.Second
+	a.Poll.VisibilityWait = 3 * invisible
+	// The attempt that dies: its POST takes effect and no answer comes back.
+	in, _, _ := postWithLostAnswer(t, srv, a, "golden-killed", invisible)
+
+	retry := newActivityEnv(a)
+	// The activity test environment always runs attempt 1, so the dead attempt is number 0; all
+	// the server has from it is the record it sent as it started.
+	retry.SetHeartbeatDetails(SubmitHeartbeat{Attempt: 0})
+	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
+	require.NoError(t, err)
+	var res SubmitCopyResult
+	require.NoError(t, v.Get(&res))
+	assert.True(t, res.Adopted)
+	assert.Len(t, liveImages(srv, "golden-killed"), 1, "exactly one copy")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1), "the retry did not POST")
+}
+
+// One failed list read while SubmitCopy waits for an earlier attempt's copy to be listed does not
+// end the wait: POSTing then would make a second copy.
+func TestSubmitCopyLooksAgainAfterAFailedRead(t *testing.T) {
+	const invisible = time.Second
+	// The emulator logs a request before its answer leaves, so lifting the fault from its log
+	// lets exactly one list read fail.
+	var ims atomic.Pointer[imsemu.Server]
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Logf: func(string, ...any) {
+		if s := ims.Load(); s != nil && calls(s, imsemu.RouteListImages, 503) > 0 {
+			s.SetFaults(imsemu.Faults{VisibilityDelay: invisible})
+		}
+	}})
+	ims.Store(srv)
+	a.Poll.VisibilityWait = 3 * invisible
+	in, beat, _ := postWithLostAnswer(t, srv, a, "golden-look-again", invisible)
+	srv.SetFaults(imsemu.Faults{VisibilityDelay: invisible,
+		Routes: map[string]imsemu.RouteFault{imsemu.RouteListImages: {ErrorRate: 1, ErrorStatus: 503}}})
+
+	retry := newActivityEnv(a)
+	beat.Attempt = 0 // the activity test environment always runs attempt 1
+	retry.SetHeartbeatDetails(beat)
+	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
+	require.NoError(t, err)
+	var res SubmitCopyResult
+	require.NoError(t, v.Get(&res))
+	assert.True(t, res.Adopted)
+	assert.Equal(t, 1, calls(srv, imsemu.RouteListImages, 503), "one read failed")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1), "the retry did not POST")
+}
+
+// An image copied with another KMS key (or with none) is another request's copy, however alike
+// its name and lineage: adopting it would hand back an image encrypted with the wrong key.
+func TestSubmitCopyAdoptsOnlyACopyWithTheRequestedKey(t *testing.T) {
+	const otherKey = "0f6e8a52-3b1c-4d2e-9f70-1a2b3c4d5e6f"
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute,
+		KMSKeys: map[string][]string{home: {imsemu.SeedKMSKeyID, otherKey}}})
+	seedKey := copyRequest("golden-keys")
+	submit(t, a, "golden-keys")
+
+	for _, key := range []string{otherKey, ""} {
+		req := seedKey
+		req.CMKID = key
+		v, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: req})
+		require.NoError(t, err)
+		var res SubmitCopyResult
+		require.NoError(t, v.Get(&res))
+		assert.False(t, res.Adopted, "key %q", key)
+		assert.NotEmpty(t, res.JobID, "key %q", key)
+	}
+	assert.Len(t, liveImages(srv, "golden-keys"), 3, "one copy per key")
+	assert.Equal(t, 3, calls(srv, imsemu.RouteCopyInRegion, 200))
 }
 
 func TestSubmitCopyRefusesBadInputWithoutCallingIMS(t *testing.T) {
@@ -100,25 +195,75 @@ func TestWrongCredentialsFailWithoutLeakingThem(t *testing.T) {
 	assert.NotContains(t, err.Error(), imsemu.DefaultAK)
 }
 
-func TestVisibilityDeadline(t *testing.T) {
+// lastPost decides how long SubmitCopy looks for an earlier attempt's copy (until lastPost +
+// VisibilityWait) and what it carries on to the next attempt.
+func TestLastPost(t *testing.T) {
 	now := t0.Add(time.Minute)
-	wait := 20 * time.Second
-	posted := SubmitHeartbeat{Attempt: 2, PostAt: t0}
 	for name, c := range map[string]struct {
 		attempt int32
 		prev    SubmitHeartbeat
 		hasPrev bool
 		want    time.Time
 	}{
-		"first attempt":                       {1, SubmitHeartbeat{}, false, time.Time{}},
-		"previous attempt posted":             {3, posted, true, t0.Add(wait)},
-		"previous attempt lost its heartbeat": {3, SubmitHeartbeat{Attempt: 1, PostAt: t0}, true, now.Add(wait)},
-		"no attempt ever posted":              {3, SubmitHeartbeat{Attempt: 2}, true, time.Time{}},
-		"an older attempt's post carried on":  {4, SubmitHeartbeat{Attempt: 3, PostAt: t0}, true, t0.Add(wait)},
-		"retry without details":               {2, SubmitHeartbeat{}, false, now.Add(wait)},
+		"first attempt":                          {1, SubmitHeartbeat{}, false, time.Time{}},
+		"previous attempt ended after a POST":    {3, SubmitHeartbeat{Attempt: 2, PostAt: t0, Ended: true}, true, t0},
+		"previous attempt ended, nothing posted": {3, SubmitHeartbeat{Attempt: 2, Ended: true}, true, time.Time{}},
+		"an older attempt's post carried on":     {4, SubmitHeartbeat{Attempt: 3, PostAt: t0, Ended: true}, true, t0},
+		// The SDK sent only the killed attempt's first record; its POST's record never left.
+		"previous attempt killed after starting": {3, SubmitHeartbeat{Attempt: 2}, true, now},
+		"previous attempt killed after a post":   {3, SubmitHeartbeat{Attempt: 2, PostAt: t0}, true, now},
+		"an attempt in between left no record":   {3, SubmitHeartbeat{Attempt: 1, PostAt: t0, Ended: true}, true, now},
+		"retry without any record":               {2, SubmitHeartbeat{}, false, now},
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, c.want, visibilityDeadline(now, c.attempt, c.prev, c.hasPrev, wait))
+			assert.Equal(t, c.want, lastPost(now, c.attempt, c.prev, c.hasPrev))
 		})
 	}
+}
+
+// The workflow cleans up after a failed submit only when a POST may have created a copy: a POST
+// that IMS refused (4xx) created nothing; one answered 5xx may have.
+func TestSubmitFailureSaysWhetherACopyMayExist(t *testing.T) {
+	for name, c := range map[string]struct {
+		status   int
+		mayExist bool
+	}{
+		"refused":      {400, false},
+		"throttled":    {429, false},
+		"server error": {500, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, a := startIMS(t, imsemu.Config{})
+			srv.SetFaults(imsemu.Faults{Routes: map[string]imsemu.RouteFault{
+				imsemu.RouteCopyInRegion: {ErrorRate: 1, ErrorStatus: c.status}}})
+			_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-failed")})
+			require.Error(t, err)
+			f, ok := SubmitFailureOf(err)
+			require.True(t, ok, "every SubmitCopy error carries a SubmitFailure: %v", err)
+			assert.Equal(t, c.mayExist, !f.PostAt.IsZero())
+			assert.Equal(t, c.status, f.Status, "IMS's answer is still in the detail")
+		})
+	}
+}
+
+// A cancelled SubmitCopy says too whether an earlier attempt may have created a copy.
+func TestSubmitCopyCancelledWhileLookingCarriesThePost(t *testing.T) {
+	_, a := startIMS(t, imsemu.Config{})
+	ctx, cancelWith := context.WithCancelCause(context.Background())
+	cancel := func() { cancelWith(temporal.NewCanceledError()) }
+	defer cancel()
+	env := newActivityEnv(a)
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+	posted := time.Now()
+	// An earlier attempt ended after a POST whose answer was lost: this one looks for its copy,
+	// heartbeating, and is cancelled there.
+	env.SetHeartbeatDetails(SubmitHeartbeat{Attempt: 0, PostAt: posted, Ended: true})
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { cancel() })
+
+	_, err := env.ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-cancelled")})
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, err, &canceled)
+	f, ok := SubmitFailureOf(err)
+	require.True(t, ok)
+	assert.True(t, posted.Equal(f.PostAt), "want %v, got %v", posted, f.PostAt)
 }

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/imscopy/imscopy/imsapi"
@@ -18,8 +19,8 @@ type VerifyImageInput struct {
 
 // VerifyImage checks that the new image is the copy that was asked for: it exists, is active,
 // has the requested name, the source's lineage, the requested KMS key (or none), and the source's
-// disk size, OS and architecture. Not active yet is retryable; any mismatch is a non-retryable
-// VerifyFailed that names every difference, so the user sees them all at once.
+// disk size, OS and architecture. Not listed or not active yet is retryable; any mismatch is a
+// non-retryable VerifyFailed that names every difference, so the user sees them all at once.
 func (a *Activities) VerifyImage(ctx context.Context, in VerifyImageInput) error {
 	for _, f := range [][2]string{{"image_id", in.ImageID}, {"source_image_id", in.SourceImageID}} {
 		if err := imsapi.ValidateUUID(f[0], f[1]); err != nil {
@@ -31,13 +32,18 @@ func (a *Activities) VerifyImage(ctx context.Context, in VerifyImageInput) error
 		return err
 	}
 	img, err := r.GetImage(ctx, in.ImageID)
-	if err != nil {
+	switch {
+	case errors.Is(err, imsapi.ErrNotListed):
+		// The list is eventually consistent and a copy can end before its image is listed; the
+		// job named this image, so it exists. Not found here would make the workflow delete it.
+		return imageNotReady(in.ImageID, "is not in IMS's image list yet")
+	case err != nil:
 		return fromIMS(err)
 	}
 	switch img.Status {
 	case "active":
 	case "queued", "saving":
-		return imageNotReady(img.ID, img.Status)
+		return imageNotReady(img.ID, fmt.Sprintf("is %s, not active yet", img.Status))
 	default:
 		return verifyFailed(img.ID, []string{fmt.Sprintf("status is %q, want \"active\"", img.Status)})
 	}

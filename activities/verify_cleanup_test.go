@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,32 @@ func TestVerifyImageRetriesWhileNotActive(t *testing.T) {
 	assert.False(t, app.NonRetryable())
 }
 
+// IMS's image list lags behind new images, so a short copy can end before its image is listed.
+// That is "not ready yet", not "not found": a non-retryable answer would make the workflow delete
+// a good copy.
+func TestVerifyImageWaitsForAnImageNotListedYet(t *testing.T) {
+	// IMS's clock runs ahead of the real one by skip, so the test moves it on instead of waiting.
+	var skip atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skip.Load())) }
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: now,
+		Faults: imsemu.Faults{VisibilityDelay: 5 * time.Minute}})
+	jobID := submit(t, a, "golden-unlisted")
+	skip.Add(int64(2 * time.Minute))
+	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	imageID := pollResult(t, v, err).ImageID
+
+	_, err = newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-unlisted"))
+	app := appError(t, err)
+	assert.Equal(t, ErrImageNotReady, app.Type())
+	assert.False(t, app.NonRetryable(), "Temporal retries it while the image is not listed")
+	assert.Contains(t, app.Message(), "image list")
+
+	skip.Add(int64(5 * time.Minute))
+	_, err = newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-unlisted"))
+	require.NoError(t, err, "once listed, the copy verifies")
+	assert.Len(t, liveImages(srv, "golden-unlisted"), 1, "the copy survives")
+}
+
 func TestCleanupWaitsOutTheRunningJobThenDeletes(t *testing.T) {
 	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
 	jobID := submit(t, a, "golden-cleanup")
@@ -94,4 +121,43 @@ func TestCleanupWaitsOutTheRunningJobThenDeletes(t *testing.T) {
 		require.NoError(t, err, "%+v", in)
 	}
 	assert.Empty(t, liveImages(srv, "golden-cleanup"))
+}
+
+// After a POST whose answer was lost the workflow has no job or image ID, yet IMS may be copying:
+// CleanupCopy finds that copy by its request, waits for it to be listed, and deletes it, waiting
+// out IMG.0090 while its job runs.
+func TestCleanupFindsAndDeletesTheCopyOfALostPost(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 3 * time.Second})
+	in, _, err := postWithLostAnswer(t, srv, a, "golden-orphan", 500*time.Millisecond)
+	f, ok := SubmitFailureOf(err)
+	require.True(t, ok)
+	require.False(t, f.PostAt.IsZero(), "the failure says a copy may exist")
+
+	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, Lost: &in.Request})
+	require.NoError(t, err)
+
+	assert.Empty(t, liveImages(srv, "golden-orphan"), "the orphan is gone")
+	assert.Positive(t, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 204))
+}
+
+// An active copy of the request may be an earlier, finished copy that someone relies on, and when
+// no copy appears there is nothing to delete: either way CleanupCopy deletes nothing.
+func TestCleanupOfALostPostDeletesNoActiveCopyAndWaitsForNone(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 200 * time.Millisecond})
+	finishedCopy(t, srv, a, "golden-finished")
+
+	cleanupLost := func(name string) {
+		req := copyRequest(name)
+		_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, Lost: &req})
+		require.NoError(t, err, name)
+	}
+
+	cleanupLost("golden-finished")
+	assert.Len(t, liveImages(srv, "golden-finished"), 1, "the finished copy stays")
+
+	lists := calls(srv, imsemu.RouteListImages, -1)
+	cleanupLost("golden-never-copied")
+	assert.Greater(t, calls(srv, imsemu.RouteListImages, -1)-lists, 1, "it kept looking for a copy that might still appear")
+	assert.Zero(t, calls(srv, imsemu.RouteGlanceDeleteImage, -1))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
@@ -22,13 +23,23 @@ func call[T any](ctx context.Context, r *RegionClient, op string, do func(*ims.I
 // RoundTripper, which is fixed at build time. The build is a few small allocations (no I/O: the
 // project ID is set, so the SDK skips IAM; see BenchmarkSDKClientPerCall); the credentials and the
 // connection pool are the region's and shared.
-func callWithID[T any](ctx context.Context, r *RegionClient, op string, do func(*ims.ImsClient) (T, error)) (T, string, error) {
+func callWithID[T any](ctx context.Context, r *RegionClient, op string, do func(*ims.ImsClient) (T, error)) (_ T, _ string, err error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, "", cancelled(ctx, op, "")
 	}
 	rt := &callTransport{ctx: ctx, base: r.transport, region: r.name, logf: r.logf}
 	defer rt.release()
+	if r.observe != nil {
+		start := time.Now()
+		defer func() {
+			var class Class
+			if err != nil {
+				class = ClassOf(err)
+			}
+			r.observe(op, class, time.Since(start))
+		}()
+	}
 
 	client, err := r.sdkClient(rt)
 	if err != nil {

@@ -28,6 +28,7 @@ type RegionClient struct {
 	transport *http.Transport    // the region's connection pool
 	timeout   time.Duration
 	logf      func(format string, args ...any)
+	observe   func(op string, class Class, d time.Duration)
 }
 
 // New checks the configuration and prepares one client per known region. It makes no network call:
@@ -79,6 +80,7 @@ func newRegionClient(cfg Config, cred credentials, region, project string) (*Reg
 		transport: newRegionTransport(),
 		timeout:   cfg.RequestTimeout,
 		logf:      cfg.Logger,
+		observe:   cfg.Observe,
 	}, nil
 }
 

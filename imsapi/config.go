@@ -25,6 +25,10 @@ type Config struct {
 	// Logger, when set, receives one line per HTTP exchange (method, path, status, request ID, duration).
 	// It never receives credentials or signatures.
 	Logger func(format string, args ...any)
+	// Observe, when set, is called once per operation that went to IMS (GetJob, CopyInRegion, ...)
+	// with the class of its failure, or "" when IMS answered with success, and how long the whole
+	// operation took (the SDK's own retries of dead keep-alive connections included). Metrics use it.
+	Observe func(op string, class Class, d time.Duration)
 }
 
 // The SDK's environment variables (core/auth/provider/env_provider.go), read the same way so that a
@@ -111,29 +115,44 @@ func (cfg Config) resolve() (Config, credentials, error) {
 // ParseEndpoints reads "region=url,region=url" (the IMS_ENDPOINTS variable). Spaces around items are
 // ignored; an empty string gives an empty map. The error names the pair that is wrong.
 func ParseEndpoints(s string) (map[string]string, error) {
-	endpoints := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
+	return ParsePairs(s, "endpoint", "region=URL, e.g. cn-north-4=http://127.0.0.1:8080", func(endpoint string) (string, error) {
+		if err := checkEndpoint(endpoint); err != nil {
+			return "", err
+		}
+		return strings.TrimSuffix(endpoint, "/"), nil
+	})
+}
+
+// ParsePairs reads "region=value,region=value", the shape of every per-region setting (IMS_ENDPOINTS,
+// IMS_PROJECTS). Spaces around items, keys and values are ignored and empty items skipped, so an
+// empty string gives an empty map. Each region must be a region ID given once; value checks each
+// value and returns the one to keep. An error names the item ("what", e.g. "endpoint") that is
+// wrong, and "want" shows the expected shape.
+func ParsePairs(s, what, want string, value func(string) (string, error)) (map[string]string, error) {
+	pairs := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
 			continue
 		}
-		region, endpoint, ok := strings.Cut(pair, "=")
-		region, endpoint = strings.TrimSpace(region), strings.TrimSpace(endpoint)
-		if !ok || region == "" || endpoint == "" {
-			return nil, fmt.Errorf("endpoint %q: want region=URL, e.g. cn-north-4=http://127.0.0.1:8080", pair)
+		region, v, ok := strings.Cut(item, "=")
+		region, v = strings.TrimSpace(region), strings.TrimSpace(v)
+		if !ok || region == "" || v == "" {
+			return nil, fmt.Errorf("%s %q: want %s", what, item, want)
 		}
 		if err := ValidateRegion("region", region); err != nil {
-			return nil, fmt.Errorf("endpoint %q: %w", pair, err)
+			return nil, fmt.Errorf("%s %q: %w", what, item, err)
 		}
-		if err := checkEndpoint(endpoint); err != nil {
-			return nil, fmt.Errorf("endpoint %q: %w", pair, err)
+		v, err := value(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", what, item, err)
 		}
-		if _, dup := endpoints[region]; dup {
-			return nil, fmt.Errorf("endpoint %q: region %s is given twice", pair, region)
+		if _, dup := pairs[region]; dup {
+			return nil, fmt.Errorf("%s %q: region %s is given twice", what, item, region)
 		}
-		endpoints[region] = strings.TrimSuffix(endpoint, "/")
+		pairs[region] = v
 	}
-	return endpoints, nil
+	return pairs, nil
 }
 
 // checkEndpoint accepts scheme://host[:port] only: the SDK replaces the URL's path with the API's

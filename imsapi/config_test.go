@@ -49,6 +49,26 @@ func TestParseEndpoints(t *testing.T) {
 	}
 }
 
+// ParsePairs is the shape every per-region setting shares; IMS_PROJECTS reads with it like this.
+func TestParsePairs(t *testing.T) {
+	project := func(v string) (string, error) { return v, ValidateProjectID("project ID", v) }
+	got, err := ParsePairs(" cn-north-4 = "+projectA+" ,, cn-east-3="+projectB+",", "pair", "region=projectID", project)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"cn-north-4": projectA, "cn-east-3": projectB}, got)
+
+	for in, wantErr := range map[string]string{
+		"cn-north-4":        `pair "cn-north-4": want region=projectID`,
+		"=" + projectA:      `pair "=` + projectA + `": want region=projectID`,
+		"North=" + projectA: `pair "North=` + projectA + `": invalid region`,
+		"cn-north-4=nope":   `pair "cn-north-4=nope": invalid project ID`,
+		"cn-north-4=" + projectA + ",cn-north-4=" + projectB: "region cn-north-4 is given twice",
+	} {
+		_, err := ParsePairs(in, "pair", "region=projectID", project)
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), wantErr, in)
+	}
+}
+
 // clearSDKEnv makes the tests independent of the machine's HUAWEICLOUD_SDK_* variables.
 func clearSDKEnv(t *testing.T) {
 	for _, v := range []string{EnvAK, EnvSK, EnvSecurityToken, EnvProjectID} {

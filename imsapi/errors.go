@@ -3,6 +3,7 @@ package imsapi
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,18 +40,22 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := e.Op + ": "
+	var parts []string
 	switch {
 	case e.Status == 0:
-		s += "no response from IMS"
+		parts = append(parts, "no response from IMS")
+	case e.Status < 400:
+		// IMS answered with success and imsapi found the answer wanting: the message says how,
+		// and "IMS answered 200" would read as if IMS had reported the problem.
 	case e.Code != "":
-		s += fmt.Sprintf("IMS answered %d %s", e.Status, e.Code)
+		parts = append(parts, fmt.Sprintf("IMS answered %d %s", e.Status, e.Code))
 	default:
-		s += fmt.Sprintf("IMS answered %d", e.Status)
+		parts = append(parts, fmt.Sprintf("IMS answered %d", e.Status))
 	}
 	if e.Message != "" {
-		s += ": " + e.Message
+		parts = append(parts, e.Message)
 	}
+	s := e.Op + ": " + strings.Join(parts, ": ")
 	if e.RequestID != "" {
 		s += " (request " + e.RequestID + ")"
 	}

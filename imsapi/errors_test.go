@@ -65,6 +65,9 @@ func TestErrorMessageAndUnwrap(t *testing.T) {
 	e := &Error{Op: "CopyInRegion", Status: 400, Code: "IMG.0003", Message: "name format invalid", RequestID: "abc"}
 	assert.Equal(t, "CopyInRegion: IMS answered 400 IMG.0003: name format invalid (request abc)", e.Error())
 
+	e = &Error{Op: "CopyInRegion", Status: 200, Message: "IMS answered without a job_id", RequestID: "abc"}
+	assert.Equal(t, "CopyInRegion: IMS answered without a job_id (request abc)", e.Error(), "a success found wanting")
+
 	e = &Error{Op: "GetJob", Message: "EOF", Err: context.Canceled}
 	assert.Equal(t, "GetJob: no response from IMS: EOF", e.Error())
 	assert.ErrorIs(t, fmt.Errorf("wrapped: %w", e), context.Canceled)

@@ -11,9 +11,15 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
 )
 
+// ErrNotListed is the cause (Error.Err) of GetImage's ClassNotFound when IMS's image list does not
+// hold the image. The list is eventually consistent, so for an image that was just created this
+// means "not listed yet" rather than "does not exist".
+var ErrNotListed = errors.New("the image is not in the image list")
+
 // GetImage reads one image with GET /v2/cloudimages?id= (as Terraform does): the IMS extension list
 // carries every attribute imscopy verifies, including lineage and the KMS key. An empty list means
-// the image does not exist (or is deleted): *Error of ClassNotFound.
+// the image does not exist, is deleted or is not listed yet: *Error of ClassNotFound whose Err is
+// ErrNotListed.
 func (r *RegionClient) GetImage(ctx context.Context, id string) (Image, error) {
 	const op = "GetImage"
 	if err := ValidateUUID("image_id", id); err != nil {
@@ -29,11 +35,13 @@ func (r *RegionClient) GetImage(ctx context.Context, id string) (Image, error) {
 		}
 	}
 	return Image{}, &Error{
-		Op:        op,
-		Status:    200,
-		Class:     ClassNotFound,
-		Message:   fmt.Sprintf("no image %s in region %s for project %s", id, r.name, r.projectID),
+		Op:     op,
+		Status: 200,
+		Class:  ClassNotFound,
+		Message: fmt.Sprintf("image %s is not in the image list of region %s for project %s: it does not exist, "+
+			"was deleted, or is too new to be listed yet", id, r.name, r.projectID),
 		RequestID: requestID,
+		Err:       ErrNotListed,
 	}
 }
 

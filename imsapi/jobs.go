@@ -55,43 +55,17 @@ func isMemberJob(jobType string) bool {
 }
 
 func jobFromProgress(resp *model.ShowJobProgressResponse) Job {
-	j := Job{
-		ID:         deref(resp.JobId),
-		Type:       deref(resp.JobType),
-		BeginTime:  deref(resp.BeginTime),
-		EndTime:    deref(resp.EndTime),
-		ErrorCode:  deref(resp.ErrorCode),
-		FailReason: deref(resp.FailReason),
-	}
-	if resp.Status != nil {
-		j.Status = JobStatus(resp.Status.Value())
-	}
+	j := newJob(resp.JobId, resp.JobType, resp.BeginTime, resp.EndTime, resp.ErrorCode, resp.FailReason, statusOf(resp.Status))
 	if e := resp.Entities; e != nil {
-		j.ImageID = deref(e.ImageId)
-		j.ImageName = deref(e.ImageName)
-		j.Percent = deref(e.ProcessPercent)
-		j.CurrentTask = deref(e.CurrentTask)
+		j.setProgress(e.ImageId, e.ImageName, e.CurrentTask, e.ProcessPercent)
 	}
 	return j
 }
 
 func jobFromShow(resp *model.ShowJobResponse) Job {
-	j := Job{
-		ID:         deref(resp.JobId),
-		Type:       deref(resp.JobType),
-		BeginTime:  deref(resp.BeginTime),
-		EndTime:    deref(resp.EndTime),
-		ErrorCode:  deref(resp.ErrorCode),
-		FailReason: deref(resp.FailReason),
-	}
-	if resp.Status != nil {
-		j.Status = JobStatus(resp.Status.Value())
-	}
+	j := newJob(resp.JobId, resp.JobType, resp.BeginTime, resp.EndTime, resp.ErrorCode, resp.FailReason, statusOf(resp.Status))
 	if e := resp.Entities; e != nil {
-		j.ImageID = deref(e.ImageId)
-		j.ImageName = deref(e.ImageName)
-		j.Percent = deref(e.ProcessPercent)
-		j.CurrentTask = deref(e.CurrentTask)
+		j.setProgress(e.ImageId, e.ImageName, e.CurrentTask, e.ProcessPercent)
 		if j.ErrorCode == "" {
 			// Some failures put their detail only into entities (SDK JobEntities.ErrorCode/Error).
 			j.ErrorCode = deref(e.ErrorCode)
@@ -108,4 +82,34 @@ func jobFromShow(resp *model.ShowJobResponse) Job {
 		}
 	}
 	return j
+}
+
+// newJob fills the header both job APIs answer with. The SDK gives each API its own response type
+// with the same optional fields, so they meet here as plain values.
+func newJob(id, jobType, begin, end, errorCode, failReason *string, status JobStatus) Job {
+	return Job{
+		ID:         deref(id),
+		Type:       deref(jobType),
+		Status:     status,
+		BeginTime:  deref(begin),
+		EndTime:    deref(end),
+		ErrorCode:  deref(errorCode),
+		FailReason: deref(failReason),
+	}
+}
+
+// setProgress fills what both job APIs report in their entities.
+func (j *Job) setProgress(imageID, imageName, currentTask *string, percent *float64) {
+	j.ImageID = deref(imageID)
+	j.ImageName = deref(imageName)
+	j.CurrentTask = deref(currentTask)
+	j.Percent = deref(percent)
+}
+
+// statusOf reads either API's status enum; "" when IMS sent none.
+func statusOf[E interface{ Value() string }](status *E) JobStatus {
+	if status == nil {
+		return ""
+	}
+	return JobStatus((*status).Value())
 }

@@ -229,6 +229,9 @@ func TestDeleteImage(t *testing.T) {
 	require.NoError(t, env.home.DeleteImage(ctx, job.ImageID))
 	_, err = env.home.GetImage(ctx, job.ImageID)
 	assert.Equal(t, imsapi.ClassNotFound, imsapi.ClassOf(err), "a deleted image leaves the list")
+	assert.ErrorIs(t, err, imsapi.ErrNotListed, "callers can tell an unlisted image from an IMS 404")
+	assert.Contains(t, err.Error(), "not in the image list")
+	assert.NotContains(t, err.Error(), "IMS answered", "IMS reported no error; the list just did not hold the image")
 
 	require.NoError(t, env.home.DeleteImage(ctx, job.ImageID), "deleting again is success")
 	require.NoError(t, env.home.DeleteImage(ctx, "0f5e0d9c-1b2a-4c3d-8e4f-5a6b7c8d9e0f"), "an unknown image is already gone")

@@ -118,5 +118,8 @@ type Member struct {
 
 // DefaultRequestTimeout bounds one HTTP exchange with IMS. The SDK's own default is 120 s;
 // every IMS call imscopy makes is a small JSON exchange, so a request that takes longer is
-// hung and retrying it (Temporal does) is faster than waiting.
-const DefaultRequestTimeout = 30 * time.Second
+// hung and retrying it (Temporal does) is faster than waiting. 20 s, not more, because a waiting
+// activity heartbeats only between calls and GetJob may make two requests (the progress route,
+// then the classic one): two hung requests and a heartbeat interval (40 s + 10 s) must stay well
+// inside the activities' one-minute heartbeat timeout, or a healthy wait is timed out.
+const DefaultRequestTimeout = 20 * time.Second

@@ -107,15 +107,21 @@ func ValidateEnterpriseProjectID(id string) error {
 	return nil
 }
 
+// validateCopyOf checks what every copy request has: the source image, and the new image's name
+// and description.
+func validateCopyOf(sourceImageID, name, description string) error {
+	if err := ValidateUUID("image_id", sourceImageID); err != nil {
+		return err
+	}
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	return ValidateDescription(description)
+}
+
 // Validate checks every field of an in-region copy; the first broken rule is returned.
 func (r CopyRequest) Validate() error {
-	if err := ValidateUUID("image_id", r.SourceImageID); err != nil {
-		return err
-	}
-	if err := ValidateName(r.Name); err != nil {
-		return err
-	}
-	if err := ValidateDescription(r.Description); err != nil {
+	if err := validateCopyOf(r.SourceImageID, r.Name, r.Description); err != nil {
 		return err
 	}
 	if r.CMKID != "" {
@@ -128,13 +134,7 @@ func (r CopyRequest) Validate() error {
 
 // Validate checks every field of a cross-region copy; the first broken rule is returned.
 func (r CrossRegionCopyRequest) Validate() error {
-	if err := ValidateUUID("image_id", r.SourceImageID); err != nil {
-		return err
-	}
-	if err := ValidateName(r.Name); err != nil {
-		return err
-	}
-	if err := ValidateDescription(r.Description); err != nil {
+	if err := validateCopyOf(r.SourceImageID, r.Name, r.Description); err != nil {
 		return err
 	}
 	if err := ValidateRegion("region", r.TargetRegion); err != nil {

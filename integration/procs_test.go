@@ -121,6 +121,18 @@ func (p *proc) kill() {
 	}
 }
 
+// exitCode waits for the process to end by itself and returns its exit code. The bound only turns
+// a process that never exits into a failure.
+func (p *proc) exitCode() int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(3 * time.Minute):
+		p.t.Fatalf("%s did not exit; output:\n%s", p.name, p.output())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
 // stop is a user's Ctrl-C.
 func (p *proc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

@@ -48,6 +48,9 @@ type copyRun struct {
 	// owned says whether the image is this copy's to delete on failure. An adopted image that was
 	// already active may be an earlier, finished copy that someone relies on: it is never deleted.
 	owned bool
+	// lostPost says that SubmitCopy returned no result although a POST may have created a copy, so
+	// the compensation must look for it by its request.
+	lostPost bool
 }
 
 func (c *copyRun) setup(ctx workflow.Context) error {
@@ -68,6 +71,7 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), acts.SubmitCopy,
 		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest()}).Get(ctx, &sub)
 	if err != nil {
+		c.lostPost, c.owned = mayHavePosted(err), true
 		return CopyResult{}, c.fail(ctx, err)
 	}
 	c.progress.JobID, c.progress.ImageID, c.adopted = sub.JobID, sub.ImageID, sub.Adopted
@@ -156,19 +160,24 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 	} else {
 		c.logger.Error("Copy failed", "Phase", failedIn, "Error", err)
 	}
-	created := c.progress.JobID != "" || c.progress.ImageID != ""
+	known := c.progress.JobID != "" || c.progress.ImageID != ""
 	switch {
-	case !created:
+	case !known && !c.lostPost:
 	case !c.owned:
 		c.logger.Info("Leaving the adopted image in place: it was active before this copy", "ImageID", c.progress.ImageID)
 	case c.in.KeepFailedImages:
-		c.logger.Info("Keeping the failed copy's image for inspection", "ImageID", c.progress.ImageID)
+		c.logger.Info("Keeping the failed copy's image for inspection", "ImageID", c.progress.ImageID, "LostPost", c.lostPost)
 	default:
 		c.enter(ctx, PhaseCompensating)
+		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}
+		if !known {
+			req := c.in.CopyRequest()
+			in.Lost = &req
+			c.logger.Info("The submit may have created a copy without telling its job; looking for it to delete it")
+		}
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
-		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy,
-			activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}).Get(dctx, nil)
+		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy, in).Get(dctx, nil)
 		if cerr != nil {
 			c.logger.Error("Could not delete the failed copy's image; delete it by hand", "ImageID", c.progress.ImageID, "Error", cerr)
 			c.progress.LastError += "; the failed copy's image could not be deleted: " + cerr.Error()
@@ -176,6 +185,16 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 	}
 	c.enter(ctx, PhaseFailed)
 	return c.failure(failedIn, err)
+}
+
+// mayHavePosted reports whether a SubmitCopy that returned no result may still have created a copy.
+// Its own errors say so (SubmitFailure.PostAt). An error without that record (a timeout, a worker
+// lost mid-attempt, a cancellation between attempts) proves nothing, so it counts as yes: looking
+// for a copy that is not there costs a few list calls, while missing one leaves an orphan image that
+// costs quota and money, and CleanupCopy never deletes an active image that may be someone's.
+func mayHavePosted(err error) bool {
+	f, ok := activities.SubmitFailureOf(err)
+	return !ok || !f.PostAt.IsZero()
 }
 
 // failure is the workflow's error: a cancellation stays a cancellation; anything else becomes a
@@ -208,7 +227,13 @@ func failureDetails(app *temporal.ApplicationError) []any {
 	case activities.ErrVerifyFailed:
 		d = &[]string{}
 	default:
-		d = &activities.IMSFailure{}
+		// SubmitCopy's SubmitFailure embeds IMSFailure, so it reads as one too; an error that
+		// carried no IMS answer leaves it empty, and an empty detail would only confuse.
+		var f activities.IMSFailure
+		if !app.HasDetails() || app.Details(&f) != nil || f == (activities.IMSFailure{}) {
+			return nil
+		}
+		return []any{f}
 	}
 	if !app.HasDetails() || app.Details(d) != nil {
 		return nil

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,38 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
+// activityStarts counts the attempts of each activity type. A test asserts with it that an
+// activity never ran: a mock's Never() only makes the call panic, which the test environment turns
+// into an activity failure that it retries and the workflow may well survive.
+type activityStarts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func countStarts(env *testsuite.TestWorkflowEnvironment) *activityStarts {
+	s := &activityStarts{n: map[string]int{}}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.n[info.ActivityType.Name]++
+	})
+	return s
+}
+
+func (s *activityStarts) of(activityType string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[activityType]
+}
+
+// forbid mocks activities that a test must not reach, so that reaching one runs no real activity
+// (whose nil IMS client would panic) and shows in the start count.
+func forbid(env *testsuite.TestWorkflowEnvironment, activityFns ...any) {
+	for _, fn := range activityFns {
+		env.OnActivity(fn, mock.Anything, mock.Anything).Never()
+	}
+}
+
 func submitted() activities.SubmitCopyResult { return activities.SubmitCopyResult{JobID: jobID} }
 
 func pollInput() activities.PollJobInput {
@@ -67,11 +100,14 @@ func TestCopySucceeds(t *testing.T) {
 		Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, pollInput()).After(5*time.Minute).Return(pollDone(), nil).Once()
 	env.OnActivity(a.VerifyImage, mock.Anything, verifyInput()).Return(nil).Once()
+	forbid(env, a.CleanupCopy)
+	starts := countStarts(env)
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
+	assert.Zero(t, starts.of("CleanupCopy"), "a copy that succeeded is not undone")
 	var res CopyResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
@@ -84,7 +120,6 @@ func TestCopySucceeds(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, durations[PhasePolling])
 	assert.Contains(t, durations, PhaseSubmitting)
 	assert.Contains(t, durations, PhaseVerifying)
-	env.AssertNotCalled(t, "CleanupCopy", mock.Anything, mock.Anything)
 }
 
 func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
@@ -96,10 +131,13 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{failure}})).Once()
 	env.OnActivity(a.CleanupCopy, mock.Anything, activities.CleanupInput{Region: "cn-north-4", JobID: jobID, ImageID: imageID}).
 		Return(nil).Once()
+	forbid(env, a.VerifyImage)
+	starts := countStarts(env)
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.True(t, env.IsWorkflowCompleted())
+	assert.Zero(t, starts.of("VerifyImage"), "a failed job leaves nothing to verify")
 	app := workflowAppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrCopyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
@@ -108,7 +146,6 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 	var got activities.CopyFailure
 	require.NoError(t, app.Details(&got))
 	assert.Equal(t, failure, got)
-	env.AssertNotCalled(t, "VerifyImage", mock.Anything, mock.Anything)
 }
 
 func TestVerifyFailureCompensates(t *testing.T) {
@@ -138,11 +175,13 @@ func TestKeepFailedImagesSkipsCompensation(t *testing.T) {
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).Return(activities.PollJobResult{},
 		temporal.NewApplicationErrorWithOptions("failed", activities.ErrCopyFailed, temporal.ApplicationErrorOptions{NonRetryable: true})).Once()
+	forbid(env, a.VerifyImage, a.CleanupCopy)
+	starts := countStarts(env)
 
 	env.ExecuteWorkflow(CopyImage, in)
 
 	assert.Equal(t, activities.ErrCopyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
-	env.AssertNotCalled(t, "CleanupCopy", mock.Anything, mock.Anything)
+	assert.Zero(t, starts.of("CleanupCopy"), "the user asked to keep the failed image")
 }
 
 func TestAdoptedActiveImageIsNeverDeleted(t *testing.T) {
@@ -153,11 +192,13 @@ func TestAdoptedActiveImageIsNeverDeleted(t *testing.T) {
 		Return(activities.PollJobResult{ImageID: imageID, Status: "active", Polls: 1}, nil).Once()
 	env.OnActivity(a.VerifyImage, mock.Anything, mock.Anything).Return(
 		temporal.NewApplicationErrorWithOptions("mismatch", activities.ErrVerifyFailed, temporal.ApplicationErrorOptions{NonRetryable: true})).Once()
+	forbid(env, a.CleanupCopy)
+	starts := countStarts(env)
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	assert.Equal(t, activities.ErrVerifyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
-	env.AssertNotCalled(t, "CleanupCopy", mock.Anything, mock.Anything)
+	assert.Zero(t, starts.of("CleanupCopy"), "an image that was active before this copy is someone else's")
 }
 
 func TestCancelDuringPollCompensates(t *testing.T) {
@@ -172,6 +213,8 @@ func TestCancelDuringPollCompensates(t *testing.T) {
 		env.SignalWorkflow(activities.JobProgressSignal, activities.JobProgress{Status: "RUNNING", Percent: 0.3, ImageID: imageID, Polls: 4})
 	}, 5*time.Minute)
 	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
+	forbid(env, a.VerifyImage)
+	starts := countStarts(env)
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
@@ -179,7 +222,74 @@ func TestCancelDuringPollCompensates(t *testing.T) {
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
-	env.AssertNotCalled(t, "VerifyImage", mock.Anything, mock.Anything)
+	assert.Zero(t, starts.of("VerifyImage"), "a cancelled copy is not verified")
+}
+
+// lostCleanup is the compensation after a submit that returned no result although a POST may have
+// created a copy: CleanupCopy looks for the copy by its request.
+func lostCleanup() activities.CleanupInput {
+	req := validInput().CopyRequest()
+	return activities.CleanupInput{Region: "cn-north-4", Lost: &req}
+}
+
+// submitFailed is a SubmitCopy error as the activity returns it: non-retryable, with its record of
+// the last POST that may have created a copy.
+func submitFailed(errType string, postAt time.Time) error {
+	return temporal.NewApplicationErrorWithOptions("SubmitCopy failed", errType, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details: []any{activities.SubmitFailure{PostAt: postAt,
+			IMSFailure: activities.IMSFailure{Op: "ListImages", Status: 401, Code: "APIGW.0301", Class: "auth"}}},
+	})
+}
+
+// An attempt POSTed and lost the answer; the next could not even look for the copy (credentials
+// revoked). The workflow has no job or image ID, yet IMS may be copying: it must look for that
+// copy and delete it, or the image is orphaned.
+func TestSubmitFailureAfterAPossiblePostCleansUpByRequest(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(activities.SubmitCopyResult{},
+		submitFailed(activities.ErrIMSAuth, time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC))).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, lostCleanup()).Return(nil).Once()
+	forbid(env, a.PollJob, a.VerifyImage)
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	app := workflowAppError(t, env.GetWorkflowError())
+	assert.Equal(t, activities.ErrIMSAuth, app.Type())
+	var ims activities.IMSFailure
+	require.NoError(t, app.Details(&ims))
+	assert.Equal(t, "APIGW.0301", ims.Code, "IMS's answer reaches the user")
+}
+
+// A submit whose every attempt failed before POSTing (or was refused) created nothing: there is
+// nothing to look for.
+func TestSubmitFailureWithoutAPostCleansNothing(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(activities.SubmitCopyResult{},
+		submitFailed(activities.ErrIMSAuth, time.Time{})).Once()
+	forbid(env, a.PollJob, a.VerifyImage, a.CleanupCopy)
+	starts := countStarts(env)
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	assert.Equal(t, activities.ErrIMSAuth, workflowAppError(t, env.GetWorkflowError()).Type())
+	assert.Zero(t, starts.of("CleanupCopy"), "no POST, no copy")
+}
+
+// Cancelled while SubmitCopy runs, before it answered: an earlier attempt's POST may have created
+// a copy, and nothing says otherwise, so the workflow looks for it.
+func TestCancelDuringSubmitCleansUpByRequest(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).After(time.Hour).Return(submitted(), nil).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, lostCleanup()).Return(nil).Once()
+	forbid(env, a.PollJob, a.VerifyImage)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	err := env.GetWorkflowError()
+	assert.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
 }
 
 func TestThrottledSubmitIsRetried(t *testing.T) {
@@ -190,6 +300,7 @@ func TestThrottledSubmitIsRetried(t *testing.T) {
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).Return(pollDone(), nil).Once()
 	env.OnActivity(a.VerifyImage, mock.Anything, mock.Anything).Return(nil).Once()
+	forbid(env, a.CleanupCopy)
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
@@ -210,8 +321,8 @@ func TestBadInputFailsWithoutActivities(t *testing.T) {
 	} {
 		t.Run(field, func(t *testing.T) {
 			env := newEnv(t)
-			started := 0
-			env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { started++ })
+			forbid(env, a.SubmitCopy, a.PollJob, a.VerifyImage, a.CleanupCopy)
+			starts := countStarts(env)
 
 			env.ExecuteWorkflow(CopyImage, in)
 
@@ -219,7 +330,7 @@ func TestBadInputFailsWithoutActivities(t *testing.T) {
 			assert.Equal(t, activities.ErrInvalidInput, app.Type())
 			assert.True(t, app.NonRetryable())
 			assert.Contains(t, app.Error(), field)
-			assert.Zero(t, started, "no activity may run for bad input")
+			assert.Empty(t, starts.n, "no activity may run for bad input")
 		})
 	}
 }
@@ -229,6 +340,7 @@ func TestProgressQueryMidRun(t *testing.T) {
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).After(30*time.Second).Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).After(10*time.Minute).Return(pollDone(), nil).Once()
 	env.OnActivity(a.VerifyImage, mock.Anything, mock.Anything).Return(nil).Once()
+	forbid(env, a.CleanupCopy)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(activities.JobProgressSignal, activities.JobProgress{Status: "RUNNING", Percent: 0.4, ImageID: imageID, Polls: 3})

@@ -14,7 +14,7 @@ import (
 var (
 	submitOptions = workflow.ActivityOptions{
 		// One submit is a list, at most PollConfig.VisibilityWait (20 s) of looking again, and one
-		// POST of at most imsapi.DefaultRequestTimeout (30 s): two minutes is well past that, so a
+		// POST of at most imsapi.DefaultRequestTimeout (20 s): two minutes is well past that, so a
 		// worker that died mid-submit is noticed and the (idempotent) attempt retried.
 		StartToCloseTimeout: 2 * time.Minute,
 		// Throttling (IMG.0060: at most 40 running jobs per project) lasts as long as other copies
@@ -37,8 +37,9 @@ var (
 		StartToCloseTimeout:    24 * time.Hour,
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		// PollJob heartbeats every PollConfig.HeartbeatEvery (10 s) between calls and one call
-		// lasts at most 30 s: a minute of silence means its worker is gone, and the retry on
-		// another worker resumes from the last heartbeat instead of waiting out the day.
+		// (GetJob: up to two requests of imsapi.DefaultRequestTimeout, 20 s each) lasts at most
+		// 40 s: a minute of silence means its worker is gone, and the retry on another worker
+		// resumes from the last heartbeat instead of waiting out the day.
 		HeartbeatTimeout: time.Minute,
 		// Read errors are retried inside PollJob; Temporal retries only after a lost worker.
 		RetryPolicy: &temporal.RetryPolicy{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/imscopy/imscopy/internal/config"
+	"github.com/imscopy/imscopy/internal/temporalconn"
 	"github.com/imscopy/imscopy/workflows"
 )
 
@@ -50,6 +52,12 @@ func starterEnv(t *testing.T, vars map[string]string) {
 		t.Setenv(k, "")
 		require.NoError(t, os.Unsetenv(k))
 	}
+	for _, v := range temporalconn.Variables {
+		t.Setenv(v.Name, "")
+		require.NoError(t, os.Unsetenv(v.Name))
+	}
+	// Not the machine's own Temporal CLI profile.
+	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}

@@ -25,14 +25,16 @@ const workerHint = "is the worker running? Start it with `make demo` or `go run 
 func dial(ctx context.Context, cfg config.Starter) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.Address(),
-		Namespace: cfg.Namespace,
-		// The SDK's own default logger writes info lines to stdout, which would mix with results.
-		Logger: logging.NewTemporalLogger(logging.New(logging.Options{Level: zapcore.WarnLevel, Output: os.Stderr, Console: true})),
-	})
+	opts := cfg.Temporal.Options(cfg.Address(), cfg.Namespace)
+	// The SDK's own default logger writes info lines to stdout, which would mix with results.
+	opts.Logger = logging.NewTemporalLogger(logging.New(logging.Options{Level: zapcore.WarnLevel, Output: os.Stderr, Console: true}))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s: %w; %s", cfg.Address(), err, workerHint)
+		hint := workerHint
+		if h := cfg.Temporal.Hint(err); h != "" {
+			hint = h
+		}
+		return nil, fmt.Errorf("cannot reach Temporal at %s (%s): %w; %s", cfg.Address(), cfg.Temporal, err, hint)
 	}
 	return c, nil
 }

@@ -4,6 +4,10 @@
 // empty it runs in dev mode: it hosts an embedded Temporal server on DEV_SERVER_ADDRESS with its
 // state under DATA_DIR, so one process is all a laptop needs, and a restart keeps every workflow.
 //
+// With TEMPORAL_ADDRESS set it dials that cluster instead, with the Temporal CLI's connection
+// settings (TEMPORAL_TLS_*, TEMPORAL_API_KEY, a TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE). With
+// METRICS_ADDR set it serves Prometheus metrics on /metrics and its readiness on /healthz.
+//
 // It stops on SIGINT or SIGTERM: it stops polling, lets running activities finish for up to
 // WORKER_STOP_TIMEOUT, then stops the embedded server. A second signal exits at once.
 package main
@@ -17,8 +21,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 	"golang.org/x/term"
@@ -28,6 +34,7 @@ import (
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/devserver"
 	"github.com/imscopy/imscopy/internal/logging"
+	"github.com/imscopy/imscopy/internal/metrics"
 	"github.com/imscopy/imscopy/workflows"
 )
 
@@ -98,7 +105,25 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 
-	ims, err := imsapi.New(imsapi.Config{
+	var m *metrics.Metrics
+	var metricsServer *metrics.Server
+	if cfg.MetricsAddr != "" {
+		var err error
+		if m, err = metrics.New(func(err error) { logger.Warn("metric dropped", zap.Error(err)) }); err != nil {
+			return err
+		}
+		if metricsServer, err = m.Listen(string(cfg.MetricsAddr)); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = metricsServer.Close(sctx)
+		}()
+		logger.Info("serving metrics and health", zap.String("address", metricsServer.Addr()))
+	}
+
+	imsConfig := imsapi.Config{
 		Region:        cfg.Region,
 		ProjectID:     cfg.ProjectID,
 		Projects:      cfg.Projects,
@@ -108,7 +133,11 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 		Endpoints:     cfg.Endpoints,
 		// One line per HTTP exchange: worth having when debugging, noise otherwise.
 		Logger: logger.Named("ims").Sugar().Debugf,
-	})
+	}
+	if m != nil {
+		imsConfig.Observe = m.ObserveIMSCall
+	}
+	ims, err := imsapi.New(imsConfig)
 	if err != nil {
 		return fmt.Errorf("IMS client: %w", err)
 	}
@@ -136,33 +165,47 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 		logger.Info("embedded Temporal server started", zap.String("address", address), zap.String("dataDir", cfg.DataDir))
 	}
 
-	c, err := client.Dial(client.Options{
-		HostPort:  address,
-		Namespace: cfg.Namespace,
-		Logger:    logging.NewTemporalLogger(logger.Named("temporal")),
-	})
+	opts := cfg.Temporal.Options(address, cfg.Namespace)
+	opts.Logger = logging.NewTemporalLogger(logger.Named("temporal"))
+	if m != nil {
+		opts.MetricsHandler = m.Temporal()
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; check TEMPORAL_ADDRESS, or leave it empty "+
-			"to run an embedded server", address, cfg.Namespace, err)
+		hint := "check TEMPORAL_ADDRESS, or leave it empty to run an embedded server"
+		if h := cfg.Temporal.Hint(err); h != "" {
+			hint = h
+		}
+		return fmt.Errorf("cannot reach Temporal at %s (namespace %s, %s): %w; %s", address, cfg.Namespace, cfg.Temporal, err, hint)
 	}
 	defer c.Close()
 
-	w := worker.New(c, cfg.TaskQueue, worker.Options{
-		WorkerStopTimeout: cfg.WorkerStopTimeout,
-		// A fatal poll error (the namespace was deleted, the credentials were revoked) ends the
-		// process, so a supervisor restarts it and the failure is visible, instead of a worker
-		// that looks alive and polls nothing.
-		OnFatalError: func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) },
-	})
+	wopts := cfg.WorkerOptions()
+	// A fatal poll error (the namespace was deleted, the credentials were revoked) ends the
+	// process, so a supervisor restarts it and the failure is visible, instead of a worker
+	// that looks alive and polls nothing.
+	wopts.OnFatalError = func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) }
+	if m != nil {
+		wopts.Interceptors = []interceptor.WorkerInterceptor{m.Interceptor()}
+	}
+	w := worker.New(c, cfg.TaskQueue, wopts)
 	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Signaler: c})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)
 	}
+	if metricsServer != nil {
+		metricsServer.SetReady(true)
+	}
 	logger.Info("worker ready",
 		zap.String("temporal", address), zap.String("namespace", cfg.Namespace), zap.String("taskQueue", cfg.TaskQueue),
-		zap.Bool("devMode", cfg.DevMode()), zap.String("region", cfg.Region), zap.Any("imsEndpoints", cfg.Endpoints))
+		zap.Stringer("connection", cfg.Temporal), zap.Bool("devMode", cfg.DevMode()), zap.String("region", cfg.Region),
+		zap.Any("imsEndpoints", cfg.Endpoints))
 
 	<-ctx.Done()
+	if metricsServer != nil {
+		// Not ready from now on: a stopping worker polls nothing.
+		metricsServer.SetReady(false)
+	}
 	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
 		w.Stop()
 		return cause

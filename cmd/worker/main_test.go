@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,8 @@ func workerEnv(t *testing.T, vars map[string]string) {
 			require.NoError(t, os.Unsetenv(name))
 		}
 	}
+	// Not the machine's own Temporal CLI profile.
+	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}

@@ -51,6 +51,8 @@ type Config struct {
 	// OtherProjects lists further projects per region (other tenants, share recipients) whose
 	// X-Project-Id the emulator accepts, so that sharing and accepting can be exercised.
 	OtherProjects map[string][]string
+	// Jobs shapes copy jobs: their progress model and, optionally, a duration per image name.
+	Jobs JobModel
 }
 
 // Limits are IMS's quotas. Zero means IMS's default; a negative value means unlimited.
@@ -120,6 +122,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Logf = func(string, ...any) {}
 	}
 	if err := cfg.Faults.Validate(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Jobs.validate(); err != nil {
 		return cfg, err
 	}
 	cfg.Limits = cfg.Limits.withDefaults()

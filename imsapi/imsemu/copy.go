@@ -153,10 +153,11 @@ func (e *Emulator) checkCopyLimits(c *call, targetRegion, targetOwner, name stri
 // startCopy creates the job (in the caller's region) and its target image. The caller holds e.mu.
 func (e *Emulator) startCopy(c *call, src *image, s copySpec) string {
 	faults := e.currentFaults()
+	duration, progressSeed := e.newJobShape(s.name)
 	j := &job{
 		ID: e.newJobID(), Type: s.jobType, Region: c.region.Name, Project: c.project, SubJobID: e.ids.hex32(),
 		ImageID: e.newImageID(), ImageName: s.name, SourceImageID: src.ID, Begin: c.now,
-		Duration: e.jobRand.between(e.cfg.JobDuration, e.cfg.JobDurationMax),
+		Duration: duration, ProgressSeed: progressSeed,
 	}
 	if s.targetRegion != c.region.Name {
 		j.TargetRegion = s.targetRegion

@@ -140,6 +140,9 @@ func (e *Emulator) addImage(img *image) {
 
 // addJob indexes a new job; the caller holds e.mu.
 func (e *Emulator) addJob(j *job) {
+	if j.ProgressSeed != 0 {
+		j.curve = newProgressCurve(j.ProgressSeed)
+	}
 	e.jobs[j.ID] = j
 	e.allJobs = append(e.allJobs, j)
 	if !j.isCopy() {

@@ -69,6 +69,10 @@ type job struct {
 	Duration      time.Duration  `json:"duration"`
 	FailAt        float64        `json:"fail_at,omitempty"` // 0: succeeds; else the share of Duration at which it fails
 	Results       []memberResult `json:"results,omitempty"`
+	// ProgressSeed draws the job's realistic progress curve (progress.go); 0 means linear.
+	ProgressSeed uint64 `json:"progress_seed,omitempty"`
+
+	curve progressCurve // from ProgressSeed; rebuilt on load
 }
 
 type memberResult struct {
@@ -110,13 +114,13 @@ func (j *job) view(now time.Time) jobView {
 	task := j.task()
 	switch {
 	case elapsed >= length && j.FailAt > 0:
-		return jobView{Status: jobFail, Percent: floorPercent(j.FailAt), Task: task, End: j.Begin.Add(length)}
+		return jobView{Status: jobFail, Percent: floorPercent(j.failPercent()), Task: task, End: j.Begin.Add(length)}
 	case elapsed >= length:
 		return jobView{Status: jobSuccess, Percent: 1, End: j.Begin.Add(length)}
-	case elapsed < j.initPhase():
+	case elapsed < j.queueWait():
 		return jobView{Status: jobInit, Percent: 0}
 	}
-	return jobView{Status: jobRunning, Percent: floorPercent(float64(elapsed) / float64(j.Duration)), Task: task}
+	return jobView{Status: jobRunning, Percent: floorPercent(j.doneShare(elapsed)), Task: task}
 }
 
 // task names the phase, as IMS's current_task does ("CopyImageInRegionTask:" in the docs).

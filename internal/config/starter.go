@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
 // DefaultTemporalAddress is where a dev-mode worker's embedded server listens unless told otherwise.
@@ -20,6 +21,10 @@ type Starter struct {
 	Namespace        string   `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"the Temporal namespace the worker uses, e.g. default"`
 	TaskQueue        string   `envconfig:"TEMPORAL_TASK_QUEUE" default:"imscopy" desc:"the task queue the worker polls, e.g. imscopy"`
 	Region           string   `envconfig:"IMS_REGION" default:"cn-north-4" desc:"the default region of a copy, e.g. cn-north-4"`
+
+	// Temporal is the connection (TLS, API key, profile) read by package temporalconn; its
+	// address and namespace are merged into TemporalAddress and Namespace.
+	Temporal temporalconn.Conn `ignored:"true"`
 }
 
 // Address is the Temporal frontend to dial: TEMPORAL_ADDRESS, else DEV_SERVER_ADDRESS, else
@@ -45,6 +50,11 @@ func LoadStarter() (Starter, error) {
 	if err := process(&s); err != nil {
 		return Starter{}, err
 	}
+	conn, err := loadTemporal(&s.TemporalAddress, &s.Namespace)
+	if err != nil {
+		return Starter{}, err
+	}
+	s.Temporal = conn
 	var errs []error
 	bad := func(field, reason string) {
 		errs = append(errs, &Error{Var: varOf(&s, field), Reason: reason, Fix: fixFor(&s, field)})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+
+	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
 // usage lists spec's variables: name, default (its default tag, or the value spec already holds),
@@ -13,6 +15,9 @@ func usage(out io.Writer, spec any) error {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Tag.Get("envconfig") == "" {
+			continue
+		}
 		def := f.Tag.Get("default")
 		if def == "" && !v.Field(i).IsZero() {
 			def = fmt.Sprint(v.Field(i).Interface())
@@ -24,5 +29,5 @@ func usage(out io.Writer, spec any) error {
 			return err
 		}
 	}
-	return nil
+	return temporalconn.Usage(out)
 }

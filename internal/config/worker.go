@@ -8,8 +8,11 @@ import (
 	"io"
 	"time"
 
+	"go.temporal.io/sdk/worker"
+
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
 // Worker is the worker's configuration. The desc tags are the advice printed when a variable is
@@ -48,6 +51,51 @@ type Worker struct {
 	// PollJob resumes from its heartbeat. A deployment must give the process a longer grace
 	// period than this (Kubernetes: terminationGracePeriodSeconds above 30).
 	WorkerStopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long a stopping worker lets running activities finish, a duration such as 30s"`
+
+	MetricsAddr HostPort `envconfig:"METRICS_ADDR" desc:"the host:port where the worker serves Prometheus metrics (/metrics) and its health (/healthz), e.g. 0.0.0.0:9090, or empty for none"`
+
+	// Worker tuning. The README's "Worker tuning" section gives the reasons for each default.
+	//
+	// Each running copy holds an activity slot for as long as PollJob waits (minutes to hours),
+	// so the activity slots are the copies one worker can follow at once. IMS runs at most 40
+	// copy jobs per project (IMG.0060); 200 follows that many with room for the submits, verifies
+	// and clean-ups around them, and a waiting PollJob costs a sleeping goroutine.
+	ActivitySlots int `envconfig:"WORKER_ACTIVITY_SLOTS" default:"200" desc:"how many activities the worker runs at once, a number such as 200 (a running copy holds one while PollJob waits)"`
+	// Workflow tasks take milliseconds of CPU; the cap matters only in bursts, such as a restart
+	// that replays every open copy at once, where it bounds memory.
+	WorkflowSlots int `envconfig:"WORKER_WORKFLOW_SLOTS" default:"100" desc:"how many workflow tasks the worker runs at once, a number of at least 2 such as 100"`
+	// A copy makes a handful of tasks a minute, so the SDK's two long-polls per queue keep up with
+	// hundreds of copies; raise them when the SDK's schedule-to-start latency metrics grow.
+	ActivityPollers int `envconfig:"WORKER_ACTIVITY_POLLERS" default:"2" desc:"how many long-polls fetch activity tasks at once, a number such as 2"`
+	WorkflowPollers int `envconfig:"WORKER_WORKFLOW_POLLERS" default:"2" desc:"how many long-polls fetch workflow tasks at once, a number of at least 2 such as 2 (the SDK splits them between the sticky and the normal queue)"`
+	// The SDK sends an activity's heartbeat at once and batches those that follow for an interval:
+	// 80% of the heartbeat timeout, capped by the max, or the default for activities without a
+	// heartbeat timeout. A batched heartbeat is lost with a killed worker. PollJob's heartbeat
+	// carries its poll schedule and CleanupCopy's the image to delete; with the SDK's 60 s cap and
+	// their one-minute timeout a retry could resume from a 48 s old checkpoint and a cancellation
+	// wait 48 s to arrive. 10 s matches POLL_HEARTBEAT, so every checkpoint reaches the server.
+	HeartbeatThrottleMax time.Duration `envconfig:"WORKER_HEARTBEAT_THROTTLE_MAX" default:"10s" desc:"the longest the SDK holds back an activity heartbeat, a duration such as 10s"`
+	// SubmitCopy has no heartbeat timeout; its second heartbeat records that it is about to POST
+	// the copy, which a retry reads to know that an image may exist. The SDK's 30 s would hold that
+	// record back for the whole POST; 1 s sends it while the POST is still in flight.
+	HeartbeatThrottleDefault time.Duration `envconfig:"WORKER_HEARTBEAT_THROTTLE_DEFAULT" default:"1s" desc:"how long the SDK holds back heartbeats of activities without a heartbeat timeout, a duration such as 1s"`
+
+	// Temporal is the connection (TLS, API key, profile) read by package temporalconn; its
+	// address and namespace are merged into TemporalAddress and Namespace.
+	Temporal temporalconn.Conn `ignored:"true"`
+}
+
+// WorkerOptions are the SDK worker options the tuning variables set.
+func (w Worker) WorkerOptions() worker.Options {
+	return worker.Options{
+		MaxConcurrentActivityExecutionSize:     w.ActivitySlots,
+		MaxConcurrentWorkflowTaskExecutionSize: w.WorkflowSlots,
+		MaxConcurrentActivityTaskPollers:       w.ActivityPollers,
+		MaxConcurrentWorkflowTaskPollers:       w.WorkflowPollers,
+		MaxHeartbeatThrottleInterval:           w.HeartbeatThrottleMax,
+		DefaultHeartbeatThrottleInterval:       w.HeartbeatThrottleDefault,
+		WorkerStopTimeout:                      w.WorkerStopTimeout,
+	}
 }
 
 // DevMode reports whether the worker hosts its own Temporal server.
@@ -65,7 +113,7 @@ func (w Worker) Poll() activities.PollConfig {
 
 // Secrets are the values no log line may contain.
 func (w Worker) Secrets() []string {
-	return []string{w.AK.Reveal(), w.SK.Reveal(), w.SecurityToken.Reveal()}
+	return append([]string{w.AK.Reveal(), w.SK.Reveal(), w.SecurityToken.Reveal()}, w.Temporal.Secrets()...)
 }
 
 // LoadWorker reads the worker's configuration from the environment. A value that does not parse
@@ -76,6 +124,11 @@ func LoadWorker() (Worker, error) {
 	if err := process(&w); err != nil {
 		return Worker{}, err
 	}
+	conn, err := loadTemporal(&w.TemporalAddress, &w.Namespace)
+	if err != nil {
+		return Worker{}, err
+	}
+	w.Temporal = conn
 	if err := w.validate(); err != nil {
 		return Worker{}, err
 	}
@@ -114,6 +167,11 @@ func (w *Worker) validate() error {
 		bad("TaskQueue", "is empty")
 	}
 	if w.DevMode() {
+		if w.Temporal.Secure() {
+			errs = append(errs, &Error{Var: varOf(w, "TemporalAddress"),
+				Reason: fmt.Sprintf("is empty (dev mode), yet Temporal connection settings are given (%s); the embedded server uses neither TLS nor API keys", w.Temporal),
+				Fix:    "set TEMPORAL_ADDRESS to the server those settings are for, or unset them (TEMPORAL_TLS_*, TEMPORAL_API_KEY, TEMPORAL_PROFILE)"})
+		}
 		if w.DataDir == "" {
 			bad("DataDir", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
 		}
@@ -165,5 +223,17 @@ func (w *Worker) validate() error {
 	if w.PollJitter < 0 || w.PollJitter >= 1 {
 		bad("PollJitter", fmt.Sprintf("is %v, outside 0 <= jitter < 1", w.PollJitter))
 	}
+	atLeast := func(field string, n, least int) {
+		if n < least {
+			bad(field, fmt.Sprintf("is %d, less than %d", n, least))
+		}
+	}
+	atLeast("ActivitySlots", w.ActivitySlots, 1)
+	atLeast("ActivityPollers", w.ActivityPollers, 1)
+	// The SDK refuses 1: one poller or slot could not serve both the sticky and the normal queue.
+	atLeast("WorkflowSlots", w.WorkflowSlots, 2)
+	atLeast("WorkflowPollers", w.WorkflowPollers, 2)
+	positive("HeartbeatThrottleMax", w.HeartbeatThrottleMax)
+	positive("HeartbeatThrottleDefault", w.HeartbeatThrottleDefault)
 	return errors.Join(errs...)
 }

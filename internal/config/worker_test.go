@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
 const (
@@ -22,20 +25,33 @@ const (
 	testToken   = "temporary-security-token-value"
 	testProject = "0b3f6ab0e2a64c2c9f2c4c6f4c1d7e01"
 	eastProject = "5c5e0f6a1b2c4d3e8f9a0b1c2d3e4f50"
+	testAPIKey  = "tmprl-test-api-key-never-show-me"
 )
 
 // setEnv gives the test an environment with exactly vars among the variables the specs read,
 // whatever the machine running the test has set; t.Setenv restores the originals afterwards.
 func setEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
+	var names []string
 	for _, spec := range []any{Worker{}, Starter{}} {
 		typ := reflect.TypeOf(spec)
 		for i := range typ.NumField() {
-			name := typ.Field(i).Tag.Get("envconfig")
-			t.Setenv(name, "")
-			require.NoError(t, os.Unsetenv(name))
+			if name := typ.Field(i).Tag.Get("envconfig"); name != "" {
+				names = append(names, name)
+			}
 		}
 	}
+	for _, v := range temporalconn.Variables {
+		if temporalconn.Reads(v.Name) && !strings.HasPrefix(v.Name, temporalconn.GRPCMetaPrefix) {
+			names = append(names, v.Name)
+		}
+	}
+	for _, name := range names {
+		t.Setenv(name, "")
+		require.NoError(t, os.Unsetenv(name))
+	}
+	// Not the machine's own Temporal CLI profile: a missing file is no file.
+	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}
@@ -160,6 +176,17 @@ func TestLoadWorkerRefusesBadVariables(t *testing.T) {
 		{name: "dev server empty", env: map[string]string{"DEV_SERVER_ADDRESS": ""}, varName: "DEV_SERVER_ADDRESS", says: []string{"is empty in dev mode"}},
 		{name: "data dir empty", env: map[string]string{"DATA_DIR": ""}, varName: "DATA_DIR", says: []string{"is empty in dev mode"}},
 		{name: "namespace empty", env: map[string]string{"TEMPORAL_NAMESPACE": ""}, varName: "TEMPORAL_NAMESPACE", says: []string{"is empty"}},
+		{name: "metrics address", env: map[string]string{"METRICS_ADDR": ":9090"}, varName: "METRICS_ADDR", says: []string{"host is missing", "0.0.0.0:9090"}},
+		{name: "activity slots", env: map[string]string{"WORKER_ACTIVITY_SLOTS": "0"}, varName: "WORKER_ACTIVITY_SLOTS", says: []string{"less than 1"}},
+		{name: "workflow slots", env: map[string]string{"WORKER_WORKFLOW_SLOTS": "1"}, varName: "WORKER_WORKFLOW_SLOTS", says: []string{"less than 2"}},
+		{name: "workflow pollers", env: map[string]string{"WORKER_WORKFLOW_POLLERS": "1"}, varName: "WORKER_WORKFLOW_POLLERS", says: []string{"less than 2"}},
+		{name: "activity pollers", env: map[string]string{"WORKER_ACTIVITY_POLLERS": "many"}, varName: "WORKER_ACTIVITY_POLLERS", says: []string{`"many"`}},
+		{name: "heartbeat throttle", env: map[string]string{"WORKER_HEARTBEAT_THROTTLE_MAX": "0s"}, varName: "WORKER_HEARTBEAT_THROTTLE_MAX", says: []string{"not a positive duration"}},
+		{name: "heartbeat default", env: map[string]string{"WORKER_HEARTBEAT_THROTTLE_DEFAULT": "soon"}, varName: "WORKER_HEARTBEAT_THROTTLE_DEFAULT", says: []string{`"soon"`}},
+		{name: "TLS setting malformed", env: map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233", "TEMPORAL_TLS": "on"}, varName: "TEMPORAL_TLS", says: []string{"true or false"}},
+		{name: "certificate file missing", env: map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233", "TEMPORAL_TLS_SERVER_CA_CERT_PATH": "/nonexistent/ca.pem"},
+			varName: "TEMPORAL_TLS_SERVER_CA_CERT_PATH", says: []string{"/nonexistent/ca.pem", "cannot be read"}},
+		{name: "TLS in dev mode", env: map[string]string{"TEMPORAL_API_KEY": testToken}, varName: "TEMPORAL_ADDRESS", says: []string{"dev mode", "API key"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,7 +226,8 @@ func TestLoadWorkerIgnoresDevSettingsWithACluster(t *testing.T) {
 }
 
 func TestWorkerNeverShowsSecrets(t *testing.T) {
-	setEnv(t, credentials(map[string]string{"HUAWEICLOUD_SDK_SECURITY_TOKEN": testToken}))
+	setEnv(t, credentials(map[string]string{"HUAWEICLOUD_SDK_SECURITY_TOKEN": testToken,
+		"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_API_KEY": testAPIKey}))
 	w, err := LoadWorker()
 	require.NoError(t, err)
 
@@ -209,6 +237,7 @@ func TestWorkerNeverShowsSecrets(t *testing.T) {
 		assert.NotContains(t, shown, testAK)
 		assert.NotContains(t, shown, testSK)
 		assert.NotContains(t, shown, testToken)
+		assert.NotContains(t, shown, testAPIKey)
 		assert.Contains(t, shown, "[redacted]")
 	}
 }
@@ -223,4 +252,71 @@ func TestErrorMessagesNeverShowSecrets(t *testing.T) {
 
 	var cfgErr *Error
 	assert.True(t, errors.As(err, &cfgErr))
+}
+
+func TestWorkerTuningDefaultsAndOptions(t *testing.T) {
+	setEnv(t, credentials(nil))
+	w, err := LoadWorker()
+	require.NoError(t, err)
+	o := w.WorkerOptions()
+	assert.Equal(t, 200, o.MaxConcurrentActivityExecutionSize)
+	assert.Equal(t, 100, o.MaxConcurrentWorkflowTaskExecutionSize)
+	assert.Equal(t, 2, o.MaxConcurrentActivityTaskPollers)
+	assert.Equal(t, 2, o.MaxConcurrentWorkflowTaskPollers)
+	assert.Equal(t, 10*time.Second, o.MaxHeartbeatThrottleInterval)
+	assert.Equal(t, time.Second, o.DefaultHeartbeatThrottleInterval)
+	assert.Equal(t, 30*time.Second, o.WorkerStopTimeout)
+	assert.Empty(t, w.MetricsAddr, "no metrics unless asked")
+
+	setEnv(t, credentials(map[string]string{
+		"WORKER_ACTIVITY_SLOTS": "50", "WORKER_WORKFLOW_SLOTS": "8", "WORKER_ACTIVITY_POLLERS": "4", "WORKER_WORKFLOW_POLLERS": "3",
+		"WORKER_HEARTBEAT_THROTTLE_MAX": "5s", "WORKER_HEARTBEAT_THROTTLE_DEFAULT": "500ms", "METRICS_ADDR": "0.0.0.0:9090",
+	}))
+	w, err = LoadWorker()
+	require.NoError(t, err)
+	o = w.WorkerOptions()
+	assert.Equal(t, 50, o.MaxConcurrentActivityExecutionSize)
+	assert.Equal(t, 8, o.MaxConcurrentWorkflowTaskExecutionSize)
+	assert.Equal(t, 4, o.MaxConcurrentActivityTaskPollers)
+	assert.Equal(t, 3, o.MaxConcurrentWorkflowTaskPollers)
+	assert.Equal(t, 5*time.Second, o.MaxHeartbeatThrottleInterval)
+	assert.Equal(t, 500*time.Millisecond, o.DefaultHeartbeatThrottleInterval)
+	assert.Equal(t, HostPort("0.0.0.0:9090"), w.MetricsAddr)
+}
+
+// The Temporal CLI's profile file supplies the address and namespace when the environment does
+// not; the environment wins when it does, and an empty TEMPORAL_ADDRESS still means dev mode.
+func TestWorkerTakesTheTemporalProfile(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "temporal.toml")
+	require.NoError(t, os.WriteFile(profile, []byte("[profile.prod]\naddress = \"temporal.prod:7233\"\nnamespace = \"images\"\napi_key = \""+testToken+"\"\n"), 0o600))
+
+	setEnv(t, credentials(map[string]string{"TEMPORAL_CONFIG_FILE": profile, "TEMPORAL_PROFILE": "prod"}))
+	w, err := LoadWorker()
+	require.NoError(t, err)
+	assert.False(t, w.DevMode())
+	assert.Equal(t, HostPort("temporal.prod:7233"), w.TemporalAddress)
+	assert.Equal(t, "images", w.Namespace)
+	assert.True(t, w.Temporal.Secure())
+	assert.Contains(t, w.Secrets(), testToken, "the API key is redacted from logs")
+
+	setEnv(t, credentials(map[string]string{"TEMPORAL_CONFIG_FILE": profile, "TEMPORAL_PROFILE": "prod", "TEMPORAL_NAMESPACE": "other"}))
+	w, err = LoadWorker()
+	require.NoError(t, err)
+	assert.Equal(t, "other", w.Namespace)
+
+	s, err := LoadStarter()
+	require.NoError(t, err)
+	assert.Equal(t, "temporal.prod:7233", s.Address())
+	assert.Equal(t, "other", s.Namespace)
+	assert.True(t, s.Temporal.Secure())
+}
+
+func TestUsageListsTheTemporalConnectionVariables(t *testing.T) {
+	var out strings.Builder
+	require.NoError(t, WorkerUsage(&out))
+	for _, want := range []string{"TEMPORAL_API_KEY (default: unset)", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_PROFILE",
+		"METRICS_ADDR (default: unset)", "WORKER_ACTIVITY_SLOTS (default: 200)", "WORKER_HEARTBEAT_THROTTLE_MAX (default: 10s)"} {
+		assert.Contains(t, out.String(), want)
+	}
+	assert.NotContains(t, out.String(), "(default: unset)\n      \n", "every variable has a meaning")
 }

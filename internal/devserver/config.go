@@ -120,3 +120,19 @@ func pickPorts(hostPort string) (ports, error) {
 	}
 	return p, nil
 }
+
+// frontendTLS serves the frontend over TLS, and gives the system workers, which dial it through
+// PublicClient, the same certificate as their client certificate and the CA to verify it.
+func frontendTLS(t TLS) config.RootTLS {
+	server := config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, RequireClientAuth: t.RequireClientCert}
+	if t.RequireClientCert {
+		server.ClientCAFiles = []string{t.CAFile}
+	}
+	return config.RootTLS{
+		Frontend: config.GroupTLS{Server: server},
+		SystemWorker: config.WorkerTLS{
+			CertFile: t.CertFile, KeyFile: t.KeyFile,
+			Client: config.ClientTLS{RootCAFiles: []string{t.CAFile}},
+		},
+	}
+}

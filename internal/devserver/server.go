@@ -16,6 +16,7 @@ import (
 	serverlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/temporal"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/imscopy/imscopy/internal/filelock"
 )
@@ -43,6 +44,20 @@ type Options struct {
 	// Logger receives the server's warnings and errors while it runs (see serverLog); zap.NewNop
 	// when nil.
 	Logger *zap.Logger
+	// TLS, when set, makes the frontend accept TLS connections only. Dev mode never sets it (the
+	// server listens on loopback); tests of the clients' TLS and mTLS settings do.
+	TLS *TLS
+	// FrontendInterceptors run on every request to the frontend, after the server's own; tests
+	// use one to see the credentials clients send.
+	FrontendInterceptors []grpc.UnaryServerInterceptor
+}
+
+// TLS is the frontend's TLS. The server's own system workers dial the frontend too, presenting
+// CertFile as their client certificate under mTLS: give it the client-auth usage as well.
+type TLS struct {
+	CertFile, KeyFile string // the server's certificate and key (PEM)
+	CAFile            string // the CA that signed CertFile and, under mTLS, the clients' certificates
+	RequireClientCert bool   // mTLS: refuse clients without a certificate signed by CAFile
 }
 
 // Server is a running embedded Temporal server.
@@ -110,6 +125,9 @@ func newServer(opts Options, logger *zap.Logger, serverLogs *serverLog) (tempora
 		return nil, fmt.Errorf("prepare the embedded Temporal server's database in %s: %w", opts.DataDir, err)
 	}
 	cfg := serverConfig(p, store)
+	if opts.TLS != nil {
+		cfg.Global.TLS = frontendTLS(*opts.TLS)
+	}
 
 	serverLogger := serverlog.NewZapLogger(serverLogs.logger)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
@@ -127,6 +145,7 @@ func newServer(opts Options, logger *zap.Logger, serverLogs *serverLog) (tempora
 		temporal.WithLogger(serverLogger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithChainedFrontendGrpcInterceptors(opts.FrontendInterceptors...),
 	)
 }
 

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// chaosStrategy names the chaos run's copies (bench-chaos-<i>); they all run the product's
+// CopyImage.
+const chaosStrategy = "chaos"
+
+// chaosOptions are `bench chaos`'s flags.
+type chaosOptions struct {
+	options
+	workers        int
+	killEvery      time.Duration
+	maxKills       int // 0: keep killing until every copy is closed
+	serverKillAt   time.Duration
+	errorRate      float64
+	throttleRate   float64
+	lostRate       float64
+	jobFailureRate float64
+	timeout        time.Duration
+}
+
+func parseChaosFlags(args []string) (chaosOptions, error) {
+	fs := flag.NewFlagSet("bench chaos", flag.ContinueOnError)
+	o := chaosOptions{}
+	var fixed string
+	fs.IntVar(&o.n, "n", 500, "copies")
+	fs.IntVar(&o.workers, "workers", 2, "worker processes")
+	fs.Float64Var(&o.scale, "scale", 10, "time scale of the jobs and of PollJob's intervals (the product's activity timeouts stay real)")
+	fs.StringVar(&fixed, "job-duration", "", "fixed job duration(s) in job time; default: the benchmark's seeded distribution")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the job durations and of the emulator's faults")
+	fs.StringVar(&o.out, "out", "bench-results/chaos", "folder for the children's logs")
+	fs.DurationVar(&o.killEvery, "kill-every", 20*time.Second, "kill -9 a worker (in turn) this often, and start it again")
+	fs.IntVar(&o.maxKills, "max-kills", 0, "stop killing workers after this many (0: until every copy is closed)")
+	fs.DurationVar(&o.serverKillAt, "server-kill-at", 45*time.Second, "kill -9 the Temporal server this long after the start, and start it again (0: never)")
+	fs.Float64Var(&o.errorRate, "error-rate", 0.10, "share of IMS requests answered 5xx")
+	fs.Float64Var(&o.throttleRate, "throttle-rate", 0.05, "share of IMS requests answered 429")
+	fs.Float64Var(&o.lostRate, "lost-rate", 0.02, "share of IMS requests served but whose response is lost")
+	fs.Float64Var(&o.jobFailureRate, "job-failure-rate", 0.05, "share of copy jobs that end in FAIL")
+	fs.DurationVar(&o.timeout, "timeout", 45*time.Minute, "give up (and fail) if the copies are not all closed by then")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q; every option is a flag (bench chaos -h lists them)", fs.Arg(0))
+	}
+	if o.n < 1 || o.workers < 1 || o.scale <= 0 {
+		return o, errors.New("-n and -workers must be at least 1 and -scale positive")
+	}
+	o.progress, o.strategies = "realistic", []string{chaosStrategy}
+	var err error
+	o.fixed, err = parseDurations(fixed)
+	return o, err
+}
+
+// chaosReport is what a chaos run found; Violations empty means nothing was lost.
+type chaosReport struct {
+	Copies, Closed, Succeeded, Failed int
+	JobsSucceeded, JobsFailed         int
+	WorkerKills, ServerRestarts       int
+	LiveImages                        int
+	Violations                        []string
+	Wall                              time.Duration
+}
+
+func (r chaosReport) print(w io.Writer) {
+	fmt.Fprintf(w, "copies %d, closed %d, succeeded %d, failed %d\n", r.Copies, r.Closed, r.Succeeded, r.Failed)
+	fmt.Fprintf(w, "IMS jobs succeeded %d, failed %d; live copy images %d\n", r.JobsSucceeded, r.JobsFailed, r.LiveImages)
+	fmt.Fprintf(w, "worker kills %d, server restarts %d, wall %s\n", r.WorkerKills, r.ServerRestarts, r.Wall.Round(time.Second))
+	if len(r.Violations) == 0 {
+		fmt.Fprintln(w, "nothing lost: every copy closed, succeeded copies = succeeded jobs, no duplicate, no orphan, every failure carries IMS's reason")
+		return
+	}
+	fmt.Fprintf(w, "%d VIOLATIONS:\n", len(r.Violations))
+	for _, v := range r.Violations {
+		fmt.Fprintln(w, "  -", v)
+	}
+}
+
+func chaosMain(ctx context.Context, args []string) error {
+	o, err := parseChaosFlags(args)
+	if err != nil {
+		return err
+	}
+	rep, err := runChaos(ctx, o, os.Stderr)
+	if err != nil {
+		return err
+	}
+	rep.print(os.Stdout)
+	if len(rep.Violations) > 0 {
+		return fmt.Errorf("%d violations: something was lost", len(rep.Violations))
+	}
+	return nil
+}
+
+// runChaos starts o.n copies on o.workers workers against a faulty emulator, kills workers and
+// the server while they run, waits for every copy to close and checks that nothing was lost.
+func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosReport, error) {
+	rep := chaosReport{Copies: o.n}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	durations := jobDurations(o.n, o.seed, o.fixed)
+	for i, d := range durations {
+		durations[i] = scaled(d, o.scale)
+	}
+	faults := imsemu.Faults{
+		Routes: map[string]imsemu.RouteFault{imsemu.RouteAll: {
+			ErrorRate: o.errorRate, ErrorStatus: 503, ThrottleRate: o.throttleRate, LostResponseRate: o.lostRate,
+		}},
+		JobFailureRate:    o.jobFailureRate,
+		ThrottlePerSecond: 200 * o.scale,
+	}
+	r, err := startRig(ctx, o.options, o.workers, durations, faults)
+	defer r.close()
+	if err != nil {
+		return rep, err
+	}
+	start := time.Now()
+	ids := make([]string, o.n)
+	for i := range ids {
+		ids[i] = copyName(chaosStrategy, i)
+	}
+	if err := startChaosCopies(ctx, r.client, ids); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(progress, "bench chaos: %d copies started on %d workers; killing a worker every %s\n", o.n, o.workers, o.killEvery)
+
+	done := make(chan struct{})
+	var chaosErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		chaosErr = wreak(ctx, r, o, start, done, &rep, progress)
+	}()
+	outcomes := waitAll(ctx, r.client, ids)
+	close(done)
+	wg.Wait()
+	rep.Wall = time.Since(start)
+	if ctx.Err() != nil {
+		return rep, fmt.Errorf("not every copy closed within %s: %w", o.timeout, ctx.Err())
+	}
+	if chaosErr != nil {
+		return rep, chaosErr
+	}
+	check(&rep, outcomes, r.emu.Jobs(), r.emu.Images())
+	return rep, nil
+}
+
+func startChaosCopies(ctx context.Context, c client.Client, ids []string) error {
+	sem := make(chan struct{}, 32)
+	var mu sync.Mutex
+	var errs error
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			in := workflows.CopyInput{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: id}
+			_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: benchTaskQueue,
+				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, workflows.CopyImage, in)
+			if err != nil {
+				mu.Lock()
+				errs = errors.Join(errs, fmt.Errorf("start %s: %w", id, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// wreak kills a worker every killEvery (starting a new one at once) and the server once, until done.
+func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-chan struct{}, rep *chaosReport, progress io.Writer) error {
+	tick := time.NewTicker(o.killEvery)
+	defer tick.Stop()
+	var serverKill <-chan time.Time
+	if o.serverKillAt > 0 {
+		serverKill = time.After(time.Until(start.Add(o.serverKillAt)))
+	}
+	for next := 0; ; {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-serverKill:
+			r.server.kill()
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.pid())
+			if err := r.startServer(ctx); err != nil {
+				return fmt.Errorf("restart the Temporal server: %w", err)
+			}
+			rep.ServerRestarts++
+		case <-tick.C:
+			if o.maxKills > 0 && rep.WorkerKills >= o.maxKills {
+				continue
+			}
+			k := next % len(r.workers)
+			next++
+			victim := r.workers[k]
+			victim.kill()
+			rep.WorkerKills++
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 %s (pid %d); starting it again\n", time.Since(start).Round(time.Second), victim.name, victim.pid())
+			w, err := startChild(ctx, r.o, victim.name, roleWorker, envTemporal+"="+r.address, envIMSURL+"="+r.imsURL,
+				fmt.Sprintf("%s=%g", envScale, r.o.scale), envTaskQueue+"="+benchTaskQueue)
+			if err != nil {
+				return fmt.Errorf("restart %s: %w", victim.name, err)
+			}
+			r.workers[k] = w
+		}
+	}
+}
+
+// outcome is how one copy's workflow closed.
+type outcome struct {
+	status  enums.WorkflowExecutionStatus
+	imageID string
+	err     error // the workflow's failure, for failed copies
+}
+
+// waitAll waits for every workflow to close, riding out the server's restart: a Get that fails
+// because the server is away is asked again.
+func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outcome {
+	out := make(map[string]outcome, len(ids))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				var res workflows.CopyResult
+				err := c.GetWorkflow(ctx, id, "").Get(ctx, &res)
+				desc, derr := c.DescribeWorkflowExecution(ctx, id, "")
+				if derr != nil || desc.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+					time.Sleep(2 * time.Second)
+					continue
+				}
+				mu.Lock()
+				out[id] = outcome{status: desc.GetWorkflowExecutionInfo().GetStatus(), imageID: res.ImageID, err: err}
+				mu.Unlock()
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// check applies the "nothing lost" invariants.
+func check(rep *chaosReport, outcomes map[string]outcome, jobs []imsemu.AdminJob, images []imsemu.AdminImage) {
+	violate := func(format string, args ...any) {
+		rep.Violations = append(rep.Violations, fmt.Sprintf(format, args...))
+	}
+	jobsByName := map[string][]imsemu.AdminJob{}
+	for _, j := range jobs {
+		if strategyOf(j.ImageName) == chaosStrategy {
+			jobsByName[j.ImageName] = append(jobsByName[j.ImageName], j)
+			switch j.Status {
+			case "SUCCESS":
+				rep.JobsSucceeded++
+			case "FAIL":
+				rep.JobsFailed++
+			}
+		}
+	}
+	succeededImage := map[string]string{} // image ID -> copy
+	names := make([]string, 0, rep.Copies)
+	for i := range rep.Copies {
+		names = append(names, copyName(chaosStrategy, i))
+	}
+	for _, name := range names {
+		oc, closed := outcomes[name]
+		if !closed {
+			violate("%s: the workflow never closed", name)
+			continue
+		}
+		rep.Closed++
+		js := jobsByName[name]
+		if len(js) > 1 {
+			violate("%s: IMS ran %d copy jobs for it (a duplicate submission)", name, len(js))
+		}
+		switch oc.status {
+		case enums.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+			rep.Succeeded++
+			succeededImage[oc.imageID] = name
+			if len(js) != 1 || js[0].Status != "SUCCESS" || js[0].ImageID != oc.imageID {
+				violate("%s: the workflow succeeded with image %s, but IMS has no succeeded job for that image", name, oc.imageID)
+			}
+		case enums.WORKFLOW_EXECUTION_STATUS_FAILED:
+			rep.Failed++
+			checkFailure(name, oc.err, js, violate)
+		default:
+			violate("%s: the workflow closed as %s", name, oc.status)
+		}
+	}
+	if rep.Succeeded != rep.JobsSucceeded {
+		violate("%d workflows succeeded but %d IMS jobs did", rep.Succeeded, rep.JobsSucceeded)
+	}
+	live := map[string]int{}
+	for _, img := range images {
+		if strategyOf(img.Name) != chaosStrategy || img.Status == "deleted" {
+			continue
+		}
+		rep.LiveImages++
+		live[img.Name]++
+		if _, ok := succeededImage[img.ID]; !ok {
+			violate("%s: image %s (%s) is left behind but belongs to no succeeded copy (an orphan)", img.Name, img.ID, img.Status)
+		}
+	}
+	for name, n := range live {
+		if n > 1 {
+			violate("%s: %d live images (duplicates)", name, n)
+		}
+	}
+	sort.Strings(rep.Violations)
+}
+
+// checkFailure requires a failed copy to have failed because its IMS job did, with IMS's code
+// and reason in the workflow's error.
+func checkFailure(name string, err error, js []imsemu.AdminJob, violate func(string, ...any)) {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		violate("%s: failed without an application error: %v", name, err)
+		return
+	}
+	if len(js) != 1 || js[0].Status != "FAIL" {
+		violate("%s: failed (%s: %s) although its IMS job did not", name, app.Type(), app.Message())
+		return
+	}
+	if app.Type() != activities.ErrCopyFailed || !strings.Contains(app.Message(), js[0].ErrorCode) || !strings.Contains(app.Message(), js[0].FailReason) {
+		violate("%s: the failure does not carry IMS's reason (%s %q): %s: %s", name, js[0].ErrorCode, js[0].FailReason, app.Type(), app.Message())
+	}
+}

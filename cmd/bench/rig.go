@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/logging"
+)
+
+// rig is the benchmark's world: the emulator in this process, the Temporal server and the
+// workers in children, so that each one's CPU and memory are measured apart (and, in chaos runs,
+// each can be killed).
+type rig struct {
+	o       options
+	emu     *imsemu.Emulator
+	emuSrv  *http.Server
+	imsURL  string
+	calls   *jobCalls
+	server  *child
+	address string
+	client  client.Client
+	workers []*child
+	dataDir string
+}
+
+// jobCalls counts job-status requests (ShowJobProgress and ShowJob) per job ID, so that status
+// calls can be told apart per copy and per strategy even when strategies run at the same time.
+type jobCalls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *jobCalls) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+			// /v1/cloudimages/job/{id} (ShowJobProgress) and /v1/{project}/jobs/{id} (ShowJob)
+			if len(segs) == 4 && segs[0] == "v1" && (segs[2] == "job" || segs[2] == "jobs") {
+				c.mu.Lock()
+				c.n[segs[3]]++
+				c.mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *jobCalls) get(jobID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[jobID]
+}
+
+// startRig starts everything, with the given number of workers; durations[i] is the i-th copy's job duration in emulator time.
+func startRig(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults) (*rig, error) {
+	r := &rig{o: o, calls: &jobCalls{n: map[string]int{}}}
+	progress := imsemu.ProgressRealistic
+	if o.progress == "linear" {
+		progress = imsemu.ProgressLinear
+	}
+	emu, err := imsemu.New(imsemu.Config{
+		Seed: int64(o.seed),
+		// IMS allows 40 running copy jobs and 50 private images per project; the benchmark runs
+		// hundreds at once, as if the quotas had been raised, so that it measures polling, not queueing.
+		Limits: imsemu.Limits{RunningJobsPerProject: -1, PrivateImagesPerProject: -1},
+		Faults: faults,
+		Jobs: imsemu.JobModel{Progress: progress, DurationFor: func(name string) time.Duration {
+			if i := copyIndex(name); i >= 0 && i < len(durations) {
+				return durations[i]
+			}
+			return 0
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.emu = emu
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r.imsURL = "http://" + ln.Addr().String()
+	r.emuSrv = &http.Server{Handler: r.calls.wrap(emu.Handler(imsemu.DefaultRegions[0].Name)), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = r.emuSrv.Serve(ln) }()
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, err
+	}
+	r.dataDir, err = os.MkdirTemp("", "imscopy-bench-temporal-")
+	if err != nil {
+		return nil, err
+	}
+	if r.address, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	if err := r.startServer(ctx); err != nil {
+		return nil, err
+	}
+	r.client, err = client.Dial(client.Options{HostPort: r.address,
+		Logger: logging.NewTemporalLogger(logging.New(logging.Options{Level: zap.WarnLevel}))})
+	if err != nil {
+		return nil, err
+	}
+	for range workers {
+		if _, err := r.startWorker(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// startServer starts (or, after a kill, restarts) the Temporal server child on the same data.
+func (r *rig) startServer(ctx context.Context) error {
+	srv, err := startChild(ctx, r.o, "temporal-server", roleServer, envDataDir+"="+r.dataDir, envTemporal+"="+r.address)
+	if err != nil {
+		return err
+	}
+	r.server = srv
+	return nil
+}
+
+// startWorker starts one more worker child.
+func (r *rig) startWorker(ctx context.Context) (*child, error) {
+	w, err := startChild(ctx, r.o, fmt.Sprintf("worker-%d", len(r.workers)+1), roleWorker,
+		envTemporal+"="+r.address, envIMSURL+"="+r.imsURL, fmt.Sprintf("%s=%g", envScale, r.o.scale),
+		envTaskQueue+"="+benchTaskQueue)
+	if err != nil {
+		return nil, err
+	}
+	r.workers = append(r.workers, w)
+	return w, nil
+}
+
+func (r *rig) close() {
+	for _, w := range r.workers {
+		w.stop()
+	}
+	if r.client != nil {
+		r.client.Close()
+	}
+	if r.server != nil {
+		r.server.stop()
+	}
+	if r.emuSrv != nil {
+		_ = r.emuSrv.Close()
+	}
+	if r.emu != nil {
+		_ = r.emu.Close()
+	}
+	if r.dataDir != "" {
+		_ = os.RemoveAll(r.dataDir)
+	}
+}
+
+// child is a process running this binary in another role (the worker, the Temporal server).
+type child struct {
+	name    string
+	cmd     *exec.Cmd
+	ready   string // the rest of the line that announced readiness
+	exited  chan struct{}
+	logPath string
+}
+
+// startChild starts this binary with role and env and waits for its readiness line on stdout.
+// Its stderr goes to <out>/<name>.log (appended, so a restarted child keeps the earlier log).
+func startChild(ctx context.Context, o options, name, role string, env ...string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(o.out, name+".log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	c := &child{name: name, cmd: cmd, exited: make(chan struct{}), logPath: logPath}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), readyMarker); ok {
+				ready <- rest
+			}
+		}
+	}()
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(c.exited)
+	}()
+	select {
+	case c.ready = <-ready:
+		return c, nil
+	case <-c.exited:
+		return nil, fmt.Errorf("the %s child exited before it was ready; see %s", name, logPath)
+	case <-time.After(2 * time.Minute):
+		c.stop()
+		return nil, fmt.Errorf("the %s child was not ready within 2 minutes; see %s", name, logPath)
+	case <-ctx.Done():
+		c.stop()
+		return nil, ctx.Err()
+	}
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// stop asks the child to stop and kills it if it has not within 30 s.
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// kill is kill -9: no chance to clean up, as a crash.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
+func (c *child) stats() (workerStatsView, error) {
+	var v workerStatsView
+	resp, err := http.Get(c.ready)
+	if err != nil {
+		return v, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return v, err
+	}
+	return v, json.Unmarshal(b, &v)
+}
+
+// workerStatsView is workerStats as the parent reads it.
+type workerStatsView struct {
+	Heartbeats map[string]int `json:"heartbeats"`
+	PeakSlots  map[string]int `json:"peak_slots"`
+	PeakTotal  int            `json:"peak_total"`
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// copyRecord is one copy's measurements.
+type copyRecord struct {
+	Strategy    string        `json:"strategy"`
+	Index       int           `json:"index"`
+	JobDuration time.Duration `json:"job_duration_ns"` // job time
+	StatusCalls int           `json:"status_calls"`
+	Lag         time.Duration `json:"lag_ns"` // job time: workflow close minus job end, times scale
+	Events      int64         `json:"history_events"`
+	Attempts    int           `json:"activity_attempts"`
+	Closed      time.Time     `json:"closed"`
+	Status      string        `json:"status"`
+	Completed   bool          `json:"completed"`
+}
+
+// phase is one group of strategies run at the same time, with what was measured around it.
+type phase struct {
+	strategies       []string
+	wall             time.Duration
+	workerCPU        time.Duration
+	workerPeakRSS    int64
+	serverCPU        time.Duration
+	serverPeakRSS    int64
+	emulatorCPU      time.Duration // this process: the emulator and the bench's own bookkeeping
+	records          map[string][]copyRecord
+	workerStatsAfter workerStatsView
+}
+
+func run(ctx context.Context, o options) error {
+	durations := jobDurations(o.n, o.seed, o.fixed)
+	emuDurations := make([]time.Duration, len(durations))
+	for i, d := range durations {
+		emuDurations[i] = scaled(d, o.scale)
+	}
+	// The gateway's 200 calls/s per API is real time; scaled runs poll -scale times as often.
+	r, err := startRig(ctx, o, 1, emuDurations, imsemu.Faults{ThrottlePerSecond: 200 * o.scale})
+	defer r.close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d, emulator pid %d\n",
+		o.n, o.scale, o.progress, r.workers[0].pid(), r.server.pid(), os.Getpid())
+
+	groups := [][]string{}
+	if o.together {
+		groups = append(groups, o.strategies)
+	} else {
+		for _, s := range o.strategies {
+			groups = append(groups, []string{s})
+		}
+	}
+	var phases []phase
+	for _, g := range groups {
+		ph, err := runPhase(ctx, r, o, g, durations)
+		if err != nil {
+			return err
+		}
+		phases = append(phases, ph)
+	}
+	res := summarize(o, durations, phases, r.emu.Images())
+	return writeReport(o, res)
+}
+
+// runPhase starts every copy of the strategies in g at once and waits for all to close.
+func runPhase(ctx context.Context, r *rig, o options, g []string, durations []time.Duration) (phase, error) {
+	ph := phase{strategies: g, records: map[string][]copyRecord{}}
+	for _, pid := range []int{r.workers[0].pid(), r.server.pid()} {
+		if err := resetPeakRSS(pid); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: cannot reset a child's peak RSS, it will cover the whole run:", err)
+		}
+	}
+	cpu0, err := procCPU(r.workers[0].pid())
+	if err != nil {
+		return ph, err
+	}
+	server0, _ := procCPU(r.server.pid())
+	self0, _ := procCPU(os.Getpid())
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "bench: running %v\n", g)
+
+	type started struct {
+		strategy string
+		index    int
+		run      client.WorkflowRun
+	}
+	var mu sync.Mutex
+	var runs []started
+	var startErr error
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for _, s := range g {
+		for i := range durations {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				wr, err := startCopy(ctx, r.client, o, s, i)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					startErr = errors.Join(startErr, err)
+					return
+				}
+				runs = append(runs, started{s, i, wr})
+			}()
+		}
+	}
+	wg.Wait()
+	if startErr != nil {
+		return ph, startErr
+	}
+	for _, sr := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = sr.run.Get(ctx, nil) // failures are counted from the close status below
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ph, ctx.Err()
+	}
+	ph.wall = time.Since(start)
+	cpu1, err := procCPU(r.workers[0].pid())
+	if err != nil {
+		return ph, err
+	}
+	ph.workerCPU = cpu1 - cpu0
+	server1, _ := procCPU(r.server.pid())
+	self1, _ := procCPU(os.Getpid())
+	ph.serverCPU, ph.emulatorCPU = server1-server0, self1-self0
+	ph.workerPeakRSS, _ = procPeakRSS(r.workers[0].pid())
+	ph.serverPeakRSS, _ = procPeakRSS(r.server.pid())
+	if ph.workerStatsAfter, err = r.workers[0].stats(); err != nil {
+		return ph, fmt.Errorf("read the worker's counters: %w", err)
+	}
+
+	jobs := map[string]imsemu.AdminJob{}
+	for _, j := range r.emu.Jobs() {
+		jobs[j.ImageName] = j
+	}
+	recs := make([]copyRecord, len(runs))
+	for k, sr := range runs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rec, err := measureCopy(ctx, r, o, sr.strategy, sr.index, durations[sr.index], jobs)
+			if err != nil {
+				mu.Lock()
+				startErr = errors.Join(startErr, err)
+				mu.Unlock()
+			}
+			recs[k] = rec
+		}()
+	}
+	wg.Wait()
+	if startErr != nil {
+		return ph, startErr
+	}
+	for _, rec := range recs {
+		ph.records[rec.Strategy] = append(ph.records[rec.Strategy], rec)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %v done in %s\n", g, ph.wall.Round(time.Second))
+	return ph, nil
+}
+
+// startCopy starts copy i under strategy s.
+func startCopy(ctx context.Context, c client.Client, o options, s string, i int) (client.WorkflowRun, error) {
+	name := copyName(s, i)
+	in := workflows.CopyInput{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name}
+	opts := client.StartWorkflowOptions{ID: name, TaskQueue: benchTaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}
+	if s == strategyAdaptive {
+		return c.ExecuteWorkflow(ctx, opts, workflows.CopyImage, in)
+	}
+	return c.ExecuteWorkflow(ctx, opts, StrategyCopy, StrategyInput{Copy: in, Strategy: s, Scale: o.scale})
+}
+
+// measureCopy reads one closed copy's history and its job's counters.
+func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time.Duration, jobs map[string]imsemu.AdminJob) (copyRecord, error) {
+	name := copyName(s, i)
+	rec := copyRecord{Strategy: s, Index: i, JobDuration: d}
+	desc, err := r.client.DescribeWorkflowExecution(ctx, name, "")
+	if err != nil {
+		return rec, fmt.Errorf("describe %s: %w", name, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	rec.Events = info.GetHistoryLength()
+	rec.Closed = info.GetCloseTime().AsTime()
+	rec.Status = info.GetStatus().String()
+	rec.Completed = info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	job, ok := jobs[name]
+	if !ok {
+		return rec, fmt.Errorf("copy %s: the emulator has no job for it", name)
+	}
+	rec.StatusCalls = r.calls.get(job.ID)
+	if !job.End.IsZero() {
+		rec.Lag = time.Duration(float64(rec.Closed.Sub(job.End)) * o.scale)
+	}
+	it := r.client.GetWorkflowHistory(ctx, name, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return rec, fmt.Errorf("history of %s: %w", name, err)
+		}
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
+			rec.Attempts += int(a.GetAttempt())
+		}
+	}
+	return rec, nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestExitCodeFollowsTheAnswer(t *testing.T) {
+	var healthy atomic.Bool
+	healthy.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "not ready: the worker is not polling", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+
+	var out bytes.Buffer
+	assert.Equal(t, 0, run([]string{srv.URL}, &out))
+	healthy.Store(false)
+	assert.Equal(t, 1, run([]string{srv.URL}, &out))
+	assert.Contains(t, out.String(), "503")
+	assert.Contains(t, out.String(), "not polling", "the answer's body says why")
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	assert.Equal(t, 1, run([]string{closed}, &out), "nobody listening")
+
+	assert.Equal(t, 2, run(nil, &out))
+	assert.Equal(t, 2, run([]string{"-timeout", "0s", srv.URL}, &out))
+	assert.Equal(t, 0, run([]string{"-h"}, &out))
+}

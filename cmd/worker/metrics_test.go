@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// The worker's metrics endpoint after two real copies on the embedded server and the emulator, one
+// that succeeds and one whose IMS job fails: imscopy's counters and histograms say so, the IMS
+// calls match what the emulator received, and the Temporal SDK's own metrics are there too.
+func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
+	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second, Seed: 3})
+	require.NoError(t, err)
+	defer emu.Close()
+	var endpoints []string
+	for region, url := range emu.Endpoints() {
+		endpoints = append(endpoints, region+"="+url)
+	}
+	devAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	workerEnv(t, map[string]string{
+		"DATA_DIR":                   t.TempDir(),
+		"DEV_SERVER_ADDRESS":         devAddr,
+		"METRICS_ADDR":               metricsAddr,
+		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
+		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
+		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
+		"POLL_INITIAL":               "200ms",
+		"POLL_MIN":                   "100ms",
+		"POLL_MAX":                   "500ms",
+		"POLL_HEARTBEAT":             "1s",
+		"VISIBILITY_WAIT":            "1s",
+		"WORKER_STOP_TIMEOUT":        "5s",
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out lockedBuffer
+	exited := make(chan int, 1)
+	go func() { exited <- start(ctx, nil, &out) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
+		"the worker never got ready:\n%s", out.String())
+	assert.Equal(t, http.StatusOK, httpStatus(t, "http://"+metricsAddr+"/healthz"), "a polling worker is healthy")
+
+	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: quietLogger{}})
+	require.NoError(t, err)
+	defer c.Close()
+	copyImage := func(name string) error {
+		in := workflows.CopyInput{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: name, CMKID: imsemu.SeedKMSKeyID}
+		run, err := c.ExecuteWorkflow(context.Background(),
+			client.StartWorkflowOptions{ID: workflows.CopyWorkflowID(in), TaskQueue: workflows.TaskQueue}, workflows.CopyImage, in)
+		require.NoError(t, err)
+		return run.Get(context.Background(), nil)
+	}
+	require.NoError(t, copyImage("metrics-ok"))
+	emu.SetFaults(imsemu.Faults{JobFailureRate: 1})
+	err = copyImage("metrics-job-fails")
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	require.Equal(t, activities.ErrCopyFailed, app.Type())
+
+	got := scrape(t, "http://"+metricsAddr+"/metrics")
+	assert.Equal(t, 2.0, got.value(t, "imscopy_copies_started_total", nil))
+	assert.Equal(t, 1.0, got.value(t, "imscopy_copies_succeeded_total", nil))
+	assert.Equal(t, 1.0, got.value(t, "imscopy_copies_failed_total", map[string]string{"reason": activities.ErrCopyFailed}))
+	posts := 0
+	for _, rc := range emu.Counts() {
+		if rc.Route == imsemu.RouteCopyInRegion {
+			posts += rc.Count
+		}
+	}
+	assert.Equal(t, float64(posts), got.value(t, "imscopy_ims_calls_total", map[string]string{"op": "CopyInRegion", "class": "ok"}),
+		"one CopyInRegion per copy, as the emulator counted")
+	assert.Positive(t, got.value(t, "imscopy_ims_calls_total", map[string]string{"op": "GetJob", "class": "ok"}))
+	assert.Equal(t, uint64(1), got.histogram(t, "imscopy_ims_job_duration_seconds").GetSampleCount(), "the successful job")
+	assert.Positive(t, got.histogram(t, "imscopy_ims_job_duration_seconds").GetSampleSum())
+	assert.Equal(t, uint64(1), got.histogram(t, "imscopy_poll_lag_seconds").GetSampleCount())
+	for _, outcome := range []string{"succeeded", "failed"} {
+		assert.Equal(t, uint64(1), got.histogramWith(t, "imscopy_copy_duration_seconds", map[string]string{"outcome": outcome}).GetSampleCount(), outcome)
+	}
+	for _, family := range []string{"temporal_workflow_completed_total", "temporal_workflow_failed_total",
+		"temporal_activity_execution_latency_seconds", "temporal_request_total", "temporal_worker_start_total"} {
+		assert.Contains(t, got, family, "the Temporal SDK's metrics are served too")
+	}
+
+	stop()
+	require.Equal(t, exitOK, <-exited)
+	_, err = http.Get("http://" + metricsAddr + "/metrics")
+	assert.Error(t, err, "a stopped worker serves nothing")
+}
+
+// families is a scrape, by metric name.
+type families map[string]*dto.MetricFamily
+
+func scrape(t *testing.T, url string) families {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var parser expfmt.TextParser
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return fams
+}
+
+// metric finds the series of name whose labels include labels.
+func (f families) metric(t *testing.T, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
+	fam, ok := f[name]
+	require.True(t, ok, "no metric %s", name)
+	for _, m := range fam.GetMetric() {
+		matches := 0
+		for _, l := range m.GetLabel() {
+			if v, ok := labels[l.GetName()]; ok && v == l.GetValue() {
+				matches++
+			}
+		}
+		if matches == len(labels) {
+			return m
+		}
+	}
+	t.Fatalf("no series of %s with labels %v", name, labels)
+	return nil
+}
+
+func (f families) value(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	m := f.metric(t, name, labels)
+	if m.GetCounter() != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+func (f families) histogram(t *testing.T, name string) *dto.Histogram {
+	return f.histogramWith(t, name, nil)
+}
+
+func (f families) histogramWith(t *testing.T, name string, labels map[string]string) *dto.Histogram {
+	t.Helper()
+	return f.metric(t, name, labels).GetHistogram()
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// quietLogger keeps the test's own client from logging.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}

@@ -1,0 +1,5 @@
+// Package deploy checks the deployment files at the module's root (docker-compose.yml,
+// Dockerfile) against the code, without a Docker engine: the Compose file is loaded with the real
+// Compose loader (github.com/compose-spec/compose-go/v2) and compared with what the programs read
+// and listen on. It has tests only.
+package deploy
