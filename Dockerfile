@@ -4,14 +4,15 @@
 # run as a non-root user. No shell at run time; the health checks use /usr/local/bin/healthcheck.
 #
 #   docker build -t imscopy .
-#   docker run --rm imscopy worker -h        # the entrypoint is the binary named first
+#   docker run --rm imscopy -h                                       # the worker's variables
+#   docker run --rm --entrypoint /usr/local/bin/starter imscopy help # the other programs
 #
 # go.temporal.io/server needs Go 1.26.10 or newer. As in the Makefile, the build asks for
 # GOTOOLCHAIN=go1.27.3: a base image with exactly that Go uses its own, any other (older or
 # newer) Go fetches go1.27.3 from the module proxy once, so the build never depends on which
 # patch release the golang tag points at.
 
-ARG GO_IMAGE=golang:1.27.3-bookworm
+ARG GO_IMAGE=golang:1.27.3
 
 FROM ${GO_IMAGE} AS build
 ENV GOTOOLCHAIN=go1.27.3 \

@@ -18,7 +18,7 @@ BIN := bin
 # The whole suite must stay well inside CI's 90 minutes on 2 cores; 30 minutes is the alarm.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test vet fmt demo emulator bench chaos clean toolchain
+.PHONY: all build test workflowcheck vet fmt demo emulator bench chaos clean toolchain
 
 all: build
 
@@ -35,13 +35,27 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# test: formatting, vet, then every package. -p 2 matches the 2-core CI machines; the integration
-# package links the Temporal server once and starts real processes, so it needs the build of `build`.
-test: build
+# test: formatting, vet, Temporal's workflowcheck, then every package. -p 2 matches the 2-core CI
+# machines; the integration package links the Temporal server once and starts real processes, so it
+# needs the build of `build`. Among the packages: deploy loads docker-compose.yml with the Compose
+# loader and checks it against the code, cmd/worker scrapes the metrics endpoint after real copies,
+# integration connects worker and starter over mTLS and records every workflow path, and workflows
+# replays the recorded histories in workflows/testdata/histories.
+test: build workflowcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	IMSCOPY_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) ./...
+
+# workflowcheck: Temporal's static analyser of workflow determinism (no wall clock, no map
+# iteration order, no goroutines, no global state in workflow code) on every workflow package; then
+# on a workflow that calls time.Now, which it must reject, so an analyser that checks nothing fails.
+WORKFLOWCHECK_VERSION := v0.6.0
+workflowcheck:
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+	$(BIN)/workflowcheck ./workflows/...
+	@if $(BIN)/workflowcheck ./workflows/testdata/nondeterministic >/dev/null 2>&1; then \
+	  echo "workflowcheck accepted workflows/testdata/nondeterministic, which calls time.Now: the analyser checks nothing"; exit 1; fi
 
 # demo: the emulator, the embedded Temporal server and a worker, then the seed copy with live progress.
 demo: build

@@ -448,7 +448,8 @@ func TestBrokenComposeFilesAreCaught(t *testing.T) {
 	}
 }
 
-// A shell's variables reach the file as in Compose: real credentials replace the emulator's.
+// A shell's (or .env's) variables reach the file as in Compose: real credentials and IMS's public
+// endpoints replace the emulator's.
 func TestComposeTakesCredentialsFromTheEnvironment(t *testing.T) {
 	p, err := loadCompose(read(t, "../docker-compose.yml"), map[string]string{
 		"HUAWEICLOUD_SDK_AK": "REALAK", "HUAWEICLOUD_SDK_SK": "real-sk", "IMS_ENDPOINTS": "",
@@ -458,6 +459,13 @@ func TestComposeTakesCredentialsFromTheEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "REALAK", env(w)["HUAWEICLOUD_SDK_AK"])
 	assert.Equal(t, "real-sk", env(w)["HUAWEICLOUD_SDK_SK"])
-	assert.Equal(t, "cn-north-4=http://imsemu:9780,cn-east-3=http://imsemu:9781", env(w)["IMS_ENDPOINTS"],
-		"${VAR:-default} keeps the default for an empty variable")
+	assert.Empty(t, env(w)["IMS_ENDPOINTS"], "an empty IMS_ENDPOINTS means IMS's public endpoints")
+	_, err = loadWorker(t, env(w))
+	assert.NoError(t, err)
+
+	p, err = loadCompose(read(t, "../docker-compose.yml"), map[string]string{})
+	require.NoError(t, err)
+	w, err = p.GetService(workerService)
+	require.NoError(t, err)
+	assert.Equal(t, "cn-north-4=http://imsemu:9780,cn-east-3=http://imsemu:9781", env(w)["IMS_ENDPOINTS"], "unset: the emulator")
 }

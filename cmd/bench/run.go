@@ -101,7 +101,7 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	}
 	var mu sync.Mutex
 	var runs []started
-	var startErr error
+	var errs error
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for _, s := range g {
@@ -115,7 +115,7 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
-					startErr = errors.Join(startErr, err)
+					errs = errors.Join(errs, err)
 					return
 				}
 				runs = append(runs, started{s, i, wr})
@@ -123,8 +123,8 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 		}
 	}
 	wg.Wait()
-	if startErr != nil {
-		return ph, startErr
+	if errs != nil {
+		return ph, errs
 	}
 	for _, sr := range runs {
 		wg.Add(1)
@@ -166,15 +166,15 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 			rec, err := measureCopy(ctx, r, o, sr.strategy, sr.index, durations[sr.index], jobs)
 			if err != nil {
 				mu.Lock()
-				startErr = errors.Join(startErr, err)
+				errs = errors.Join(errs, err)
 				mu.Unlock()
 			}
 			recs[k] = rec
 		}()
 	}
 	wg.Wait()
-	if startErr != nil {
-		return ph, startErr
+	if errs != nil {
+		return ph, errs
 	}
 	for _, rec := range recs {
 		ph.records[rec.Strategy] = append(ph.records[rec.Strategy], rec)

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -173,7 +175,10 @@ func workerMain() error {
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Printf("%shttp://%s%s\n", readyMarker, ln.Addr(), statsPath)
 	// The parent ends the child with SIGTERM (or kill -9 in chaos runs); until then, serve.
-	select {}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	<-stop
+	return srv.Close()
 }
 
 // scaledPollConfig is the product's default PollConfig with every interval divided by scale.

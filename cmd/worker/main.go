@@ -105,22 +105,16 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 
-	var m *metrics.Metrics
-	var metricsServer *metrics.Server
-	if cfg.MetricsAddr != "" {
-		var err error
-		if m, err = metrics.New(func(err error) { logger.Warn("metric dropped", zap.Error(err)) }); err != nil {
-			return err
-		}
-		if metricsServer, err = m.Listen(string(cfg.MetricsAddr)); err != nil {
-			return err
-		}
+	m, metricsServer, err := serveMetrics(cfg.MetricsAddr, logger)
+	if err != nil {
+		return err
+	}
+	if metricsServer != nil {
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = metricsServer.Close(sctx)
 		}()
-		logger.Info("serving metrics and health", zap.String("address", metricsServer.Addr()))
 	}
 
 	imsConfig := imsapi.Config{
@@ -215,4 +209,22 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// serveMetrics starts the metrics and health endpoint on addr; with addr empty it serves nothing
+// and returns nils, and every metric hook stays unset.
+func serveMetrics(addr config.HostPort, logger *zap.Logger) (*metrics.Metrics, *metrics.Server, error) {
+	if addr == "" {
+		return nil, nil, nil
+	}
+	m, err := metrics.New(func(err error) { logger.Warn("metric dropped", zap.Error(err)) })
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := m.Listen(string(addr))
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.Info("serving metrics and health", zap.String("address", srv.Addr()))
+	return m, srv, nil
 }

@@ -68,16 +68,18 @@ type Worker struct {
 	// hundreds of copies; raise them when the SDK's schedule-to-start latency metrics grow.
 	ActivityPollers int `envconfig:"WORKER_ACTIVITY_POLLERS" default:"2" desc:"how many long-polls fetch activity tasks at once, a number such as 2"`
 	WorkflowPollers int `envconfig:"WORKER_WORKFLOW_POLLERS" default:"2" desc:"how many long-polls fetch workflow tasks at once, a number of at least 2 such as 2 (the SDK splits them between the sticky and the normal queue)"`
-	// The SDK sends an activity's heartbeat at once and batches those that follow for an interval:
-	// 80% of the heartbeat timeout, capped by the max, or the default for activities without a
-	// heartbeat timeout. A batched heartbeat is lost with a killed worker. PollJob's heartbeat
-	// carries its poll schedule and CleanupCopy's the image to delete; with the SDK's 60 s cap and
-	// their one-minute timeout a retry could resume from a 48 s old checkpoint and a cancellation
-	// wait 48 s to arrive. 10 s matches POLL_HEARTBEAT, so every checkpoint reaches the server.
+	// The SDK sends an activity's first heartbeat at once and holds back those that follow for an
+	// interval: 80% of the heartbeat timeout capped by the max, or the default for activities
+	// without a heartbeat timeout. A cancellation reaches an activity only in the answer to a
+	// heartbeat it sends, and a held-back heartbeat dies with a killed worker. PollJob and
+	// CleanupCopy have a one-minute timeout, so the SDK's 60 s cap would let 48 s pass: a cancelled
+	// copy would keep polling that long, and a retry after a crash would resume from a 48 s old
+	// checkpoint. 10 s, POLL_HEARTBEAT's default, sends every checkpoint, at one call per copy
+	// every 10 s.
 	HeartbeatThrottleMax time.Duration `envconfig:"WORKER_HEARTBEAT_THROTTLE_MAX" default:"10s" desc:"the longest the SDK holds back an activity heartbeat, a duration such as 10s"`
-	// SubmitCopy has no heartbeat timeout; its second heartbeat records that it is about to POST
-	// the copy, which a retry reads to know that an image may exist. The SDK's 30 s would hold that
-	// record back for the whole POST; 1 s sends it while the POST is still in flight.
+	// SubmitCopy has no heartbeat timeout; it heartbeats about once a second while it waits (up to
+	// VISIBILITY_WAIT) for an earlier attempt's image to show. The SDK's 30 s would keep a cancel
+	// from reaching it for the whole wait; 1 s delivers it at once, and the calls stop with the wait.
 	HeartbeatThrottleDefault time.Duration `envconfig:"WORKER_HEARTBEAT_THROTTLE_DEFAULT" default:"1s" desc:"how long the SDK holds back heartbeats of activities without a heartbeat timeout, a duration such as 1s"`
 
 	// Temporal is the connection (TLS, API key, profile) read by package temporalconn; its

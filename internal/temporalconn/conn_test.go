@@ -2,6 +2,7 @@ package temporalconn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/imscopy/imscopy/internal/testcerts"
 )
@@ -203,4 +206,34 @@ func TestReadsKnowsEveryVariable(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, Usage(&out))
 	assert.Contains(t, out.String(), "TEMPORAL_TLS_CLIENT_CERT_PATH (default: unset)")
+}
+
+// What the programs add to a failed dial, judged from the error and the settings in use. The TLS
+// handshake errors themselves come from real servers in integration/tls_test.go.
+func TestHintNamesWhatToSet(t *testing.T) {
+	plain, err := Load(env{})
+	require.NoError(t, err)
+	keyed, err := Load(env{"TEMPORAL_API_KEY": apiKey})
+	require.NoError(t, err)
+	cases := []struct {
+		conn Conn
+		err  error
+		says string
+	}{
+		{plain, errors.New(`connection error: desc = "error reading server preface: EOF"`), "TEMPORAL_TLS=true"},
+		{keyed, errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"), "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		{keyed, errors.New("remote error: tls: certificate required"), "TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{keyed, errors.New("tls: first record does not look like a TLS handshake"), "TEMPORAL_TLS=false"},
+		{keyed, status.Error(codes.Unauthenticated, "bad token"), "check TEMPORAL_API_KEY"},
+		{plain, status.Error(codes.PermissionDenied, "no"), "set TEMPORAL_API_KEY"},
+		{plain, errors.New("dial tcp: lookup temporal: no such host"), ""},
+	}
+	for _, tc := range cases {
+		hint := tc.conn.Hint(tc.err)
+		if tc.says == "" {
+			assert.Empty(t, hint, tc.err.Error())
+			continue
+		}
+		assert.Contains(t, hint, tc.says, tc.err.Error())
+	}
 }
