@@ -84,27 +84,11 @@ type Projects map[string]string
 
 // Decode is envconfig's hook for Projects: "region=projectID,region=projectID".
 func (p *Projects) Decode(value string) error {
-	m := map[string]string{}
-	for _, pair := range strings.Split(value, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		region, project, ok := strings.Cut(pair, "=")
-		region, project = strings.TrimSpace(region), strings.TrimSpace(project)
-		if !ok || region == "" || project == "" {
-			return fmt.Errorf("pair %q: want region=projectID", pair)
-		}
-		if err := imsapi.ValidateRegion("region", region); err != nil {
-			return fmt.Errorf("pair %q: %w", pair, err)
-		}
-		if err := imsapi.ValidateProjectID("project ID", project); err != nil {
-			return fmt.Errorf("pair %q: %w", pair, err)
-		}
-		if _, dup := m[region]; dup {
-			return fmt.Errorf("pair %q: region %s is given twice", pair, region)
-		}
-		m[region] = project
+	m, err := imsapi.ParsePairs(value, "pair", "region=projectID", func(v string) (string, error) {
+		return v, imsapi.ValidateProjectID("project ID", v)
+	})
+	if err != nil {
+		return err
 	}
 	*p = m
 	return nil

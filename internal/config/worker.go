@@ -45,7 +45,7 @@ type Worker struct {
 	VisibilityWait time.Duration `envconfig:"VISIBILITY_WAIT" desc:"how long SubmitCopy waits for an image it may have created to show in the image list before it copies again, a duration such as 10s"`
 
 	// WorkerStopTimeout is how long a stopping worker (SIGINT/SIGTERM) lets running activities
-	// finish before it cancels them. 30 s covers one IMS request (imsapi.DefaultRequestTimeout)
+	// finish before it cancels them. 30 s outlasts one IMS request (imsapi.DefaultRequestTimeout, 20 s)
 	// so a SubmitCopy whose POST is in flight can record the job it started instead of leaving
 	// the next attempt to find it by name; PollJob and VerifyImage are cheap to cut short, as
 	// PollJob resumes from its heartbeat. A deployment must give the process a longer grace
