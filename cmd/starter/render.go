@@ -40,7 +40,10 @@ func summary(p workflows.Progress, now time.Time) string {
 	if p.ImageID != "" {
 		parts = append(parts, "image "+p.ImageID)
 	}
-	if p.Polls > 0 {
+	switch {
+	case p.Polls == 1:
+		parts = append(parts, "1 poll")
+	case p.Polls > 1:
 		parts = append(parts, fmt.Sprintf("%d polls", p.Polls))
 	}
 	// A finished copy's time is up to its end, which is when its last phase began.
