@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,38 +82,8 @@ func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
 	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second})
 	require.NoError(t, err)
 	defer emu.Close()
-	var endpoints []string
-	for region, url := range emu.Endpoints() {
-		endpoints = append(endpoints, region+"="+url)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	devAddr := l.Addr().String()
-	require.NoError(t, l.Close())
-
-	workerEnv(t, map[string]string{
-		"DATA_DIR":                   t.TempDir(),
-		"DEV_SERVER_ADDRESS":         devAddr,
-		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
-		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
-		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
-		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
-		"LOG_LEVEL":                  "debug",
-		"POLL_INITIAL":               "200ms",
-		"POLL_MIN":                   "100ms",
-		"POLL_MAX":                   "500ms",
-		"POLL_HEARTBEAT":             "1s",
-		"VISIBILITY_WAIT":            "1s",
-		"WORKER_STOP_TIMEOUT":        "5s",
-	})
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out lockedBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- start(ctx, nil, &out) }()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
-		"the worker never got ready:\n%s", out.String())
+	devAddr := freeAddr(t)
+	w := startDevWorker(t, emu, devAddr, map[string]string{"LOG_LEVEL": "debug"})
 
 	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: logging.NewTemporalLogger(logging.New(logging.Options{Output: os.Stderr}))})
 	require.NoError(t, err)
@@ -128,17 +97,59 @@ func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
 	require.NoError(t, run.Get(context.Background(), &res))
 	assert.NotEmpty(t, res.ImageID)
 
-	stop()
+	w.stop()
 	select {
-	case code := <-exited:
+	case code := <-w.exited:
 		assert.Equal(t, exitOK, code)
 	case <-time.After(time.Minute):
 		t.Fatal("the worker did not stop")
 	}
-	log := out.String()
+	log := w.out.String()
 	assert.Contains(t, log, "worker stopped")
 	assert.Contains(t, log, "embedded Temporal server stopped")
 	assert.Contains(t, log, "POST /v1/cloudimages/"+imsemu.SeedImageID+"/copy", "IMS calls are logged at debug")
 	assert.NotContains(t, log, imsemu.DefaultSK)
 	assert.NotContains(t, log, imsemu.DefaultAK)
+}
+
+// devWorker is the worker's start function running in dev mode against an emulator.
+type devWorker struct {
+	stop   context.CancelFunc // what SIGTERM does
+	exited chan int           // start's exit code
+	out    *lockedBuffer      // its log
+}
+
+// startDevWorker runs the worker in dev mode on devAddr with short poll intervals, with extra
+// variables over the common ones, and waits until it polls.
+func startDevWorker(t *testing.T, emu *imsemu.Server, devAddr string, extra map[string]string) devWorker {
+	t.Helper()
+	var endpoints []string
+	for region, url := range emu.Endpoints() {
+		endpoints = append(endpoints, region+"="+url)
+	}
+	vars := map[string]string{
+		"DATA_DIR":                   t.TempDir(),
+		"DEV_SERVER_ADDRESS":         devAddr,
+		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
+		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
+		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
+		"POLL_INITIAL":               "200ms",
+		"POLL_MIN":                   "100ms",
+		"POLL_MAX":                   "500ms",
+		"POLL_HEARTBEAT":             "1s",
+		"VISIBILITY_WAIT":            "1s",
+		"WORKER_STOP_TIMEOUT":        "5s",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	workerEnv(t, vars)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	w := devWorker{stop: stop, exited: make(chan int, 1), out: &lockedBuffer{}}
+	go func() { w.exited <- start(ctx, nil, w.out) }()
+	require.Eventually(t, func() bool { return strings.Contains(w.out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
+		"the worker never got ready:\n%s", w.out.String())
+	return w
 }

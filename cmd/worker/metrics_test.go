@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,33 +27,8 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second, Seed: 3})
 	require.NoError(t, err)
 	defer emu.Close()
-	var endpoints []string
-	for region, url := range emu.Endpoints() {
-		endpoints = append(endpoints, region+"="+url)
-	}
 	devAddr, metricsAddr := freeAddr(t), freeAddr(t)
-	workerEnv(t, map[string]string{
-		"DATA_DIR":                   t.TempDir(),
-		"DEV_SERVER_ADDRESS":         devAddr,
-		"METRICS_ADDR":               metricsAddr,
-		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
-		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
-		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
-		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
-		"POLL_INITIAL":               "200ms",
-		"POLL_MIN":                   "100ms",
-		"POLL_MAX":                   "500ms",
-		"POLL_HEARTBEAT":             "1s",
-		"VISIBILITY_WAIT":            "1s",
-		"WORKER_STOP_TIMEOUT":        "5s",
-	})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out lockedBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- start(ctx, nil, &out) }()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
-		"the worker never got ready:\n%s", out.String())
+	w := startDevWorker(t, emu, devAddr, map[string]string{"METRICS_ADDR": metricsAddr})
 	assert.Equal(t, http.StatusOK, httpStatus(t, "http://"+metricsAddr+"/healthz"), "a polling worker is healthy")
 
 	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: quietLogger{}})
@@ -98,8 +72,8 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 		assert.Contains(t, got, family, "the Temporal SDK's metrics are served too")
 	}
 
-	stop()
-	require.Equal(t, exitOK, <-exited)
+	w.stop()
+	require.Equal(t, exitOK, <-w.exited)
 	_, err = http.Get("http://" + metricsAddr + "/metrics")
 	assert.Error(t, err, "a stopped worker serves nothing")
 }
