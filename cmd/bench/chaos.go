@@ -49,6 +49,7 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	fs.StringVar(&fixed, "job-duration", "", "fixed job duration(s) in job time; default: the benchmark's seeded distribution")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the job durations and of the emulator's faults")
 	fs.StringVar(&o.out, "out", "bench-results/chaos", "folder for the children's logs")
+	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it)")
 	fs.DurationVar(&o.killEvery, "kill-every", 20*time.Second, "kill -9 a worker (in turn) this often, and start it again")
 	fs.IntVar(&o.maxKills, "max-kills", 0, "stop killing workers after this many (0: until every copy is closed)")
 	fs.DurationVar(&o.serverKillAt, "server-kill-at", 45*time.Second, "kill -9 the Temporal server this long after the start, and start it again (0: never)")
@@ -78,6 +79,7 @@ type chaosReport struct {
 	JobsSucceeded, JobsFailed         int
 	WorkerKills, ServerRestarts       int
 	LiveImages                        int
+	Injected5xx, Injected429, Lost    int // IMS requests the emulator failed on purpose
 	Violations                        []string
 	Wall                              time.Duration
 }
@@ -85,6 +87,7 @@ type chaosReport struct {
 func (r chaosReport) print(w io.Writer) {
 	fmt.Fprintf(w, "copies %d, closed %d, succeeded %d, failed %d\n", r.Copies, r.Closed, r.Succeeded, r.Failed)
 	fmt.Fprintf(w, "IMS jobs succeeded %d, failed %d; live copy images %d\n", r.JobsSucceeded, r.JobsFailed, r.LiveImages)
+	fmt.Fprintf(w, "IMS faults injected: %d answers 503, %d answers 429, %d responses lost\n", r.Injected5xx, r.Injected429, r.Lost)
 	fmt.Fprintf(w, "worker kills %d, server restarts %d, wall %s\n", r.WorkerKills, r.ServerRestarts, r.Wall.Round(time.Second))
 	if len(r.Violations) == 0 {
 		fmt.Fprintln(w, "nothing lost: every copy closed, succeeded copies = succeeded jobs, no duplicate, no orphan, every failure carries IMS's reason")
@@ -163,6 +166,16 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 		return rep, chaosErr
 	}
 	check(&rep, outcomes, r.emu.Jobs(), r.emu.Images())
+	for _, c := range r.emu.Counts() {
+		switch c.Status {
+		case 503:
+			rep.Injected5xx += c.Count
+		case 429:
+			rep.Injected429 += c.Count
+		case 0:
+			rep.Lost += c.Count
+		}
+	}
 	return rep, nil
 }
 
@@ -206,8 +219,8 @@ func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-
 		case <-ctx.Done():
 			return nil
 		case <-serverKill:
-			r.server.kill()
 			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.pid())
+			r.server.kill()
 			if err := r.startServer(ctx); err != nil {
 				return fmt.Errorf("restart the Temporal server: %w", err)
 			}
@@ -218,16 +231,11 @@ func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-
 			}
 			k := next % len(r.workers)
 			next++
-			victim := r.workers[k]
-			victim.kill()
-			rep.WorkerKills++
-			fmt.Fprintf(progress, "bench chaos: %s: kill -9 %s (pid %d); starting it again\n", time.Since(start).Round(time.Second), victim.name, victim.pid())
-			w, err := startChild(ctx, r.o, victim.name, roleWorker, envTemporal+"="+r.address, envIMSURL+"="+r.imsURL,
-				fmt.Sprintf("%s=%g", envScale, r.o.scale), envTaskQueue+"="+benchTaskQueue)
-			if err != nil {
-				return fmt.Errorf("restart %s: %w", victim.name, err)
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 %s (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.workers[k].name, r.workers[k].pid())
+			if err := r.killWorker(ctx, k); err != nil {
+				return err
 			}
-			r.workers[k] = w
+			rep.WorkerKills++
 		}
 	}
 }

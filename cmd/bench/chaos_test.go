@@ -57,4 +57,6 @@ func TestChaosNothingLost(t *testing.T) {
 	assert.Equal(t, 1, rep.ServerRestarts)
 	assert.Equal(t, rep.Succeeded, rep.LiveImages, "every live image is a succeeded copy's")
 	assert.Positive(t, rep.Failed, "the seeded job failures happened, so the failure path was exercised")
+	assert.Positive(t, rep.Injected5xx)
+	assert.Positive(t, rep.Injected429)
 }

@@ -36,13 +36,57 @@ func chartSVG(res results) string {
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black"/>`+"\n", px(0), py(0), px(0), py(maxY))
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">IMS status calls per copy (fewer is better)</text>`+"\n", (px(0)+px(maxX))/2, h-18)
 	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">p95 lag from job end to workflow close, s of job time (lower is better)</text>`+"\n", (py(0)+py(maxY))/2)
+	var placed []labelBox
 	for _, s := range res.Strategies {
 		x, y := px(s.StatusCallsPerCopy), py(s.LagP95)
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="6" fill="%s"/>`+"\n", x, y, strategyColor(s.Strategy))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f">%s (%.1f calls, %.1f s)</text>`+"\n", x+9, y-7, html.EscapeString(s.Strategy), s.StatusCallsPerCopy, s.LagP95)
+		text := fmt.Sprintf("%s (%.1f calls, %.1f s)", s.Strategy, s.StatusCallsPerCopy, s.LagP95)
+		box := placeLabel(x, y, text, w-right, placed)
+		placed = append(placed, box)
+		anchor := "start"
+		if box.leftOfPoint {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`+"\n", box.anchorX, box.baseline, anchor, html.EscapeString(text))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// labelBox is where a point's label went, so that later labels can avoid it.
+type labelBox struct {
+	x0, x1, y0, y1    float64
+	anchorX, baseline float64
+	leftOfPoint       bool
+}
+
+// placeLabel puts a label to the right of its point (to the left when it would leave the plot)
+// and moves it down until it overlaps no label placed before. Widths are estimated at 6.5 px
+// per character of the 12 px sans-serif font.
+func placeLabel(x, y float64, text string, rightEdge float64, placed []labelBox) labelBox {
+	width := 6.5 * float64(len(text))
+	box := labelBox{anchorX: x + 9, baseline: y - 7}
+	if x+9+width > rightEdge {
+		box.anchorX, box.leftOfPoint = x-9, true
+	}
+	for {
+		box.x0, box.x1 = box.anchorX, box.anchorX+width
+		if box.leftOfPoint {
+			box.x0, box.x1 = box.anchorX-width, box.anchorX
+		}
+		box.y0, box.y1 = box.baseline-12, box.baseline+3
+		clash := false
+		for _, p := range placed {
+			if box.x0 < p.x1 && p.x0 < box.x1 && box.y0 < p.y1 && p.y0 < box.y1 {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			return box
+		}
+		box.baseline += 15
+	}
 }
 
 func strategyColor(s string) string {

@@ -33,6 +33,8 @@ type options struct {
 	out        string
 	progress   string
 	together   bool
+	dataDir    string
+	pollers    int
 }
 
 func main() {
@@ -82,6 +84,8 @@ func parseFlags(args []string) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the job durations and of the emulator")
 	fs.StringVar(&o.out, "out", "bench-results", "folder for results.json and chart.svg")
 	fs.StringVar(&o.progress, "progress", "realistic", "the emulator's progress model: realistic or linear")
+	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it, removed at the end); the server fsyncs every commit, so a disk's fsync time shows in the results, and /dev/shm takes it out")
+	fs.IntVar(&o.pollers, "pollers", 0, "the worker's workflow-task and activity-task pollers each (0: the SDK's default, 2)")
 	fs.BoolVar(&o.together, "together", false, "run the strategies at the same time instead of one after another (faster; they share the CPU, and worker CPU is reported only in total)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -24,6 +24,8 @@ type strategyResult struct {
 	LagP95             float64  `json:"lag_p95_s"`
 	LagP99             float64  `json:"lag_p99_s"`
 	LagMax             float64  `json:"lag_max_s"`
+	SubmitDelayP50     float64  `json:"submit_delay_p50_real_s"`
+	SubmitDelayP95     float64  `json:"submit_delay_p95_real_s"`
 	EventsPerCopy      float64  `json:"history_events_per_copy"`
 	HeartbeatsPerCopy  float64  `json:"heartbeats_per_copy"`
 	AttemptsPerCopy    float64  `json:"activity_attempts_per_copy"`
@@ -61,8 +63,12 @@ type results struct {
 	Phases     []phaseSummary   `json:"phases"`
 }
 
+// jobSummary describes the job durations, in seconds of job time.
 type jobSummary struct {
-	P5, P50, P95, Max float64 // seconds of job time
+	P5  float64 `json:"p5_s"`
+	P50 float64 `json:"p50_s"`
+	P95 float64 `json:"p95_s"`
+	Max float64 `json:"max_s"`
 }
 
 type imageCheck struct {
@@ -81,6 +87,8 @@ type phaseSummary struct {
 	ServerPeakRSSMB float64  `json:"server_peak_rss_mb"`
 	EmulatorCPU     float64  `json:"emulator_cpu_s"`
 	PeakSlotsAll    int      `json:"peak_activity_slots_all"`
+	StartSeconds    float64  `json:"start_s"`
+	PeakIMSJobs     int      `json:"peak_concurrent_ims_jobs"`
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
@@ -119,7 +127,8 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 		res.Phases = append(res.Phases, phaseSummary{Strategies: ph.strategies, WallSeconds: seconds(ph.wall),
 			WorkerCPU: seconds(ph.workerCPU), WorkerPeakRSSMB: float64(ph.workerPeakRSS) / (1 << 20),
 			ServerCPU: seconds(ph.serverCPU), ServerPeakRSSMB: float64(ph.serverPeakRSS) / (1 << 20),
-			EmulatorCPU: seconds(ph.emulatorCPU), PeakSlotsAll: ph.workerStatsAfter.PeakTotal})
+			EmulatorCPU: seconds(ph.emulatorCPU), PeakSlotsAll: ph.workerStatsAfter.PeakTotal,
+			StartSeconds: seconds(ph.startSpan), PeakIMSJobs: ph.peakJobs})
 		for _, s := range ph.strategies {
 			sr := strategySummary(s, ph.records[s])
 			sr.HeartbeatsPerCopy = float64(ph.workerStatsAfter.Heartbeats[s]) / float64(sr.Copies)
@@ -140,9 +149,10 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 
 func strategySummary(s string, recs []copyRecord) strategyResult {
 	sr := strategyResult{Strategy: s, Copies: len(recs)}
-	var lags []float64
+	var lags, submits []float64
 	var calls, events, attempts int64
 	for _, r := range recs {
+		submits = append(submits, seconds(r.SubmitDelay))
 		if r.Completed {
 			sr.Completed++
 		}
@@ -152,6 +162,8 @@ func strategySummary(s string, recs []copyRecord) strategyResult {
 		lags = append(lags, seconds(r.Lag))
 	}
 	slices.Sort(lags)
+	slices.Sort(submits)
+	sr.SubmitDelayP50, sr.SubmitDelayP95 = percentile(submits, 50), percentile(submits, 95)
 	n := float64(len(recs))
 	sr.StatusCallsPerCopy, sr.EventsPerCopy, sr.AttemptsPerCopy = float64(calls)/n, float64(events)/n, float64(attempts)/n
 	sr.LagP50, sr.LagP95, sr.LagP99, sr.LagMax = percentile(lags, 50), percentile(lags, 95), percentile(lags, 99), lags[len(lags)-1]
@@ -261,10 +273,14 @@ func printTable(w io.Writer, res results) {
 				s.Strategy, b.Label, b.Copies, b.StatusCallsPerCopy, b.StatusCallsP50, b.StatusCallsMax, b.EventsPerCopy, b.LagP50, b.LagMax)
 		}
 	}
+	fmt.Fprintln(w, "\nFrom workflow start to the copy reaching IMS (real seconds; queueing in Temporal and the worker):")
+	for _, s := range res.Strategies {
+		fmt.Fprintf(w, "  %s: p50 %.2f s, p95 %.2f s\n", s.Strategy, s.SubmitDelayP50, s.SubmitDelayP95)
+	}
 	fmt.Fprintf(w, "\nimages: %d expected, %d found, %d duplicates, %d missing\n",
 		res.Images.Expected, res.Images.Found, len(res.Images.Duplicates), len(res.Images.Missing))
 	for _, p := range res.Phases {
-		fmt.Fprintf(w, "phase %v: wall %.0f s; worker CPU %.1f s, peak RSS %.0f MB; Temporal server CPU %.1f s, peak RSS %.0f MB; emulator CPU %.1f s; peak activity slots %d\n",
-			p.Strategies, p.WallSeconds, p.WorkerCPU, p.WorkerPeakRSSMB, p.ServerCPU, p.ServerPeakRSSMB, p.EmulatorCPU, p.PeakSlotsAll)
+		fmt.Fprintf(w, "phase %v: wall %.0f s (all started within %.1f s, at most %d copy jobs running at once); worker CPU %.1f s, peak RSS %.0f MB; Temporal server CPU %.1f s, peak RSS %.0f MB; emulator CPU %.1f s; peak activity slots %d\n",
+			p.Strategies, p.WallSeconds, p.StartSeconds, p.PeakIMSJobs, p.WorkerCPU, p.WorkerPeakRSSMB, p.ServerCPU, p.ServerPeakRSSMB, p.EmulatorCPU, p.PeakSlotsAll)
 	}
 }

@@ -67,7 +67,8 @@ func (c *jobCalls) get(jobID string) int {
 	return c.n[jobID]
 }
 
-// startRig starts everything, with the given number of workers; durations[i] is the i-th copy's job duration in emulator time.
+// startRig starts everything, with the given number of workers; durations[i] is the i-th copy's
+// job duration in emulator time. It returns the rig even on error, for close to clean up.
 func startRig(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults) (*rig, error) {
 	r := &rig{o: o, calls: &jobCalls{n: map[string]int{}}}
 	progress := imsemu.ProgressRealistic
@@ -88,38 +89,38 @@ func startRig(ctx context.Context, o options, workers int, durations []time.Dura
 		}},
 	})
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	r.emu = emu
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	r.imsURL = "http://" + ln.Addr().String()
 	r.emuSrv = &http.Server{Handler: r.calls.wrap(emu.Handler(imsemu.DefaultRegions[0].Name)), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.emuSrv.Serve(ln) }()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return nil, err
+		return r, err
 	}
-	r.dataDir, err = os.MkdirTemp("", "imscopy-bench-temporal-")
+	r.dataDir, err = os.MkdirTemp(o.dataDir, "imscopy-bench-temporal-")
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	if r.address, err = freeAddr(); err != nil {
-		return nil, err
+		return r, err
 	}
 	if err := r.startServer(ctx); err != nil {
-		return nil, err
+		return r, err
 	}
 	r.client, err = client.Dial(client.Options{HostPort: r.address,
 		Logger: logging.NewTemporalLogger(logging.New(logging.Options{Level: zap.WarnLevel}))})
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	for range workers {
 		if _, err := r.startWorker(ctx); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
 	return r, nil
@@ -137,14 +138,29 @@ func (r *rig) startServer(ctx context.Context) error {
 
 // startWorker starts one more worker child.
 func (r *rig) startWorker(ctx context.Context) (*child, error) {
-	w, err := startChild(ctx, r.o, fmt.Sprintf("worker-%d", len(r.workers)+1), roleWorker,
-		envTemporal+"="+r.address, envIMSURL+"="+r.imsURL, fmt.Sprintf("%s=%g", envScale, r.o.scale),
-		envTaskQueue+"="+benchTaskQueue)
+	w, err := startChild(ctx, r.o, fmt.Sprintf("worker-%d", len(r.workers)+1), roleWorker, r.workerEnv()...)
 	if err != nil {
 		return nil, err
 	}
 	r.workers = append(r.workers, w)
 	return w, nil
+}
+
+// killWorker kills worker k with SIGKILL and starts a new one in its place.
+func (r *rig) killWorker(ctx context.Context, k int) error {
+	victim := r.workers[k]
+	victim.kill()
+	w, err := startChild(ctx, r.o, victim.name, roleWorker, r.workerEnv()...)
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", victim.name, err)
+	}
+	r.workers[k] = w
+	return nil
+}
+
+func (r *rig) workerEnv() []string {
+	return []string{envTemporal + "=" + r.address, envIMSURL + "=" + r.imsURL, fmt.Sprintf("%s=%g", envScale, r.o.scale),
+		envTaskQueue + "=" + benchTaskQueue, fmt.Sprintf("%s=%d", envPollers, r.o.pollers)}
 }
 
 func (r *rig) close() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +23,9 @@ type copyRecord struct {
 	JobDuration time.Duration `json:"job_duration_ns"` // job time
 	StatusCalls int           `json:"status_calls"`
 	Lag         time.Duration `json:"lag_ns"` // job time: workflow close minus job end, times scale
+	// SubmitDelay is real time from the workflow's start to IMS receiving the copy: how long the
+	// copy queued in Temporal and the worker before anything reached IMS.
+	SubmitDelay time.Duration `json:"submit_delay_ns"`
 	Events      int64         `json:"history_events"`
 	Attempts    int           `json:"activity_attempts"`
 	Closed      time.Time     `json:"closed"`
@@ -38,6 +42,8 @@ type phase struct {
 	serverCPU        time.Duration
 	serverPeakRSS    int64
 	emulatorCPU      time.Duration // this process: the emulator and the bench's own bookkeeping
+	startSpan        time.Duration // from the first start request to the last one's answer
+	peakJobs         int           // most copy jobs running in IMS at once
 	records          map[string][]copyRecord
 	workerStatsAfter workerStatsView
 }
@@ -126,6 +132,8 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	if errs != nil {
 		return ph, errs
 	}
+	ph.startSpan = time.Since(start)
+	fmt.Fprintf(os.Stderr, "bench: %d copies started in %s\n", len(runs), ph.startSpan.Round(time.Millisecond))
 	for _, sr := range runs {
 		wg.Add(1)
 		go func() {
@@ -153,9 +161,11 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	}
 
 	jobs := map[string]imsemu.AdminJob{}
-	for _, j := range r.emu.Jobs() {
+	all := r.emu.Jobs()
+	for _, j := range all {
 		jobs[j.ImageName] = j
 	}
+	ph.peakJobs = peakConcurrent(all, g)
 	recs := make([]copyRecord, len(runs))
 	for k, sr := range runs {
 		wg.Add(1)
@@ -213,6 +223,7 @@ func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time
 		return rec, fmt.Errorf("copy %s: the emulator has no job for it", name)
 	}
 	rec.StatusCalls = r.calls.get(job.ID)
+	rec.SubmitDelay = job.Begin.Sub(info.GetStartTime().AsTime())
 	if !job.End.IsZero() {
 		rec.Lag = time.Duration(float64(rec.Closed.Sub(job.End)) * o.scale)
 	}
@@ -227,4 +238,32 @@ func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time
 		}
 	}
 	return rec, nil
+}
+
+// peakConcurrent is the most copy jobs of the strategies in g that IMS ran at the same time: how
+// many copies were truly in flight together.
+func peakConcurrent(jobs []imsemu.AdminJob, g []string) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, j := range jobs {
+		if slices.Contains(g, strategyOf(j.ImageName)) && !j.End.IsZero() {
+			edges = append(edges, edge{j.Begin, 1}, edge{j.End, -1})
+		}
+	}
+	// Ends sort before begins at the same instant, so touching jobs do not count as overlapping.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta
+	})
+	peak, n := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		peak = max(peak, n)
+	}
+	return peak
 }

@@ -38,6 +38,7 @@ const (
 	envIMSURL      = "IMSCOPY_BENCH_IMS_URL"
 	envScale       = "IMSCOPY_BENCH_SCALE"
 	envTaskQueue   = "IMSCOPY_BENCH_TASK_QUEUE"
+	envPollers     = "IMSCOPY_BENCH_POLLERS"
 	readyMarker    = "BENCH_WORKER_READY "
 	heartbeatRPC   = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat"
 	heartbeatByID  = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeatById"
@@ -157,7 +158,8 @@ func workerMain() error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, os.Getenv(envTaskQueue), workerOptions(scale, stats))
+	pollers, _ := strconv.Atoi(os.Getenv(envPollers))
+	w := worker.New(c, os.Getenv(envTaskQueue), workerOptions(scale, pollers, stats))
 	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale), Signaler: c}
 	registerStrategies(w, acts)
 	if err := w.Start(); err != nil {
@@ -195,8 +197,12 @@ func scaledPollConfig(scale float64) activities.PollConfig {
 // The product's PollJob keeps its real one-minute timeout (workflows.pollOptions), so at scale
 // s the cap 48 s/s gives it the same heartbeats per job-second as at scale 1; the comparison
 // strategies' timeouts are scaled already and stay under the cap.
-func workerOptions(scale float64, stats *workerStats) worker.Options {
-	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{&slotCounter{stats: stats}}}
+func workerOptions(scale float64, pollers int, stats *workerStats) worker.Options {
+	opts := worker.Options{
+		Interceptors:                     []interceptor.WorkerInterceptor{&slotCounter{stats: stats}},
+		MaxConcurrentWorkflowTaskPollers: pollers,
+		MaxConcurrentActivityTaskPollers: pollers,
+	}
 	if scale > 1 {
 		opts.MaxHeartbeatThrottleInterval = scaled(48*time.Second, scale)
 		opts.DefaultHeartbeatThrottleInterval = scaled(30*time.Second, scale)
