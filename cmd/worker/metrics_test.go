@@ -48,7 +48,14 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 	require.ErrorAs(t, err, &app)
 	require.Equal(t, activities.ErrCopyFailed, app.Type())
 
-	got := scrape(t, "http://"+metricsAddr+"/metrics")
+	// The SDK counts a workflow's end after it has answered the server, so the client can see the
+	// failure a moment before the worker's counter moves: wait for it rather than race it.
+	var got families
+	require.Eventually(t, func() bool {
+		got = scrape(t, "http://"+metricsAddr+"/metrics")
+		_, ok := got["temporal_workflow_failed_total"]
+		return ok
+	}, 30*time.Second, 100*time.Millisecond, "the SDK never counted the failed workflow")
 	assert.Equal(t, 2.0, got.value(t, "imscopy_copies_started_total", nil))
 	assert.Equal(t, 1.0, got.value(t, "imscopy_copies_succeeded_total", nil))
 	assert.Equal(t, 1.0, got.value(t, "imscopy_copies_failed_total", map[string]string{"reason": activities.ErrCopyFailed}))
