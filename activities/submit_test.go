@@ -61,6 +61,21 @@ func postWithLostAnswer(t *testing.T, srv *imsemu.Server, a *Activities, name st
 	return in, beat, err
 }
 
+// retrySubmit runs SubmitCopy as Temporal's retry of a failed attempt would: with that attempt's
+// last heartbeat. The activity test environment always runs attempt 1, so the failed attempt is
+// renumbered 0.
+func retrySubmit(t *testing.T, a *Activities, in SubmitCopyInput, beat SubmitHeartbeat) SubmitCopyResult {
+	t.Helper()
+	retry := newActivityEnv(a)
+	beat.Attempt = 0
+	retry.SetHeartbeatDetails(beat)
+	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
+	require.NoError(t, err)
+	var res SubmitCopyResult
+	require.NoError(t, v.Get(&res))
+	return res
+}
+
 // The POST takes effect but its answer never arrives, and the new image shows in the list only
 // later: the retry must wait for it rather than copy again.
 func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
@@ -77,15 +92,7 @@ func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
 	require.NoError(t, app.Details(&failure))
 	assert.Equal(t, beat.PostAt, failure.PostAt, "the workflow learns that a copy may exist")
 
-	// What Temporal hands the retry: the last heartbeat of the failed attempt. The activity test
-	// environment always runs attempt 1, so the failed attempt is renumbered 0.
-	retry := newActivityEnv(a)
-	beat.Attempt = 0
-	retry.SetHeartbeatDetails(beat)
-	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
-	require.NoError(t, err)
-	var res SubmitCopyResult
-	require.NoError(t, v.Get(&res))
+	res := retrySubmit(t, a, in, beat)
 	assert.True(t, res.Adopted)
 
 	images := liveImages(srv, "golden-lost")
@@ -137,13 +144,7 @@ func TestSubmitCopyLooksAgainAfterAFailedRead(t *testing.T) {
 	srv.SetFaults(imsemu.Faults{VisibilityDelay: invisible,
 		Routes: map[string]imsemu.RouteFault{imsemu.RouteListImages: {ErrorRate: 1, ErrorStatus: 503}}})
 
-	retry := newActivityEnv(a)
-	beat.Attempt = 0 // the activity test environment always runs attempt 1
-	retry.SetHeartbeatDetails(beat)
-	v, err := retry.ExecuteActivity(a.SubmitCopy, in)
-	require.NoError(t, err)
-	var res SubmitCopyResult
-	require.NoError(t, v.Get(&res))
+	res := retrySubmit(t, a, in, beat)
 	assert.True(t, res.Adopted)
 	assert.Equal(t, 1, calls(srv, imsemu.RouteListImages, 503), "one read failed")
 	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1), "the retry did not POST")

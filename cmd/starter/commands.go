@@ -10,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -79,19 +80,29 @@ type progressJSON struct {
 	ProgressError string `json:"progressError,omitempty"`
 }
 
-func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {
+// describe connects and describes the workflow, printing what went wrong (after prefix) when it
+// cannot; the caller closes the client when ok.
+func describe(ctx context.Context, cfg config.Starter, id, prefix string, stderr io.Writer) (client.Client, *workflowservice.DescribeWorkflowExecutionResponse, bool) {
 	c, err := dial(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "starter:", err)
+		return nil, nil, false
+	}
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		fmt.Fprintln(stderr, prefix, explain(err, cfg, id))
+		c.Close()
+		return nil, nil, false
+	}
+	return c, desc, true
+}
+
+func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {
+	c, desc, ok := describe(ctx, cfg, id, "starter:", stderr)
+	if !ok {
 		return exitFailed
 	}
 	defer c.Close()
-
-	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		fmt.Fprintln(stderr, "starter:", explain(err, cfg, id))
-		return exitFailed
-	}
 	status := desc.GetWorkflowExecutionInfo().GetStatus().String() // Running, Completed, Failed...
 	p, qerr := queryProgress(ctx, c, id)
 
@@ -127,18 +138,11 @@ func runResult(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 }
 
 func runCancel(ctx context.Context, cfg config.Starter, id string, stdout, stderr io.Writer) int {
-	c, err := dial(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "starter:", err)
+	c, desc, ok := describe(ctx, cfg, id, "starter: cancel:", stderr)
+	if !ok {
 		return exitFailed
 	}
 	defer c.Close()
-
-	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		fmt.Fprintln(stderr, "starter: cancel:", explain(err, cfg, id))
-		return exitFailed
-	}
 	if status := desc.GetWorkflowExecutionInfo().GetStatus(); status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		fmt.Fprintf(stdout, "%s already ended (%s): nothing to cancel; `starter result %s` shows how\n",
 			id, status, id)
