@@ -17,28 +17,27 @@ import (
 type Activities struct {
 	IMS  *imsapi.Client
 	Poll PollConfig
-	// Signaler, when set, lets PollJob push coarse progress to the workflow while it waits.
-	Signaler Signaler
-}
-
-// Signaler sends a signal to a workflow run; go.temporal.io/sdk/client.Client satisfies it.
-type Signaler interface {
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
 }
 
 // PollConfig tunes how often the activities ask IMS about a job or an image.
 type PollConfig struct {
 	// Initial is the first wait, and the start of the doubling back-off used while a job's rate
-	// of progress is still unknown. Default 3 s: a copy takes minutes, but a refused one (KMS key
-	// disabled, quota) fails within seconds and the user should hear about it at once.
+	// of progress is still unknown. Default 10 s, Terraform's first wait too: no IMS copy ends
+	// sooner, and one that IMS refuses (KMS key disabled, quota) is refused by the POST itself,
+	// which SubmitCopy reports at once.
 	Initial time.Duration
-	// Min is the shortest wait. Default 1 s: near a predicted end the wait shrinks to this, so the
-	// lag between the job's end and the workflow noticing it is about Min, while one call a second
-	// stays far below the 200 calls/s the API gateway allows per API.
+	// Min is the shortest wait, and the start of the back-off after a failed read. Default 1 s,
+	// far below the 200 calls/s the API gateway allows per API.
 	Min time.Duration
-	// Max is the longest wait. Default 1 min: it bounds the lag when progress is not linear (IMS's
-	// percent can jump) and for jobs queued in INIT, at about 60 calls an hour of copying.
+	// Max is the longest wait. Default 1 min: IMS's percent can jump, so a prediction made many
+	// minutes ahead is worth little, and a job queued in INIT is asked about every minute at most.
 	Max time.Duration
+	// Lag is how soon after the job's end PollJob aims to notice it: each wait is Lag plus a
+	// fraction of the predicted remaining time, so near the end PollJob calls every Lag. Default
+	// 7 s: a copy that took minutes is not made slower by a few seconds, and calling every second
+	// near an end that IMS's coarse, slowing percent cannot place precisely would cost more calls
+	// than it saves seconds. Terraform's provider notices within 10 s.
+	Lag time.Duration
 	// Jitter spreads each wait by up to this fraction either way, so many workers that started
 	// together do not poll IMS in lockstep. Default 0.1.
 	Jitter float64
@@ -59,9 +58,10 @@ type PollConfig struct {
 // DefaultPollConfig returns the defaults explained on each PollConfig field.
 func DefaultPollConfig() PollConfig {
 	return PollConfig{
-		Initial:        3 * time.Second,
+		Initial:        10 * time.Second,
 		Min:            time.Second,
 		Max:            time.Minute,
+		Lag:            7 * time.Second,
 		Jitter:         0.1,
 		HeartbeatEvery: 10 * time.Second,
 		VisibilityWait: 20 * time.Second,
@@ -76,7 +76,7 @@ func (a *Activities) poll() PollConfig {
 		return d
 	}
 	for _, f := range []struct{ v, def *time.Duration }{
-		{&p.Initial, &d.Initial}, {&p.Min, &d.Min}, {&p.Max, &d.Max},
+		{&p.Initial, &d.Initial}, {&p.Min, &d.Min}, {&p.Max, &d.Max}, {&p.Lag, &d.Lag},
 		{&p.HeartbeatEvery, &d.HeartbeatEvery}, {&p.VisibilityWait, &d.VisibilityWait},
 	} {
 		if *f.v <= 0 {

@@ -13,18 +13,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// JobProgressSignal is the signal PollJob sends the workflow when the job's progress changes
-// coarsely; its argument is a JobProgress.
-const JobProgressSignal = "job-progress"
-
-// JobProgress is the job-progress signal's argument.
-type JobProgress struct {
-	Status  string
-	Percent float64 // 0..1
-	ImageID string
-	Polls   int
-}
-
 // PollJobInput names what to wait for: the copy job, or, when JobID is empty (an adopted image
 // whose job is unknown), the image itself.
 type PollJobInput struct {
@@ -118,7 +106,6 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 			continue
 		}
 		s.observe(read.status, read.percent, read.imageID, now)
-		a.signalProgress(ctx, &s)
 		switch {
 		case read.failure != nil:
 			return PollJobResult{}, copyFailed(*read.failure)
@@ -172,24 +159,3 @@ func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in 
 	}
 	return read, nil
 }
-
-// signalProgress tells the workflow about a coarse change (a new status, the image ID first
-// seen, each 10% step) so that the workflow's history holds a dozen signals, not one per poll.
-// A failed signal costs only a stale progress query, so it is logged and the copy goes on.
-func (a *Activities) signalProgress(ctx context.Context, s *PollHeartbeat) {
-	now := JobProgress{Status: s.Status, Percent: s.Percent, ImageID: s.ImageID, Polls: s.Polls}
-	last := s.Signalled
-	if a.Signaler == nil || (now.Status == last.Status && now.ImageID == last.ImageID && step(now.Percent) == step(last.Percent)) {
-		return
-	}
-	s.Signalled = now
-	info := activity.GetInfo(ctx)
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := a.Signaler.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, JobProgressSignal, now); err != nil {
-		activity.GetLogger(ctx).Warn("Could not send progress to the workflow", "Error", err)
-	}
-}
-
-// step is the 10% band a percentage falls in.
-func step(percent float64) int { return int(percent * 10) }

@@ -17,21 +17,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
-// recordingSignaler keeps the signals PollJob sends, in order.
-type recordingSignaler struct {
-	mu      sync.Mutex
-	signals []JobProgress
-}
-
-func (r *recordingSignaler) SignalWorkflow(_ context.Context, _, _, name string, arg interface{}) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if name == JobProgressSignal {
-		r.signals = append(r.signals, arg.(JobProgress))
-	}
-	return nil
-}
-
 func pollResult(t *testing.T, v converter.EncodedValue, err error) PollJobResult {
 	t.Helper()
 	require.NoError(t, err)
@@ -42,8 +27,6 @@ func pollResult(t *testing.T, v converter.EncodedValue, err error) PollJobResult
 
 func TestPollJobWaitsForSuccess(t *testing.T) {
 	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
-	sig := &recordingSignaler{}
-	a.Signaler = sig
 	jobID := submit(t, a, "golden-poll")
 
 	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
@@ -57,17 +40,61 @@ func TestPollJobWaitsForSuccess(t *testing.T) {
 	assert.NotEmpty(t, res.BeginTime, "the job's start, for the job-duration metric")
 	assert.Equal(t, calls(srv, imsemu.RouteShowJobProgress, -1), res.Polls, "every call is counted")
 	assert.Greater(t, res.Polls, 1)
+}
 
-	// Signals carry only coarse changes: each differs from the one before in status, image or
-	// 10% step, and the last one is the success.
-	require.NotEmpty(t, sig.signals)
-	for i := 1; i < len(sig.signals); i++ {
-		p, q := sig.signals[i-1], sig.signals[i]
-		assert.True(t, p.Status != q.Status || p.ImageID != q.ImageID || step(p.Percent) != step(q.Percent), "signal %d repeats %+v", i, q)
-	}
-	last := sig.signals[len(sig.signals)-1]
-	assert.Equal(t, "SUCCESS", last.Status)
-	assert.Equal(t, res.ImageID, last.ImageID)
+// The heartbeat details are all users see of a copying job: the starter reads them from the
+// pending activity, the workflow hears nothing until PollJob ends. A worker that stops mid-job
+// sends its last details (the SDK flushes them), and they carry the job's percent, its image and
+// the poll count.
+func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute})
+	jobID := submit(t, a, "golden-progress")
+
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var last PollHeartbeat
+	env := newActivityEnv(a)
+	env.SetWorkerStopChannel(stop)
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		mu.Lock()
+		defer mu.Unlock()
+		require.NoError(t, details.Get(&last))
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+		done <- err
+	}()
+
+	// Once the job is copying, two more polls: the first reads a percent above 0, and the second
+	// starts only after PollJob put that read in its heartbeat. The bounds only turn a hang into a
+	// failure.
+	seen := 0
+	require.Eventually(t, func() bool {
+		job := srv.Jobs()[0]
+		seen = calls(srv, imsemu.RouteShowJobProgress, -1)
+		return job.Status == "RUNNING" && job.Percent > 0
+	}, 30*time.Second, 10*time.Millisecond, "the job never started copying")
+	require.Eventually(t, func() bool { return calls(srv, imsemu.RouteShowJobProgress, -1) >= seen+2 },
+		30*time.Second, 10*time.Millisecond, "PollJob stopped polling")
+	close(stop)
+	assert.Equal(t, ErrWorkerStopping, appError(t, <-done).Type())
+
+	var got PollHeartbeat
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		got = last
+		return got.Percent > 0
+	}, 10*time.Second, 10*time.Millisecond, "no heartbeat with the job's percent reached the server")
+	job := srv.Jobs()[0]
+	assert.Equal(t, "RUNNING", got.Status)
+	assert.Less(t, got.Percent, 1.0)
+	assert.LessOrEqual(t, got.Percent, job.Percent, "the percent is one IMS reported")
+	assert.Equal(t, job.ImageID, got.ImageID, "the running job names its image")
+	assert.GreaterOrEqual(t, got.Polls, seen+1)
+	assert.LessOrEqual(t, got.Polls, calls(srv, imsemu.RouteShowJobProgress, -1))
+	assert.False(t, got.NextPollAt.IsZero(), "when the next poll is due")
 }
 
 func TestPollJobResumesItsScheduleFromHeartbeat(t *testing.T) {

@@ -13,11 +13,14 @@ type PollHeartbeat struct {
 	ImageID    string
 	Polls      int       // status calls made so far, failed ones included
 	NextPollAt time.Time // when the next call is due; a resumed attempt sleeps until then
-	// The first sample taken while the job was RUNNING and the latest one: the rate between them
-	// predicts the end. A job waiting in INIT says nothing about how fast it will copy.
+	// The first sample taken while the job was RUNNING, the latest one, and the latest one whose
+	// percent was below the latest's: the rates between them predict the end. A job waiting in
+	// INIT says nothing about how fast it will copy.
 	FirstAt      time.Time
 	FirstPercent float64
 	LastAt       time.Time
+	PrevAt       time.Time
+	PrevPercent  float64
 	// Wait is the last wait chosen before jitter; it doubles while the rate is unknown.
 	Wait time.Duration
 	// Failures counts consecutive failed reads, for their back-off.
@@ -25,18 +28,33 @@ type PollHeartbeat struct {
 	// Refused counts the failed reads since the last good one whose error no retry should fix
 	// (not found, auth, invalid, unknown); PollJob gives up at maxRefusedReads.
 	Refused int
-	// Signalled is the progress last sent to the workflow, so that only coarse changes are sent.
-	Signalled JobProgress
 }
 
-// predictFraction is how much of the predicted remaining time PollJob sleeps. Sleeping all of it
-// would hit the end exactly when progress is linear, but IMS's percent need not be; 0.8 lands the
-// next call a fifth of the way short of the end, so each call cuts the uncertainty fivefold and the
-// last one comes within about PollConfig.Min of the end: a 300 s job takes about ten calls.
-const predictFraction = 0.8
+// The schedule's constants. Why these, measured against the emulator's realistic progress model
+// (queue wait at 0 %, stretches of changing rate, stalls, a slow tail): see TestScheduleOnRealisticProgress.
+const (
+	// predictFraction of the predicted remaining time is slept, on top of PollConfig.Lag. Much less
+	// than all of it, because IMS's rate changes from stretch to stretch: a job that speeds up
+	// must not end long before the next call. 0.4 keeps the 95th-percentile lag under
+	// Terraform's 10 s on the realistic model; 0.5 saves 5 % of the calls and loses that.
+	predictFraction = 0.4
+	// tailFrom is the percent from which the end is predicted from the latest rate instead of the
+	// average since the job started running. Copies slow down near 100 % (the image is being
+	// registered), and the average rate of the fast middle would predict an end that keeps not
+	// coming, one call every Lag; this close to the end the rate has no stretch left to change in.
+	tailFrom = 0.9
+	// percentStep is the precision of IMS's process_percent (two decimals, 0.40), which IMS floors:
+	// up to one step more than it says may be done, so the earliest end it allows is one step
+	// nearer than its figure. Without this, near 99 % a prediction would aim up to a whole step's
+	// time past an end that may be at hand.
+	percentStep = 0.01
+)
 
 // observe records one successful read.
 func (s *PollHeartbeat) observe(status string, percent float64, imageID string, at time.Time) {
+	if status == "RUNNING" && s.Status == "RUNNING" && percent > s.Percent {
+		s.PrevAt, s.PrevPercent = s.LastAt, s.Percent
+	}
 	s.Status, s.Percent, s.LastAt, s.Failures, s.Refused = status, percent, at, 0, 0
 	if imageID != "" {
 		s.ImageID = imageID
@@ -46,23 +64,28 @@ func (s *PollHeartbeat) observe(status string, percent float64, imageID string, 
 	}
 }
 
-// remaining predicts the time left from the progress between the first and the latest sample;
-// false when there is no progress to predict from yet.
+// remaining predicts the time left until the earliest end the latest sample allows; false when
+// there is no progress to predict from yet. Below tailFrom the rate is the average since the first
+// RUNNING sample, which rides out stalls and bursts; from tailFrom on it is the latest rate.
 func (s *PollHeartbeat) remaining() (time.Duration, bool) {
-	if s.FirstAt.IsZero() || !s.LastAt.After(s.FirstAt) || s.Percent <= s.FirstPercent {
+	from, fromPercent := s.FirstAt, s.FirstPercent
+	if s.Percent >= tailFrom && !s.PrevAt.IsZero() {
+		from, fromPercent = s.PrevAt, s.PrevPercent
+	}
+	if from.IsZero() || !s.LastAt.After(from) || s.Percent <= fromPercent {
 		return 0, false
 	}
-	rate := (s.Percent - s.FirstPercent) / s.LastAt.Sub(s.FirstAt).Seconds()
-	left := math.Max(0, 1-s.Percent) / rate
+	rate := (s.Percent - fromPercent) / s.LastAt.Sub(from).Seconds()
+	left := math.Max(0, 1-s.Percent-percentStep) / rate
 	return time.Duration(left * float64(time.Second)), true
 }
 
-// nextWait chooses the wait before the next call after a successful read: a fraction of the
-// predicted remaining time when there is a prediction, otherwise Initial doubling each time.
+// nextWait chooses the wait before the next call after a successful read: Lag plus a fraction of
+// the predicted remaining time when there is a prediction, otherwise Initial doubling each time.
 // u in [0,1) drives the jitter; callers pass a random number, tests a fixed one.
 func (s *PollHeartbeat) nextWait(p PollConfig, u float64) time.Duration {
 	if left, ok := s.remaining(); ok {
-		s.Wait = time.Duration(predictFraction * float64(left))
+		s.Wait = p.Lag + time.Duration(predictFraction*float64(left))
 	} else if s.Wait == 0 {
 		s.Wait = p.Initial
 	} else {

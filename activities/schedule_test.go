@@ -25,7 +25,7 @@ func TestWaitDoublesFromInitialUntilProgressIsSeen(t *testing.T) {
 	for range 6 {
 		waits = append(waits, s.nextWait(p, 0.5))
 	}
-	assert.Equal(t, []time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second, 24 * time.Second, 48 * time.Second, time.Minute}, waits)
+	assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute, time.Minute}, waits)
 	assert.True(t, s.FirstAt.IsZero(), "a job waiting in INIT says nothing about its speed")
 }
 
@@ -34,16 +34,38 @@ func TestWaitIsPredictedFromProgress(t *testing.T) {
 	p.Max = 10 * time.Minute
 	var s PollHeartbeat
 	s.observe("RUNNING", 0.10, "img", t0)
-	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // 1% a second: 80 s left
+	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // 1 % a second: at least 79 s left
 	assert.Equal(t, "img", s.ImageID, "a read without the image ID keeps the one already known")
-	assert.Equal(t, 64*time.Second, s.nextWait(p, 0.5))
+	assert.Equal(t, p.Lag+time.Duration(0.4*79*float64(time.Second)), s.nextWait(p, 0.5))
 
-	s.observe("RUNNING", 0.995, "", t0.Add(89500*time.Millisecond)) // 0.5 s left
-	assert.Equal(t, p.Min, s.nextWait(p, 0.5), "never below Min")
+	s.observe("RUNNING", 0.99, "", t0.Add(89*time.Second)) // may end at any moment
+	assert.Equal(t, p.Lag, s.nextWait(p, 0.5), "near the end, every Lag")
 
 	p.Max = time.Minute
+	s = PollHeartbeat{}
+	s.observe("RUNNING", 0.10, "", t0)
 	s.observe("RUNNING", 0.11, "", t0.Add(100*time.Second)) // a slow job: hours left
 	assert.Equal(t, p.Max, s.nextWait(p, 0.5), "never above Max")
+
+	p.Lag = 0
+	s.observe("RUNNING", 0.99, "", t0.Add(time.Hour))
+	assert.Equal(t, p.Min, s.nextWait(p, 0.5), "never below Min")
+}
+
+// A copy slows down near 100 %: from tailFrom on, the latest rate predicts the end, not the
+// average of the fast middle, which would call every Lag through a tail of minutes.
+func TestTheSlowTailIsPredictedFromTheLatestRate(t *testing.T) {
+	p := noJitter()
+	p.Max = 10 * time.Minute
+	var s PollHeartbeat
+	s.observe("RUNNING", 0.01, "img", t0)
+	s.observe("RUNNING", 0.91, "", t0.Add(90*time.Second))  // 1 % a second so far
+	s.observe("RUNNING", 0.91, "", t0.Add(100*time.Second)) // then nothing for 10 s
+	s.observe("RUNNING", 0.92, "", t0.Add(120*time.Second)) // 1 % in 20 s since the last 0.91
+	assert.Equal(t, t0.Add(100*time.Second), s.PrevAt, "the rate is taken from the last sample before the tick")
+	left, ok := s.remaining()
+	require.True(t, ok)
+	assert.Equal(t, 140*time.Second, left.Round(time.Second), "at least 7 more steps at 20 s a step")
 }
 
 func TestJitterStaysWithinBounds(t *testing.T) {
@@ -85,19 +107,20 @@ func simulate(p PollConfig, d time.Duration) (calls int, lag time.Duration) {
 	}
 }
 
-// The Terraform provider polls every 10 s after a 10 s delay: 6 calls for a 60 s job, 31 for a
-// 300 s one, 360 for an hour, each with up to 10 s of lag. The predicted schedule must do at least
-// as well on calls and far better on lag at once.
+// The Terraform provider polls every 10 s after a 10 s delay: 6 calls for a 60 s job, 30 for a
+// 300 s one, 360 for an hour, each with up to 10 s of lag. On a job whose percent rises evenly the
+// predicted schedule must do as well on calls, far better on long jobs (where Max, one call a
+// minute, sets the pace), and notice the end within Lag.
 func TestScheduleBeatsFixedIntervalPolling(t *testing.T) {
 	p := noJitter()
 	for _, c := range []struct {
 		job      time.Duration
 		maxCalls int
-	}{{10 * time.Second, 4}, {60 * time.Second, 6}, {300 * time.Second, 10}, {time.Hour, 3600/60 + 6}} {
+	}{{10 * time.Second, 1}, {60 * time.Second, 6}, {300 * time.Second, 10}, {time.Hour, 3600/60 + 10}} {
 		t.Run(fmt.Sprint(c.job), func(t *testing.T) {
 			calls, lag := simulate(p, c.job)
 			assert.LessOrEqual(t, calls, c.maxCalls)
-			assert.LessOrEqual(t, lag, p.Min, "the end is noticed within Min")
+			assert.LessOrEqual(t, lag, p.Lag, "the end is noticed within Lag")
 		})
 	}
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/imscopy/imscopy/workflows"
 )
 
-func polling(p workflows.Progress) bool { return p.Phase == workflows.PhasePolling && p.Polls >= 1 }
-
 // A worker dies by kill -9 while PollJob waits; a new worker finishes the copy. Exactly one image
 // exists and IMS received exactly one copy request: the crash cost nothing but time.
 func TestWorkerKilledMidPoll(t *testing.T) {
@@ -31,7 +29,7 @@ func TestWorkerKilledMidPoll(t *testing.T) {
 	in := r.input("itest-worker-killed")
 	run := r.start(c, in)
 
-	r.waitProgress(c, run.GetID(), polling)
+	r.waitPollJob(c, run.GetID(), checkpointed)
 	first.kill()
 	r.startWorker()
 
@@ -55,7 +53,7 @@ func TestDevModeProcessKilled(t *testing.T) {
 	c := r.client()
 	in := r.input("itest-devmode-killed")
 	run := r.start(c, in)
-	r.waitProgress(c, run.GetID(), polling)
+	r.waitPollJob(c, run.GetID(), checkpointed)
 	first.kill()
 
 	r.startWorker(devMode...)

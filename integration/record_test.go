@@ -44,7 +44,7 @@ var historyScenarios = []historyScenario{
 	}},
 	{name: "cancelled-while-polling", drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
 		run := r.start(c, in)
-		r.waitProgress(c, run.GetID(), polling)
+		r.waitPollJob(c, run.GetID(), checkpointed)
 		require.NoError(r.t, c.CancelWorkflow(context.Background(), run.GetID(), ""))
 		return run
 	}},

@@ -17,9 +17,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/devserver"
 	"github.com/imscopy/imscopy/workflows"
@@ -156,6 +158,36 @@ func (r *rig) waitProgress(c client.Client, id string, ok func(workflows.Progres
 	r.t.Fatalf("workflow %s never reached the expected progress; last %+v", id, last)
 	return last
 }
+
+// waitPollJob waits until the workflow's PollJob is running and the heartbeat the server holds for
+// it satisfies ok, and returns that heartbeat: while PollJob waits, the job's progress is there
+// and nowhere else. The bound only turns a hang into a failure.
+func (r *rig) waitPollJob(c client.Client, id string, ok func(activities.PollHeartbeat) bool) activities.PollHeartbeat {
+	r.t.Helper()
+	var last activities.PollHeartbeat
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		desc, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+		require.NoError(r.t, err)
+		for _, a := range desc.GetPendingActivities() {
+			details := a.GetHeartbeatDetails()
+			if a.GetActivityType().GetName() != "PollJob" || len(details.GetPayloads()) == 0 {
+				continue
+			}
+			require.NoError(r.t, converter.GetDefaultDataConverter().FromPayloads(details, &last))
+			if ok(last) {
+				return last
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.t.Fatalf("workflow %s: PollJob never reached the expected heartbeat; last %+v", id, last)
+	return last
+}
+
+// checkpointed is a PollJob that has recorded its schedule: a worker killed now leaves the next
+// attempt something to resume from.
+func checkpointed(hb activities.PollHeartbeat) bool { return !hb.NextPollAt.IsZero() }
 
 // result waits for the workflow's end; the context bound only turns a hang into a failure.
 func result(t *testing.T, run client.WorkflowRun) (workflows.CopyResult, error) {

@@ -25,7 +25,7 @@ func TestTwoWorkersOneKilledMidCopy(t *testing.T) {
 	c := r.client()
 	in := r.input("itest-two-workers")
 	run := r.start(c, in)
-	r.waitProgress(c, run.GetID(), polling)
+	r.waitPollJob(c, run.GetID(), checkpointed)
 
 	poller := pollJobWorker(t, c, run.GetID())
 	var victim, survivor *proc

@@ -100,31 +100,14 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 	return CopyResult{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, Phases: c.phases}, nil
 }
 
-// poll waits for PollJob while applying its job-progress signals to the progress query.
+// poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
+// heartbeat details, which the starter reads from the pending activity, so the history stays the
+// same length however long the job takes.
 func (c *copyRun) poll(ctx workflow.Context) error {
-	progress := workflow.GetSignalChannel(ctx, activities.JobProgressSignal)
-	future := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
-		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID})
-	done := false
-	sel := workflow.NewSelector(ctx)
-	sel.AddFuture(future, func(workflow.Future) { done = true })
-	sel.AddReceive(progress, func(ch workflow.ReceiveChannel, _ bool) {
-		var p activities.JobProgress
-		ch.Receive(ctx, &p)
-		c.applyProgress(p)
-	})
-	for !done {
-		sel.Select(ctx)
-	}
-	// Signals sent just before the activity finished are stale now, but must not stay unread.
-	for {
-		var p activities.JobProgress
-		if !progress.ReceiveAsync(&p) {
-			break
-		}
-	}
 	var res activities.PollJobResult
-	if err := future.Get(ctx, &res); err != nil {
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
+		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}).Get(ctx, &res)
+	if err != nil {
 		var app *temporal.ApplicationError
 		var f activities.CopyFailure
 		if errors.As(err, &app) && app.Type() == activities.ErrCopyFailed && app.Details(&f) == nil && f.ImageID != "" {
@@ -134,13 +117,6 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 	}
 	c.progress.ImageID, c.progress.Percent, c.progress.Polls = res.ImageID, 1, res.Polls
 	return nil
-}
-
-func (c *copyRun) applyProgress(p activities.JobProgress) {
-	c.progress.Percent, c.progress.Polls = p.Percent, p.Polls
-	if p.ImageID != "" {
-		c.progress.ImageID = p.ImageID
-	}
 }
 
 // enter starts a phase and records how long the previous one took.

@@ -205,13 +205,10 @@ func TestCancelDuringPollCompensates(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).After(time.Hour).Return(pollDone(), nil).Once()
-	// The image ID reaches the workflow only through the progress signal before the cancel,
-	// so the cleanup getting it shows that signals feed the compensation.
-	env.OnActivity(a.CleanupCopy, mock.Anything, activities.CleanupInput{Region: "cn-north-4", JobID: jobID, ImageID: imageID}).
+	// PollJob did not end, so the workflow never learned the image: the cleanup gets the job and
+	// asks IMS which image it made.
+	env.OnActivity(a.CleanupCopy, mock.Anything, activities.CleanupInput{Region: "cn-north-4", JobID: jobID}).
 		Return(nil).Once()
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(activities.JobProgressSignal, activities.JobProgress{Status: "RUNNING", Percent: 0.3, ImageID: imageID, Polls: 4})
-	}, 5*time.Minute)
 	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
 	forbid(env, a.VerifyImage)
 	starts := countStarts(env)
@@ -343,9 +340,6 @@ func TestProgressQueryMidRun(t *testing.T) {
 	forbid(env, a.CleanupCopy)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(activities.JobProgressSignal, activities.JobProgress{Status: "RUNNING", Percent: 0.4, ImageID: imageID, Polls: 3})
-	}, 2*time.Minute)
-	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(ProgressQuery)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&mid))
@@ -355,13 +349,15 @@ func TestProgressQueryMidRun(t *testing.T) {
 
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, PhasePolling, mid.Phase)
-	assert.InDelta(t, 0.4, mid.Percent, 1e-9)
 	assert.Equal(t, jobID, mid.JobID)
-	assert.Equal(t, imageID, mid.ImageID)
-	assert.Equal(t, 3, mid.Polls)
 	assert.Empty(t, mid.LastError)
 	assert.False(t, mid.StartedAt.IsZero())
 	assert.Equal(t, 30*time.Second, mid.PhaseStartedAt.Sub(mid.StartedAt))
+	// While PollJob waits, the job's percent, polls and image are in its heartbeat details only:
+	// nothing is sent to the workflow per step of progress.
+	assert.Zero(t, mid.Percent)
+	assert.Zero(t, mid.Polls)
+	assert.Empty(t, mid.ImageID)
 
 	v, err := env.QueryWorkflow(ProgressQuery)
 	require.NoError(t, err)
@@ -369,7 +365,28 @@ func TestProgressQueryMidRun(t *testing.T) {
 	require.NoError(t, v.Get(&end))
 	assert.Equal(t, PhaseSucceeded, end.Phase)
 	assert.InDelta(t, 1, end.Percent, 1e-9)
-	assert.Equal(t, 6, end.Polls)
+	assert.Equal(t, 6, end.Polls, "PollJob's result carries its poll count")
+	assert.Equal(t, imageID, end.ImageID)
+}
+
+// During a deploy, a PollJob attempt still running on a worker of the previous version sends
+// "job-progress" signals to a workflow that no longer reads them; the copy must go on regardless.
+func TestProgressSignalFromAnOlderWorkerIsHarmless(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, pollInput()).After(10*time.Minute).Return(pollDone(), nil).Once()
+	env.OnActivity(a.VerifyImage, mock.Anything, verifyInput()).Return(nil).Once()
+	forbid(env, a.CleanupCopy)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow("job-progress", map[string]any{"Status": "RUNNING", "Percent": 0.4, "ImageID": imageID, "Polls": 3})
+	}, 2*time.Minute)
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	require.NoError(t, env.GetWorkflowError())
+	var res CopyResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, imageID, res.ImageID)
 }
 
 func TestCopyWorkflowIDIsTheCopysIdentity(t *testing.T) {

@@ -52,13 +52,15 @@ const (
 // ProgressQuery is the name of the query that returns a Progress.
 const ProgressQuery = "progress"
 
-// Progress is what the progress query returns.
+// Progress is what the progress query returns. While the job copies, its percent, its poll count
+// and the image it names are in PollJob's heartbeat details (activities.PollHeartbeat), not here:
+// the workflow learns them only when PollJob ends, so that no event is added per step of progress.
 type Progress struct {
 	Phase          string
-	Percent        float64 // 0..1, from the job's process_percent
+	Percent        float64 // 0..1: 1 once the job has succeeded
 	JobID          string
-	ImageID        string
-	Polls          int
+	ImageID        string // from SubmitCopy when it adopted an image, else from PollJob's end
+	Polls          int    // the status calls PollJob made, once it has ended
 	LastError      string
 	StartedAt      time.Time
 	PhaseStartedAt time.Time

@@ -160,7 +160,7 @@ func workerMain() error {
 
 	pollers, _ := strconv.Atoi(os.Getenv(envPollers))
 	w := worker.New(c, os.Getenv(envTaskQueue), workerOptions(scale, pollers, stats))
-	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale), Signaler: c}
+	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale)}
 	registerStrategies(w, acts)
 	if err := w.Start(); err != nil {
 		return err
@@ -186,7 +186,7 @@ func workerMain() error {
 // scaledPollConfig is the product's default PollConfig with every interval divided by scale.
 func scaledPollConfig(scale float64) activities.PollConfig {
 	p := activities.DefaultPollConfig()
-	for _, d := range []*time.Duration{&p.Initial, &p.Min, &p.Max, &p.HeartbeatEvery, &p.VisibilityWait} {
+	for _, d := range []*time.Duration{&p.Initial, &p.Min, &p.Max, &p.Lag, &p.HeartbeatEvery, &p.VisibilityWait} {
 		*d = scaled(*d, scale)
 	}
 	return p

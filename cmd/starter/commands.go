@@ -76,8 +76,32 @@ type progressJSON struct {
 	LastError      string    `json:"lastError,omitempty"`
 	StartedAt      time.Time `json:"startedAt,omitzero"`
 	PhaseStartedAt time.Time `json:"phaseStartedAt,omitzero"`
+	// Poll is PollJob while it waits for the job: where percent, polls and imageId came from.
+	Poll *pollJSON `json:"poll,omitempty"`
 	// ProgressError says why the workflow could not answer (no worker is running, for one).
 	ProgressError string `json:"progressError,omitempty"`
+}
+
+// pollJSON is a pending PollJob: its last heartbeat and its attempt.
+type pollJSON struct {
+	JobStatus   string    `json:"jobStatus,omitempty"` // IMS's status of the job (or adopted image) at the last poll
+	NextPollAt  time.Time `json:"nextPollAt,omitzero"`
+	HeartbeatAt time.Time `json:"heartbeatAt,omitzero"`
+	Attempt     int32     `json:"attempt"`
+	LastFailure string    `json:"lastFailure,omitempty"` // why the previous attempt ended, while PollJob is retried
+}
+
+func snapshotJSON(id, status string, s snapshot, qerr error) progressJSON {
+	out := progressJSON{WorkflowID: id, Status: status, Phase: s.Phase, Percent: s.Percent, JobID: s.JobID,
+		ImageID: s.ImageID, Polls: s.Polls, LastError: s.LastError, StartedAt: s.StartedAt, PhaseStartedAt: s.PhaseStartedAt}
+	if l := s.Live; l != nil {
+		out.Poll = &pollJSON{JobStatus: l.JobStatus, NextPollAt: l.NextPollAt, HeartbeatAt: l.HeartbeatAt,
+			Attempt: l.Attempt, LastFailure: l.LastFailure}
+	}
+	if qerr != nil {
+		out.ProgressError = qerr.Error()
+	}
+	return out
 }
 
 // describe connects and describes the workflow, printing what went wrong (after prefix) when it
@@ -105,21 +129,19 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 	defer c.Close()
 	status := desc.GetWorkflowExecutionInfo().GetStatus().String() // Running, Completed, Failed...
 	p, qerr := queryProgress(ctx, c, id)
+	s := combine(p, livePollOf(desc))
 
 	if asJSON {
-		out := progressJSON{WorkflowID: id, Status: status, Phase: p.Phase, Percent: p.Percent, JobID: p.JobID,
-			ImageID: p.ImageID, Polls: p.Polls, LastError: p.LastError, StartedAt: p.StartedAt, PhaseStartedAt: p.PhaseStartedAt}
-		if qerr != nil {
-			out.ProgressError = qerr.Error()
-		}
-		return printJSON(stdout, out)
+		return printJSON(stdout, snapshotJSON(id, status, s, qerr))
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", id, status)
 	if qerr != nil {
 		fmt.Fprintf(stdout, "  no progress (%v): a worker answers progress queries; is one running?\n", qerr)
-		return exitOK
+		if s.Live == nil {
+			return exitOK
+		}
 	}
-	fmt.Fprintln(stdout, "  "+plainLine(p, timeNow()))
+	fmt.Fprintln(stdout, "  "+plainLine(s, timeNow()))
 	return exitOK
 }
 

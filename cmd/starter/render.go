@@ -12,7 +12,7 @@ import (
 const barWidth = 24
 
 // barLine is the live line on a terminal: a bar, the percent, the phase and what is known so far.
-func barLine(p workflows.Progress, now time.Time) string {
+func barLine(p snapshot, now time.Time) string {
 	pct := clampPercent(p.Percent)
 	if p.Phase == workflows.PhaseSucceeded {
 		pct = 1
@@ -23,7 +23,7 @@ func barLine(p workflows.Progress, now time.Time) string {
 }
 
 // plainLine is one line of progress for a log or a pipe.
-func plainLine(p workflows.Progress, now time.Time) string {
+func plainLine(p snapshot, now time.Time) string {
 	pct := clampPercent(p.Percent)
 	if p.Phase == workflows.PhaseSucceeded {
 		pct = 1
@@ -31,14 +31,21 @@ func plainLine(p workflows.Progress, now time.Time) string {
 	return fmt.Sprintf("%3d%% %s", int(pct*100+0.5), summary(p, now))
 }
 
-// summary: phase, job, image, polls, elapsed time, and the last error while it is being retried.
-func summary(p workflows.Progress, now time.Time) string {
+// summary: phase, job (with IMS's status of it), image, polls, when PollJob polls next, elapsed
+// time, why PollJob is being retried, and the last error.
+func summary(p snapshot, now time.Time) string {
 	parts := []string{p.Phase}
+	jobStatus := ""
+	if p.Live != nil {
+		jobStatus = p.Live.JobStatus
+	}
 	if p.JobID != "" {
-		parts = append(parts, "job "+p.JobID)
+		parts = append(parts, strings.TrimSpace("job "+p.JobID+" "+jobStatus))
+		jobStatus = ""
 	}
 	if p.ImageID != "" {
-		parts = append(parts, "image "+p.ImageID)
+		// An adopted image is waited for without a job: the status is the image's.
+		parts = append(parts, strings.TrimSpace("image "+p.ImageID+" "+jobStatus))
 	}
 	switch {
 	case p.Polls == 1:
@@ -46,12 +53,18 @@ func summary(p workflows.Progress, now time.Time) string {
 	case p.Polls > 1:
 		parts = append(parts, fmt.Sprintf("%d polls", p.Polls))
 	}
+	if p.Live != nil && p.Live.NextPollAt.After(now) {
+		parts = append(parts, "next poll in "+max(p.Live.NextPollAt.Sub(now).Round(time.Second), time.Second).String())
+	}
 	// A finished copy's time is up to its end, which is when its last phase began.
 	if (p.Phase == workflows.PhaseSucceeded || p.Phase == workflows.PhaseFailed) && !p.PhaseStartedAt.IsZero() {
 		now = p.PhaseStartedAt
 	}
 	if !p.StartedAt.IsZero() && now.After(p.StartedAt) {
 		parts = append(parts, now.Sub(p.StartedAt).Truncate(time.Second).String())
+	}
+	if p.Live != nil && p.Live.LastFailure != "" {
+		parts = append(parts, fmt.Sprintf("retrying (attempt %d): %s", p.Live.Attempt, p.Live.LastFailure))
 	}
 	if p.LastError != "" {
 		parts = append(parts, "last error: "+p.LastError)
@@ -63,10 +76,16 @@ func clampPercent(f float64) float64 {
 	return min(max(f, 0), 1)
 }
 
-// changeKey is what a plain line is printed for: a new phase, job or image, a whole percent more,
-// or a different error. Poll counts and elapsed time alone are not news.
-func changeKey(p workflows.Progress) string {
-	return fmt.Sprintf("%s|%d|%s|%s|%s", p.Phase, int(clampPercent(p.Percent)*100+0.5), p.JobID, p.ImageID, p.LastError)
+// changeKey is what a plain line is printed for: a new phase, job status, job or image, a whole
+// percent more, a retry of PollJob, or a different error. Poll counts and elapsed time alone are
+// not news.
+func changeKey(p snapshot) string {
+	var live livePoll
+	if p.Live != nil {
+		live = *p.Live
+	}
+	return fmt.Sprintf("%s|%d|%s|%s|%s|%s|%d|%s", p.Phase, int(clampPercent(p.Percent)*100+0.5), p.JobID, p.ImageID,
+		p.LastError, live.JobStatus, live.Attempt, live.LastFailure)
 }
 
 // fit cuts s to width runes, so that a terminal line never wraps and the carriage return

@@ -11,8 +11,9 @@ import (
 	"github.com/imscopy/imscopy/workflows"
 )
 
-// queryEvery is how often --wait asks the workflow for progress. A query is answered by a worker
-// from the workflow's state, not by IMS, so this costs IMS nothing.
+// queryEvery is how often --wait asks the workflow for progress (and, while PollJob waits, the
+// server for its last heartbeat). A query is answered by a worker from the workflow's state and a
+// describe by the server, not by IMS, so this costs IMS nothing.
 const queryEvery = time.Second
 
 // queryTimeout bounds one progress query. A query waits for a worker; when none is running it
@@ -33,7 +34,7 @@ type progressView struct {
 }
 
 // show draws p, unless (off a terminal) nothing worth a line has changed.
-func (v *progressView) show(p workflows.Progress) {
+func (v *progressView) show(p snapshot) {
 	v.failCount = 0
 	if v.terminal {
 		fmt.Fprintf(v.out, "\r%s\x1b[K", fit(barLine(p, v.now()), v.width()))
@@ -78,6 +79,18 @@ func queryProgress(ctx context.Context, c client.Client, workflowID string) (wor
 	return p, v.Get(&p)
 }
 
+// progressSnapshot asks the workflow for its progress and, while it polls, the server for
+// PollJob's last heartbeat, which holds the job's percent.
+func progressSnapshot(ctx context.Context, c client.Client, workflowID string) (snapshot, error) {
+	p, err := queryProgress(ctx, c, workflowID)
+	if err != nil || p.Phase != workflows.PhasePolling {
+		return snapshot{Progress: p}, err
+	}
+	// A failed describe costs only this second's percent; the next tick asks again.
+	live, _ := describeLive(ctx, c, workflowID)
+	return combine(p, live), nil
+}
+
 // watch waits for run's result while it shows progress every queryEvery. It returns when the
 // workflow ends or ctx is done (the copy goes on either way).
 func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *progressView) (workflows.CopyResult, error) {
@@ -86,7 +99,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 	go func() { done <- run.Get(ctx, &result) }()
 
 	type answer struct {
-		p   workflows.Progress
+		p   snapshot
 		err error
 	}
 	answers := make(chan answer)
@@ -96,7 +109,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 		tick := time.NewTicker(queryEvery)
 		defer tick.Stop()
 		for {
-			p, err := queryProgress(queryCtx, c, run.GetID())
+			p, err := progressSnapshot(queryCtx, c, run.GetID())
 			select {
 			case answers <- answer{p, err}:
 			case <-queryCtx.Done():
@@ -110,7 +123,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 		}
 	}()
 
-	var last workflows.Progress
+	var last snapshot
 	for {
 		select {
 		case err := <-done:
@@ -119,7 +132,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 				// The last answer may predate the end; draw the end itself.
 				end := last
 				end.Phase, end.Percent, end.JobID, end.ImageID = workflows.PhaseSucceeded, 1, result.JobID, result.ImageID
-				end.PhaseStartedAt = view.now()
+				end.PhaseStartedAt, end.Live = view.now(), nil
 				view.show(end)
 			}
 			view.finishLine()

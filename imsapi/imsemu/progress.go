@@ -153,3 +153,16 @@ func (s *stream) uint64() uint64 {
 	defer s.mu.Unlock()
 	return s.r.Uint64()
 }
+
+// RealisticJob returns what IMS would answer about a job drawn by the realistic model from seed
+// at elapsed share t of its duration (0 <= t < 1): INIT during the queue wait, then RUNNING with
+// the floored percent. Tests of a poll schedule run it against many such jobs in virtual time.
+func RealisticJob(seed uint64) func(t float64) (status string, percent float64) {
+	c := newProgressCurve(seed)
+	return func(t float64) (string, float64) {
+		if t <= c[0].t {
+			return jobInit, 0
+		}
+		return jobRunning, floorPercent(c.at(t))
+	}
+}

@@ -40,6 +40,7 @@ type Worker struct {
 	PollInitial    time.Duration `envconfig:"POLL_INITIAL" desc:"the wait before the first poll of a new job, a duration such as 2s"`
 	PollMin        time.Duration `envconfig:"POLL_MIN" desc:"the shortest wait between two polls of a job, a duration such as 1s (at most POLL_MAX)"`
 	PollMax        time.Duration `envconfig:"POLL_MAX" desc:"the longest wait between two polls of a job, a duration such as 30s (at least POLL_MIN)"`
+	PollLag        time.Duration `envconfig:"POLL_LAG" desc:"how soon after a job's end PollJob aims to notice it (near the end it polls this often), a duration such as 5s"`
 	PollJitter     float64       `envconfig:"POLL_JITTER" desc:"the random spread of each wait, a fraction from 0 up to (not including) 1, such as 0.2"`
 	PollHeartbeat  time.Duration `envconfig:"POLL_HEARTBEAT" desc:"how often PollJob heartbeats while it waits, a duration such as 10s"`
 	VisibilityWait time.Duration `envconfig:"VISIBILITY_WAIT" desc:"how long SubmitCopy waits for an image it may have created to show in the image list before it copies again, a duration such as 10s"`
@@ -106,7 +107,7 @@ func (w Worker) DevMode() bool { return w.TemporalAddress == "" }
 // Poll returns the poll tuning as the activities take it.
 func (w Worker) Poll() activities.PollConfig {
 	p := activities.DefaultPollConfig()
-	p.Initial, p.Min, p.Max = w.PollInitial, w.PollMin, w.PollMax
+	p.Initial, p.Min, p.Max, p.Lag = w.PollInitial, w.PollMin, w.PollMax, w.PollLag
 	p.Jitter = w.PollJitter
 	p.HeartbeatEvery = w.PollHeartbeat
 	p.VisibilityWait = w.VisibilityWait
@@ -144,6 +145,7 @@ func workerDefaults() Worker {
 		PollInitial:    d.Initial,
 		PollMin:        d.Min,
 		PollMax:        d.Max,
+		PollLag:        d.Lag,
 		PollJitter:     d.Jitter,
 		PollHeartbeat:  d.HeartbeatEvery,
 		VisibilityWait: d.VisibilityWait,
@@ -216,6 +218,7 @@ func (w *Worker) validate() error {
 	positive("PollInitial", w.PollInitial)
 	positive("PollMin", w.PollMin)
 	positive("PollMax", w.PollMax)
+	positive("PollLag", w.PollLag)
 	positive("PollHeartbeat", w.PollHeartbeat)
 	positive("VisibilityWait", w.VisibilityWait)
 	positive("WorkerStopTimeout", w.WorkerStopTimeout)

@@ -107,6 +107,7 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 		"POLL_INITIAL":                   "500ms",
 		"POLL_MIN":                       "250ms",
 		"POLL_MAX":                       "5s",
+		"POLL_LAG":                       "3s",
 		"POLL_JITTER":                    "0",
 		"POLL_HEARTBEAT":                 "2s",
 		"VISIBILITY_WAIT":                "3s",
@@ -128,7 +129,7 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, testToken, w.SecurityToken.Reveal())
 	assert.Equal(t, zapcore.DebugLevel, w.LogLevel.Zap())
 	assert.Equal(t, activities.PollConfig{
-		Initial: 500 * time.Millisecond, Min: 250 * time.Millisecond, Max: 5 * time.Second,
+		Initial: 500 * time.Millisecond, Min: 250 * time.Millisecond, Max: 5 * time.Second, Lag: 3 * time.Second,
 		Jitter: 0, HeartbeatEvery: 2 * time.Second, VisibilityWait: 3 * time.Second,
 	}, w.Poll())
 	assert.Equal(t, 45*time.Second, w.WorkerStopTimeout)

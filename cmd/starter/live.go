@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// pollJobActivity is PollJob's activity type: the method name workflows.Register gives it.
+const pollJobActivity = "PollJob"
+
+// livePoll is what the server holds about a pending PollJob. The workflow hears nothing from
+// PollJob until it ends (so a long job does not lengthen the history); while it waits, the job's
+// percent, image and poll count are in its last heartbeat, which the server keeps with the
+// pending activity and DescribeWorkflowExecution returns.
+type livePoll struct {
+	HasHeartbeat bool // false until the attempt's first heartbeat reaches the server
+	JobStatus    string
+	Percent      float64
+	ImageID      string
+	Polls        int
+	NextPollAt   time.Time
+	HeartbeatAt  time.Time
+	Attempt      int32
+	// LastFailure is why the previous attempt ended (its worker died, it stopped for a deploy),
+	// while PollJob is being retried; "" on the first attempt.
+	LastFailure string
+}
+
+// livePollOf finds the workflow's pending PollJob in a describe answer; nil when there is none.
+func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePoll {
+	for _, a := range desc.GetPendingActivities() {
+		if a.GetActivityType().GetName() != pollJobActivity {
+			continue
+		}
+		live := &livePoll{Attempt: a.GetAttempt()}
+		if a.GetAttempt() > 1 {
+			live.LastFailure = a.GetLastFailure().GetMessage()
+		}
+		var hb activities.PollHeartbeat
+		// Details a worker of another version wrote may not decode; the phase and IDs still come
+		// from the progress query, so they are skipped rather than reported.
+		if details := a.GetHeartbeatDetails(); len(details.GetPayloads()) > 0 &&
+			converter.GetDefaultDataConverter().FromPayloads(details, &hb) == nil {
+			live.HasHeartbeat = true
+			live.JobStatus, live.Percent, live.ImageID, live.Polls, live.NextPollAt = hb.Status, hb.Percent, hb.ImageID, hb.Polls, hb.NextPollAt
+			if t := a.GetLastHeartbeatTime(); t != nil {
+				live.HeartbeatAt = t.AsTime()
+			}
+		}
+		return live
+	}
+	return nil
+}
+
+// describeLive asks the server for the workflow's pending PollJob once.
+func describeLive(ctx context.Context, c client.Client, workflowID string) (*livePoll, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return nil, err
+	}
+	return livePollOf(desc), nil
+}
+
+// snapshot is what the starter shows of a copy: the workflow's progress query, completed with
+// PollJob's live state while it waits for the job.
+type snapshot struct {
+	workflows.Progress
+	Live *livePoll
+}
+
+// combine puts the live poll over the query's answer: while PollJob waits, its heartbeat knows
+// the percent, the polls and the image, and the workflow does not yet.
+func combine(p workflows.Progress, live *livePoll) snapshot {
+	if live == nil || (p.Phase != "" && p.Phase != workflows.PhasePolling) {
+		// The describe and the query are two calls: PollJob may have ended between them.
+		return snapshot{Progress: p}
+	}
+	s := snapshot{Progress: p, Live: live}
+	if s.Phase == "" {
+		// The query got no answer (no worker), but a pending PollJob says where the copy is.
+		s.Phase = workflows.PhasePolling
+	}
+	if live.HasHeartbeat {
+		s.Percent, s.Polls = live.Percent, live.Polls
+		if live.ImageID != "" {
+			s.ImageID = live.ImageID
+		}
+	}
+	return s
+}

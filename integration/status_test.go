@@ -1,0 +1,114 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// percentLine finds the percent of a plain progress line of the polling phase.
+var percentLine = regexp.MustCompile(`(\d+)% polling`)
+
+// The workflow hears nothing from PollJob until the job ends, so that its history does not grow
+// with the job; users still see the job's percent, read by the starter from PollJob's heartbeat
+// on the server. `starter copy --wait` and `starter status` (text and --json) of a running copy
+// both show a percent the workflow itself does not know.
+func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, sharedTemporal(t), 30*time.Second, imsemu.Faults{})
+	// Heartbeats reach the server every POLL_HEARTBEAT (2 s) instead of every 10 s.
+	r.startWorker("WORKER_HEARTBEAT_THROTTLE_MAX=2s")
+	c := r.client()
+	in := r.input("itest-status")
+	env := []string{"TEMPORAL_ADDRESS=" + r.temporal, "TEMPORAL_TASK_QUEUE=" + r.taskQueue}
+
+	// --keep-failed: the cancel that ends the test need not wait for the job to stop to delete its image.
+	waiting := startProc(t, "starter", env, "copy", "--image", in.SourceImageID, "--name", in.Name,
+		"--description", in.Description, "--cmk-id", in.CMKID, "--region", in.Region, "--keep-failed", "--wait")
+	for {
+		m := percentLine.FindStringSubmatch(waiting.waitLine("% polling"))
+		require.NotNil(t, m)
+		if pct, _ := strconv.Atoi(m[1]); pct > 0 {
+			assert.Less(t, pct, 100)
+			break
+		}
+	}
+
+	id := workflows.CopyWorkflowID(in)
+	hb := r.waitPollJob(c, id, func(hb activities.PollHeartbeat) bool { return hb.Status == "RUNNING" && hb.Percent > 0 })
+	asked := r.waitProgress(c, id, func(p workflows.Progress) bool { return p.Phase == workflows.PhasePolling })
+	assert.Zero(t, asked.Percent, "the workflow does not know the percent while the job copies")
+	assert.Zero(t, asked.Polls)
+
+	status := func(args ...string) string {
+		cmd := exec.Command(binaries(t)+"/starter", append([]string{"status"}, args...)...)
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.Output()
+		require.NoError(t, err, "starter status: %s", out)
+		for _, secret := range []string{testAK, testSK} {
+			require.NotContains(t, string(out), secret)
+		}
+		return string(out)
+	}
+
+	var got struct {
+		Status  string
+		Phase   string
+		Percent float64
+		JobID   string
+		ImageID string
+		Polls   int
+		Poll    *struct {
+			JobStatus   string
+			NextPollAt  time.Time
+			Attempt     int32
+			LastFailure string
+		}
+	}
+	asJSON := status("--json", id)
+	t.Logf("status --json:\n%s", asJSON)
+	require.NoError(t, json.Unmarshal([]byte(asJSON), &got))
+	assert.Equal(t, "Running", got.Status)
+	assert.Equal(t, workflows.PhasePolling, got.Phase)
+	assert.GreaterOrEqual(t, got.Percent, hb.Percent, "at least what the heartbeat said a moment before")
+	assert.Less(t, got.Percent, 1.0)
+	assert.GreaterOrEqual(t, got.Polls, hb.Polls)
+	assert.Equal(t, asked.JobID, got.JobID)
+	require.Len(t, r.liveImages(in.Name), 1)
+	assert.Equal(t, r.liveImages(in.Name)[0].ID, got.ImageID, "the image the job names, before the workflow knows it")
+	require.NotNil(t, got.Poll)
+	assert.Equal(t, "RUNNING", got.Poll.JobStatus)
+	assert.Equal(t, int32(1), got.Poll.Attempt)
+	assert.Empty(t, got.Poll.LastFailure)
+	assert.False(t, got.Poll.NextPollAt.IsZero())
+
+	text := status(id)
+	m := percentLine.FindStringSubmatch(text)
+	require.NotNil(t, m, text)
+	pct, _ := strconv.Atoi(m[1])
+	assert.Positive(t, pct, text)
+	assert.Contains(t, text, id+": Running")
+	assert.Contains(t, text, "job "+got.JobID+" RUNNING")
+	assert.Contains(t, text, "image "+got.ImageID)
+	t.Logf("status:\n%s", text)
+
+	// Cancelling ends the test early; the waiting starter reports it and exits 1.
+	require.NoError(t, c.CancelWorkflow(context.Background(), id, ""))
+	_, err := result(t, c.GetWorkflow(context.Background(), id, ""))
+	assert.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
+	assert.Equal(t, 1, waiting.exitCode())
+	assert.Contains(t, waiting.output(), "copy failed (Canceled)")
+	t.Logf("copy --wait:\n%s", waiting.output())
+}
