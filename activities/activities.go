@@ -29,12 +29,13 @@ type PollConfig struct {
 	// Min is the shortest wait, and the start of the back-off after a failed read. Default 1 s,
 	// far below the 200 calls/s the API gateway allows per API.
 	Min time.Duration
-	// Max is the longest wait. Default 1 min: IMS's percent can jump, so a prediction made many
-	// minutes ahead is worth little, and a job queued in INIT is asked about every minute at most.
+	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
+	// its end is far, and a job queued in INIT at least every 5 minutes. PollJob also never plans
+	// further ahead than twice the time it has watched the job progress (see planHorizon).
 	Max time.Duration
 	// Lag is how soon after the job's end PollJob aims to notice it: each wait is Lag plus a
 	// fraction of the predicted remaining time, so near the end PollJob calls every Lag. Default
-	// 7 s: a copy that took minutes is not made slower by a few seconds, and calling every second
+	// 8 s: a copy that took minutes is not made slower by a few seconds, and calling every second
 	// near an end that IMS's coarse, slowing percent cannot place precisely would cost more calls
 	// than it saves seconds. Terraform's provider notices within 10 s.
 	Lag time.Duration
@@ -60,8 +61,8 @@ func DefaultPollConfig() PollConfig {
 	return PollConfig{
 		Initial:        10 * time.Second,
 		Min:            time.Second,
-		Max:            time.Minute,
-		Lag:            7 * time.Second,
+		Max:            5 * time.Minute,
+		Lag:            8 * time.Second,
 		Jitter:         0.1,
 		HeartbeatEvery: 10 * time.Second,
 		VisibilityWait: 20 * time.Second,

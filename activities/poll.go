@@ -72,7 +72,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		}
 	}
 	if s.NextPollAt.IsZero() {
-		s.NextPollAt = time.Now().Add(jitter(p.Initial, p.Jitter, rand.Float64()))
+		s.start(p, time.Now(), rand.Float64())
 	}
 	if s.ImageID == "" {
 		s.ImageID = in.ImageID

@@ -22,7 +22,8 @@ func benchJobSeconds(r *rand.Rand) float64 {
 // duration d elapsed), and returns the calls made and how long after the end the last one came.
 func simulateJob(p PollConfig, d time.Duration, status func(float64) (string, float64), r *rand.Rand) (calls int, lag time.Duration) {
 	var s PollHeartbeat
-	now := t0.Add(jitter(p.Initial, p.Jitter, r.Float64()))
+	s.start(p, t0, r.Float64())
+	now := s.NextPollAt
 	for {
 		calls++
 		elapsed := now.Sub(t0)
@@ -48,16 +49,16 @@ func p95(xs []time.Duration) time.Duration {
 // the real worker, server and emulator.
 func TestScheduleOnRealisticProgress(t *testing.T) {
 	p := DefaultPollConfig()
-	r := rand.New(rand.NewPCG(7, 11))
+	jobs, jitters := rand.New(rand.NewPCG(7, 11)), rand.New(rand.NewPCG(13, 17)) // the same jobs whatever the schedule draws
 	var calls, tfCalls int
 	var lags, tfLags []time.Duration
 	for i := range 2000 {
-		secs := benchJobSeconds(r)
+		secs := benchJobSeconds(jobs)
 		d := time.Duration(secs * float64(time.Second))
-		n, lag := simulateJob(p, d, imsemu.RealisticJob(uint64(i)+1), r)
+		n, lag := simulateJob(p, d, imsemu.RealisticJob(uint64(i)+1), jitters)
 		calls, lags = calls+n, append(lags, lag)
 		tf := int(math.Ceil(secs / 10))
-		tfCalls, tfLags = tfCalls+tf, append(tfLags, time.Duration(float64(tf*10)-secs)*time.Second)
+		tfCalls, tfLags = tfCalls+tf, append(tfLags, time.Duration((float64(tf*10)-secs)*float64(time.Second)))
 	}
 	ratio := float64(calls) / float64(tfCalls)
 	t.Logf("calls per job %.1f, Terraform's %.1f (ratio %.2f); lag p95 %s, Terraform's %s",

@@ -25,31 +25,49 @@ func TestWaitDoublesFromInitialUntilProgressIsSeen(t *testing.T) {
 	for range 6 {
 		waits = append(waits, s.nextWait(p, 0.5))
 	}
-	assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute, time.Minute}, waits)
-	assert.True(t, s.FirstAt.IsZero(), "a job waiting in INIT says nothing about its speed")
+	assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second, 5 * time.Minute}, waits)
+	_, ok := s.remaining()
+	assert.False(t, ok, "a job waiting in INIT says nothing about its speed")
 }
 
 func TestWaitIsPredictedFromProgress(t *testing.T) {
 	p := noJitter()
-	p.Max = 10 * time.Minute
 	var s PollHeartbeat
 	s.observe("RUNNING", 0.10, "img", t0)
-	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // 1 % a second: at least 79 s left
+	// 49 % in 100 s, or up to 50 % as IMS floors the figure: 1 % every 2 s, 40 steps to the
+	// earliest end (0.99 may already be 1.00 minus a step), so 80 s left at the earliest.
+	s.observe("RUNNING", 0.59, "", t0.Add(100*time.Second))
 	assert.Equal(t, "img", s.ImageID, "a read without the image ID keeps the one already known")
-	assert.Equal(t, p.Lag+time.Duration(0.4*79*float64(time.Second)), s.nextWait(p, 0.5))
+	assert.Equal(t, p.Lag+32*time.Second, s.nextWait(p, 0.5), "Lag plus 0.4 of the time left")
 
-	s.observe("RUNNING", 0.99, "", t0.Add(89*time.Second)) // may end at any moment
+	s.observe("RUNNING", 0.99, "", t0.Add(180*time.Second)) // may end at any moment
 	assert.Equal(t, p.Lag, s.nextWait(p, 0.5), "near the end, every Lag")
 
-	p.Max = time.Minute
 	s = PollHeartbeat{}
 	s.observe("RUNNING", 0.10, "", t0)
-	s.observe("RUNNING", 0.11, "", t0.Add(100*time.Second)) // a slow job: hours left
+	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // about 70 s left, but watched for 10 s
+	assert.Equal(t, 20*time.Second, s.nextWait(p, 0.5), "never planned further ahead than twice the time watched")
+
+	s = PollHeartbeat{}
+	s.observe("RUNNING", 0.10, "", t0)
+	s.observe("RUNNING", 0.11, "", t0.Add(1000*time.Second)) // a slow job: hours left
 	assert.Equal(t, p.Max, s.nextWait(p, 0.5), "never above Max")
 
 	p.Lag = 0
 	s.observe("RUNNING", 0.99, "", t0.Add(time.Hour))
 	assert.Equal(t, p.Min, s.nextWait(p, 0.5), "never below Min")
+}
+
+// A job that waited in INIT copied nothing until after its last INIT answer: the average rate is
+// measured from there, so the first RUNNING answer already predicts.
+func TestTheRateIsMeasuredFromTheLastMomentAtZero(t *testing.T) {
+	var s PollHeartbeat
+	s.observe("INIT", 0, "", t0)
+	s.observe("INIT", 0, "", t0.Add(30*time.Second))
+	s.observe("RUNNING", 0.09, "img", t0.Add(40*time.Second)) // up to 10 % in 10 s
+	left, ok := s.remaining()
+	require.True(t, ok)
+	assert.Equal(t, 90*time.Second, left.Round(time.Second), "89 steps to the earliest end at 1 % a second")
 }
 
 // A copy slows down near 100 %: from tailFrom on, the latest rate predicts the end, not the
@@ -88,14 +106,15 @@ func TestFailureWaitBacksOff(t *testing.T) {
 		got = append(got, failureWait(p, n, 0.5))
 	}
 	assert.Equal(t, []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute}, got)
-	assert.Equal(t, p.Max, failureWait(p, 1000, 0.5), "no overflow after many failures")
+	assert.Equal(t, time.Minute, failureWait(p, 1000, 0.5), "no overflow after many failures")
 }
 
 // simulate runs the schedule against a job whose percent rises linearly over d after the first
 // wait, and returns the calls made and how long after the end the last call came.
 func simulate(p PollConfig, d time.Duration) (calls int, lag time.Duration) {
 	var s PollHeartbeat
-	now := t0.Add(p.Initial)
+	s.start(p, t0, 0.5)
+	now := s.NextPollAt
 	for {
 		calls++
 		elapsed := now.Sub(t0)

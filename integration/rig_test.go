@@ -97,7 +97,7 @@ func newRig(t *testing.T, temporalAddr string, jobDuration time.Duration, faults
 		// Debug logs every IMS exchange: the most a log ever says, for the secrets check.
 		"LOG_LEVEL=debug",
 		// Short intervals keep the suite quick; the schedule's logic is the same.
-		"POLL_INITIAL=1s", "POLL_MIN=500ms", "POLL_MAX=4s", "POLL_HEARTBEAT=2s", "VISIBILITY_WAIT=8s",
+		"POLL_INITIAL=1s", "POLL_MIN=500ms", "POLL_MAX=4s", "POLL_LAG=1s", "POLL_HEARTBEAT=2s", "VISIBILITY_WAIT=8s",
 	}
 	return r
 }

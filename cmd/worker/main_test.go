@@ -137,6 +137,7 @@ func startDevWorker(t *testing.T, emu *imsemu.Server, devAddr string, extra map[
 		"POLL_INITIAL":               "200ms",
 		"POLL_MIN":                   "100ms",
 		"POLL_MAX":                   "500ms",
+		"POLL_LAG":                   "200ms",
 		"POLL_HEARTBEAT":             "1s",
 		"VISIBILITY_WAIT":            "1s",
 		"WORKER_STOP_TIMEOUT":        "5s",

@@ -40,7 +40,7 @@ var (
 	copyBuckets = []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400}
 	// One IMS request, which imsapi.DefaultRequestTimeout bounds (the SDK may send it twice).
 	callBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
-	// PollJob aims its last poll within POLL_LAG (7 s) of the job's end; POLL_MAX (1 min) bounds
+	// PollJob aims its last poll within POLL_LAG (8 s) of the job's end; POLL_MAX (5 min) bounds
 	// the lag when IMS's progress is not linear.
 	lagBuckets = []float64{0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120}
 	// The SDK's timers span a gRPC call (milliseconds) to a workflow's end-to-end time (hours).
