@@ -30,8 +30,9 @@ type PollConfig struct {
 	// far below the 200 calls/s the API gateway allows per API.
 	Min time.Duration
 	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
-	// its end is far, and a job queued in INIT at least every 5 minutes. PollJob also never plans
-	// further ahead than twice the time it has watched the job progress (see planHorizon).
+	// its end is far. PollJob also never plans further ahead than twice the time it has watched
+	// the job progress (planHorizon), and waits at most a minute while it has no rate to predict
+	// from (a job queued in INIT, an adopted image) or after a failed read (maxBlindWait).
 	Max time.Duration
 	// Lag is how soon after the job's end PollJob aims to notice it: each wait is Lag plus a
 	// fraction of the predicted remaining time, so near the end PollJob calls every Lag. Default

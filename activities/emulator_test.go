@@ -21,6 +21,7 @@ func testPoll() PollConfig {
 		Initial:        100 * time.Millisecond,
 		Min:            50 * time.Millisecond,
 		Max:            300 * time.Millisecond,
+		Lag:            100 * time.Millisecond,
 		Jitter:         0.1,
 		HeartbeatEvery: 50 * time.Millisecond,
 		VisibilityWait: time.Second,

@@ -13,9 +13,9 @@ type PollHeartbeat struct {
 	ImageID    string
 	Polls      int       // status calls made so far, failed ones included
 	NextPollAt time.Time // when the next call is due; a resumed attempt sleeps until then
-	// The first sample taken while the job was RUNNING, the latest one, and the latest one whose
-	// percent was below the latest's: the rates between them predict the end. A job waiting in
-	// INIT says nothing about how fast it will copy.
+	// The last moment the job was known at 0 % (the wait's start or its last INIT answer), the
+	// latest answer, and the latest one whose percent was below the latest's: the rates between
+	// them predict the end.
 	FirstAt      time.Time
 	FirstPercent float64
 	LastAt       time.Time
@@ -36,8 +36,8 @@ const (
 	// predictFraction of the predicted remaining time is slept, on top of PollConfig.Lag. Much less
 	// than all of it, because IMS's rate changes from stretch to stretch: a job that speeds up
 	// must not end long before the next call. On the realistic model 0.4 keeps the
-	// 95th-percentile lag under Terraform's (8.1 s against 9.4 s); 0.5 saves 6 % of the calls
-	// but its lag passes Terraform's (11.2 s).
+	// 95th-percentile lag under Terraform's (8.5 s against 9.4 s); 0.5 saves 6 % of the calls
+	// but its lag passes Terraform's (10.8 s).
 	predictFraction = 0.4
 	// tailFrom is the percent from which the end is predicted from the latest rate instead of the
 	// average since the job started running. Copies slow down near 100 % (the image is being
@@ -77,6 +77,7 @@ func (s *PollHeartbeat) observe(status string, percent float64, imageID string, 
 		// Nothing is copied yet: the average rate is measured from the last moment at 0 %.
 		s.FirstAt, s.FirstPercent = at, 0
 	case status == "RUNNING" && s.FirstAt.IsZero():
+		// Only a heartbeat written by an older worker, whose wait kept no start, gets here.
 		s.FirstAt, s.FirstPercent = at, percent
 	}
 }
@@ -101,7 +102,8 @@ func (s *PollHeartbeat) remaining() (time.Duration, bool) {
 		gain += percentStep
 	}
 	rate := gain / s.LastAt.Sub(from).Seconds()
-	left := math.Max(0, 1-s.Percent-percentStep) / rate
+	// A day bounds the figure so that a tiny rate cannot overflow a Duration; any wait is far shorter.
+	left := math.Min(math.Max(0, 1-s.Percent-percentStep)/rate, 24*3600)
 	return time.Duration(left * float64(time.Second)), true
 }
 
@@ -116,22 +118,26 @@ func (s *PollHeartbeat) nextWait(p PollConfig, u float64) time.Duration {
 	} else if s.Wait == 0 {
 		s.Wait = p.Initial
 	} else {
-		s.Wait *= 2
+		// Nothing to predict from (a job queued in INIT, an adopted image): the end may come at
+		// any time, so the doubling stops at maxBlindWait.
+		s.Wait = min(2*s.Wait, max(p.Initial, maxBlindWait))
 	}
 	s.Wait = clamp(s.Wait, p.Min, p.Max)
 	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max)
 }
 
+// maxBlindWait is the longest wait while PollJob has no rate to predict from, and after failed
+// reads: a minute, so that a copy whose end nothing foretold is noticed within one.
+const maxBlindWait = time.Minute
+
 // failureWait is the back-off after the n-th consecutive failed read: Min doubling up to
-// maxFailureWait (or Max, if lower). A failed read says nothing about the job, whose end may be
+// maxBlindWait (or Max, if lower). A failed read says nothing about the job, whose end may be
 // near, so the back-off stops at a minute even when predicted waits may be longer.
 func failureWait(p PollConfig, n int, u float64) time.Duration {
-	top := min(p.Max, maxFailureWait)
+	top := min(p.Max, maxBlindWait)
 	d := p.Min << min(n-1, 20)
 	return clamp(jitter(clamp(d, p.Min, top), p.Jitter, u), p.Min, top)
 }
-
-const maxFailureWait = time.Minute
 
 // jitter spreads d by up to ±j; u in [0,1).
 func jitter(d time.Duration, j, u float64) time.Duration {

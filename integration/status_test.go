@@ -27,7 +27,9 @@ var percentLine = regexp.MustCompile(`(\d+)% polling`)
 // both show a percent the workflow itself does not know.
 func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, sharedTemporal(t), 30*time.Second, imsemu.Faults{})
+	// A job long enough that it is still copying when the checks end on a busy machine; the cancel
+	// at the end stops the test without waiting for it.
+	r := newRig(t, sharedTemporal(t), 5*time.Minute, imsemu.Faults{})
 	// Heartbeats reach the server every POLL_HEARTBEAT (2 s) instead of every 10 s.
 	r.startWorker("WORKER_HEARTBEAT_THROTTLE_MAX=2s")
 	c := r.client()

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -20,7 +22,7 @@ const pollJobActivity = "PollJob"
 // percent, image and poll count are in its last heartbeat, which the server keeps with the
 // pending activity and DescribeWorkflowExecution returns.
 type livePoll struct {
-	HasHeartbeat bool // false until the attempt's first heartbeat reaches the server
+	HasHeartbeat bool // false until a heartbeat reaches the server, or when its details do not decode
 	JobStatus    string
 	Percent      float64
 	ImageID      string
@@ -41,7 +43,7 @@ func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePo
 		}
 		live := &livePoll{Attempt: a.GetAttempt()}
 		if a.GetAttempt() > 1 {
-			live.LastFailure = a.GetLastFailure().GetMessage()
+			live.LastFailure = firstLine(a.GetLastFailure().GetMessage())
 		}
 		var hb activities.PollHeartbeat
 		// Details a worker of another version wrote may not decode; the phase and IDs still come
@@ -96,4 +98,18 @@ func combine(p workflows.Progress, live *livePoll) snapshot {
 		}
 	}
 	return s
+}
+
+// firstLine keeps a failure message to its first line without control characters, so that it
+// cannot break the one-line progress display.
+func firstLine(msg string) string {
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, msg)
 }

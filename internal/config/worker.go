@@ -40,7 +40,7 @@ type Worker struct {
 	PollInitial    time.Duration `envconfig:"POLL_INITIAL" desc:"the wait before the first poll of a new job, a duration such as 2s"`
 	PollMin        time.Duration `envconfig:"POLL_MIN" desc:"the shortest wait between two polls of a job, a duration such as 1s (at most POLL_MAX)"`
 	PollMax        time.Duration `envconfig:"POLL_MAX" desc:"the longest wait between two polls of a job, a duration such as 30s (at least POLL_MIN)"`
-	PollLag        time.Duration `envconfig:"POLL_LAG" desc:"how soon after a job's end PollJob aims to notice it (near the end it polls this often), a duration such as 5s"`
+	PollLag        time.Duration `envconfig:"POLL_LAG" desc:"how soon after a job's end PollJob aims to notice it (near the end it polls this often), a duration such as 5s (at most POLL_MAX)"`
 	PollJitter     float64       `envconfig:"POLL_JITTER" desc:"the random spread of each wait, a fraction from 0 up to (not including) 1, such as 0.2"`
 	PollHeartbeat  time.Duration `envconfig:"POLL_HEARTBEAT" desc:"how often PollJob heartbeats while it waits, a duration such as 10s"`
 	VisibilityWait time.Duration `envconfig:"VISIBILITY_WAIT" desc:"how long SubmitCopy waits for an image it may have created to show in the image list before it copies again, a duration such as 10s"`
@@ -224,6 +224,10 @@ func (w *Worker) validate() error {
 	positive("WorkerStopTimeout", w.WorkerStopTimeout)
 	if w.PollMin > 0 && w.PollMax > 0 && w.PollMin > w.PollMax {
 		bad("PollMin", fmt.Sprintf("is %s, more than POLL_MAX (%s)", w.PollMin, w.PollMax))
+	}
+	if w.PollLag > 0 && w.PollMax > 0 && w.PollLag > w.PollMax {
+		// Every wait would be POLL_MAX: the schedule would stop adapting without saying so.
+		bad("PollLag", fmt.Sprintf("is %s, more than POLL_MAX (%s)", w.PollLag, w.PollMax))
 	}
 	if w.PollJitter < 0 || w.PollJitter >= 1 {
 		bad("PollJitter", fmt.Sprintf("is %v, outside 0 <= jitter < 1", w.PollJitter))

@@ -163,6 +163,7 @@ func TestLoadWorkerRefusesBadVariables(t *testing.T) {
 		{name: "zero visibility wait", env: map[string]string{"VISIBILITY_WAIT": "0s"}, varName: "VISIBILITY_WAIT", says: []string{"not a positive duration"}},
 		{name: "negative heartbeat", env: map[string]string{"POLL_HEARTBEAT": "-1s"}, varName: "POLL_HEARTBEAT", says: []string{"not a positive duration"}},
 		{name: "min above max", env: map[string]string{"POLL_MIN": "1m", "POLL_MAX": "30s"}, varName: "POLL_MIN", says: []string{"more than POLL_MAX"}},
+		{name: "lag above max", env: map[string]string{"POLL_LAG": "1m", "POLL_MAX": "30s"}, varName: "POLL_LAG", says: []string{"more than POLL_MAX"}},
 		{name: "jitter too big", env: map[string]string{"POLL_JITTER": "1.5"}, varName: "POLL_JITTER", says: []string{"outside 0 <= jitter < 1"}},
 		{name: "jitter not a number", env: map[string]string{"POLL_JITTER": "lots"}, varName: "POLL_JITTER", says: []string{`"lots"`, "a fraction"}},
 		{name: "log level", env: map[string]string{"LOG_LEVEL": "verbose"}, varName: "LOG_LEVEL", says: []string{`"verbose"`, "debug, info, warn, error"}},

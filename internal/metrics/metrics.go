@@ -42,7 +42,7 @@ var (
 	callBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 	// PollJob aims its last poll within POLL_LAG (8 s) of the job's end; POLL_MAX (5 min) bounds
 	// the lag when IMS's progress is not linear.
-	lagBuckets = []float64{0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120}
+	lagBuckets = []float64{0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300}
 	// The SDK's timers span a gRPC call (milliseconds) to a workflow's end-to-end time (hours).
 	temporalBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400}
 )
