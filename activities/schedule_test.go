@@ -2,6 +2,7 @@ package activities
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -112,18 +113,8 @@ func TestFailureWaitBacksOff(t *testing.T) {
 // simulate runs the schedule against a job whose percent rises linearly over d from the wait's
 // start, and returns the calls made and how long after the end the last call came.
 func simulate(p PollConfig, d time.Duration) (calls int, lag time.Duration) {
-	var s PollHeartbeat
-	s.start(p, t0, 0.5)
-	now := s.NextPollAt
-	for {
-		calls++
-		elapsed := now.Sub(t0)
-		if elapsed >= d {
-			return calls, elapsed - d
-		}
-		s.observe("RUNNING", float64(elapsed)/float64(d), "img", now)
-		now = now.Add(s.nextWait(p, 0.5))
-	}
+	linear := func(t float64) (string, float64) { return "RUNNING", t }
+	return simulateJob(p, d, linear, rand.New(rand.NewPCG(1, 1)))
 }
 
 // The Terraform provider polls every 10 s after a 10 s delay: 6 calls for a 60 s job, 30 for a
