@@ -40,9 +40,9 @@ const (
 	// but its lag passes Terraform's (10.8 s).
 	predictFraction = 0.4
 	// tailFrom is the percent from which the end is predicted from the latest rate instead of the
-	// average since the job started running. Copies slow down near 100 % (the image is being
-	// registered), and the average rate of the fast middle would predict an end that keeps not
-	// coming, one call every Lag; this close to the end the rate has no stretch left to change in.
+	// average since the job was last at 0 %. Copies slow down near 100 %, and the average rate of
+	// the fast middle would predict an end that keeps not coming, one call every Lag; this close
+	// to the end the rate has little room left to change.
 	tailFrom = 0.9
 	// percentStep is the precision of IMS's process_percent (two decimals, 0.40), which IMS floors:
 	// up to one step more than it says may be done, so the earliest end it allows is one step
