@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -43,7 +41,7 @@ func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePo
 		}
 		live := &livePoll{Attempt: a.GetAttempt()}
 		if a.GetAttempt() > 1 {
-			live.LastFailure = firstLine(a.GetLastFailure().GetMessage())
+			live.LastFailure = a.GetLastFailure().GetMessage()
 		}
 		var hb activities.PollHeartbeat
 		// Details a worker of another version wrote may not decode; the phase and IDs still come
@@ -98,18 +96,4 @@ func combine(p workflows.Progress, live *livePoll) snapshot {
 		}
 	}
 	return s
-}
-
-// firstLine keeps a failure message to its first line without control characters, so that it
-// cannot break the one-line progress display.
-func firstLine(msg string) string {
-	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
-		msg = msg[:i]
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, msg)
 }

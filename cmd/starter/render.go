@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/imscopy/imscopy/workflows"
@@ -64,10 +65,10 @@ func summary(p snapshot, now time.Time) string {
 		parts = append(parts, now.Sub(p.StartedAt).Truncate(time.Second).String())
 	}
 	if p.Live != nil && p.Live.LastFailure != "" {
-		parts = append(parts, fmt.Sprintf("retrying (attempt %d): %s", p.Live.Attempt, p.Live.LastFailure))
+		parts = append(parts, fmt.Sprintf("retrying (attempt %d): %s", p.Live.Attempt, firstLine(p.Live.LastFailure)))
 	}
 	if p.LastError != "" {
-		parts = append(parts, "last error: "+p.LastError)
+		parts = append(parts, "last error: "+firstLine(p.LastError))
 	}
 	return strings.Join(parts, "  ")
 }
@@ -95,4 +96,18 @@ func fit(s string, width int) string {
 		return s
 	}
 	return string([]rune(s)[:width-1])
+}
+
+// firstLine keeps a message to its first line without control characters, so that an error
+// cannot break a one-line progress display; --json keeps the whole message.
+func firstLine(msg string) string {
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, msg)
 }
