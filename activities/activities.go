@@ -17,6 +17,9 @@ import (
 type Activities struct {
 	IMS  *imsapi.Client
 	Poll PollConfig
+	// Calibration, when set, is what PollJob learns from the copies it watches to their end, and
+	// how its later waits use it (calibration.go). Nil: PollJob waits by its rule alone.
+	Calibration *Calibration
 }
 
 // PollConfig tunes how often the activities ask IMS about a job or an image.
@@ -34,8 +37,9 @@ type PollConfig struct {
 	// the job progress (planHorizon), and waits at most a minute while it has no rate to predict
 	// from (a job queued in INIT, an adopted image) or after a failed read (maxBlindWait).
 	Max time.Duration
-	// Lag is how soon after the job's end PollJob aims to notice it: each wait is Lag plus a
-	// fraction of the predicted remaining time, so near the end PollJob calls every Lag. Default
+	// Lag is how soon after the job's end PollJob aims to notice it: each wait of a running job is
+	// Lag plus a share of the predicted remaining time (fixed, or learned by the Calibration), so
+	// near the end PollJob calls every Lag. Default
 	// 8 s: a copy that took minutes is not made slower by a few seconds, and calling every second
 	// near an end that IMS's coarse, slowing percent cannot place precisely would cost more calls
 	// than it saves seconds. Terraform's provider notices within 10 s.

@@ -77,6 +77,10 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 	if s.ImageID == "" {
 		s.ImageID = in.ImageID
 	}
+	// The forecasts this attempt made, for the calibration to learn from at the job's end. An
+	// attempt that resumes after a crash starts a new list: losing a few is harmless.
+	var forecasts []forecast
+	var runningAt time.Time // the latest read that found the job not yet done
 
 	for {
 		if err := a.sleep(ctx, time.Until(s.NextPollAt), func() any { return s }); err != nil {
@@ -115,10 +119,35 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 				ErrIMSUnknown, temporal.ApplicationErrorOptions{NonRetryable: true})
 		case read.done:
 			logger.Info("Copy finished", "ImageID", s.ImageID, "Polls", s.Polls)
+			if end, ok := jobEnd(read.endTime, runningAt, now); ok {
+				a.Calibration.learn(forecasts, end)
+			}
 			return PollJobResult{ImageID: s.ImageID, Status: read.status, BeginTime: read.beginTime, EndTime: read.endTime, Polls: s.Polls}, nil
 		}
-		s.NextPollAt = now.Add(s.nextWait(p, rand.Float64()))
+		wait, f, ok := s.nextWait(p, a.Calibration, rand.Float64())
+		if ok {
+			forecasts = append(forecasts, f)
+		}
+		runningAt, s.NextPollAt = now, now.Add(wait)
 	}
+}
+
+// jobEnd is when the job ended, by this worker's clock: IMS's end_time, kept between the last
+// call that found the job running and the one that found it done, so that a skew between the
+// two clocks cannot teach the calibration more than the calls themselves show. False when IMS
+// gave no readable end time or no earlier call bounds it.
+func jobEnd(endTime string, runningAt, doneAt time.Time) (time.Time, bool) {
+	end, err := time.Parse(time.RFC3339Nano, endTime)
+	if err != nil || runningAt.IsZero() {
+		return time.Time{}, false
+	}
+	if end.Before(runningAt) {
+		end = runningAt
+	}
+	if end.After(doneAt) {
+		end = doneAt
+	}
+	return end, true
 }
 
 // maxRefusedReads is how many reads since the last good one may fail with an error no retry

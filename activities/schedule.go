@@ -21,6 +21,9 @@ type PollHeartbeat struct {
 	LastAt       time.Time
 	PrevAt       time.Time
 	PrevPercent  float64
+	// WaitingSince is when the wait began: how long a job has been queued is measured from it.
+	// Zero in a heartbeat written by an older worker.
+	WaitingSince time.Time
 	// Wait is the last wait chosen before jitter; it doubles while the rate is unknown.
 	Wait time.Duration
 	// Failures counts consecutive failed reads, for their back-off.
@@ -59,7 +62,7 @@ const (
 // start begins a fresh wait at now. SubmitCopy created the job a moment ago, so it was at 0 %
 // now: the first RUNNING answer already tells its rate.
 func (s *PollHeartbeat) start(p PollConfig, now time.Time, u float64) {
-	s.FirstAt, s.FirstPercent = now, 0
+	s.FirstAt, s.FirstPercent, s.WaitingSince = now, 0, now
 	s.NextPollAt = now.Add(jitter(p.Initial, p.Jitter, u))
 }
 
@@ -107,23 +110,56 @@ func (s *PollHeartbeat) remaining() (time.Duration, bool) {
 	return time.Duration(left * float64(time.Second)), true
 }
 
-// nextWait chooses the wait before the next call after a successful read: Lag plus a fraction of
-// the predicted remaining time when there is a prediction, but never more than planHorizon times
-// as far ahead as the job has been watched progressing; otherwise Initial doubling each time.
-// u in [0,1) drives the jitter; callers pass a random number, tests a fixed one.
-func (s *PollHeartbeat) nextWait(p PollConfig, u float64) time.Duration {
-	if left, ok := s.remaining(); ok {
-		s.Wait = p.Lag + time.Duration(predictFraction*float64(left))
+// forecast is the prediction the next wait rests on, if there is one: for a running job the
+// predicted time left, for a queued one the time it has been queued.
+func (s *PollHeartbeat) forecast() (forecast, bool) {
+	if s.Status == "INIT" {
+		if s.WaitingSince.IsZero() || !s.LastAt.After(s.WaitingSince) {
+			return forecast{}, false
+		}
+		return forecast{at: s.LastAt, stage: 0, base: s.LastAt.Sub(s.WaitingSince)}, true
+	}
+	left, ok := s.remaining()
+	if !ok {
+		return forecast{}, false
+	}
+	return forecast{at: s.LastAt, stage: 1 + min(9, int(s.Percent*10)), base: left}, true
+}
+
+// nextWait chooses the wait before the next call after a successful read, and returns the
+// forecast it rested on (ok false when there was none) for the calibration to learn from.
+//
+// When the calibration has learned this stage, the wait aims at the learned low ratio of the
+// forecast: Lag plus that share of the predicted time left, or for a queued job that multiple of
+// the time queued. Otherwise the rule decides: Lag plus a fraction of the predicted time left,
+// but never more than planHorizon times as far ahead as the job has been watched progressing;
+// with no prediction, Initial doubling each time. u in [0,1) drives the jitter; callers pass a
+// random number, tests a fixed one.
+func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
+	f, ok := s.forecast()
+	k, learned := 0.0, false
+	if ok && f.base > 0 {
+		k, learned = c.factor(f.stage)
+	}
+	switch {
+	case learned && f.stage == 0:
+		// A queued job cannot end before it runs: how long queued jobs ran after queueing this
+		// long is all there is to go by.
+		s.Wait = time.Duration(k * float64(f.base))
+	case learned:
+		s.Wait = p.Lag + time.Duration(k*float64(f.base))
+	case ok && f.stage > 0:
+		s.Wait = p.Lag + time.Duration(predictFraction*float64(f.base))
 		s.Wait = min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt)))))
-	} else if s.Wait == 0 {
+	case s.Wait == 0:
 		s.Wait = p.Initial
-	} else {
+	default:
 		// Nothing to predict from (a job queued in INIT, an adopted image): the end may come at
 		// any time, so the doubling stops at maxBlindWait.
 		s.Wait = min(2*s.Wait, max(p.Initial, maxBlindWait))
 	}
 	s.Wait = clamp(s.Wait, p.Min, p.Max)
-	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max)
+	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max), f, ok
 }
 
 // maxBlindWait is the longest wait while PollJob has no rate to predict from, and after failed

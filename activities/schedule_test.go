@@ -24,7 +24,7 @@ func TestWaitDoublesFromInitialUntilProgressIsSeen(t *testing.T) {
 	s.observe("INIT", 0, "", t0)
 	var waits []time.Duration
 	for range 6 {
-		waits = append(waits, s.nextWait(p, 0.5))
+		waits = append(waits, ruleWait(&s, p, 0.5))
 	}
 	assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute, time.Minute}, waits, "a minute at most while nothing foretells the end")
 	_, ok := s.remaining()
@@ -39,24 +39,24 @@ func TestWaitIsPredictedFromProgress(t *testing.T) {
 	// earliest end (0.99 may already be 1.00 minus a step), so 80 s left at the earliest.
 	s.observe("RUNNING", 0.59, "", t0.Add(100*time.Second))
 	assert.Equal(t, "img", s.ImageID, "a read without the image ID keeps the one already known")
-	assert.Equal(t, p.Lag+32*time.Second, s.nextWait(p, 0.5), "Lag plus 0.4 of the time left")
+	assert.Equal(t, p.Lag+32*time.Second, ruleWait(&s, p, 0.5), "Lag plus 0.4 of the time left")
 
 	s.observe("RUNNING", 0.99, "", t0.Add(180*time.Second)) // may end at any moment
-	assert.Equal(t, p.Lag, s.nextWait(p, 0.5), "near the end, every Lag")
+	assert.Equal(t, p.Lag, ruleWait(&s, p, 0.5), "near the end, every Lag")
 
 	s = PollHeartbeat{}
 	s.observe("RUNNING", 0.10, "", t0)
 	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // about 70 s left, but watched for 10 s
-	assert.Equal(t, 20*time.Second, s.nextWait(p, 0.5), "never planned further ahead than twice the time watched")
+	assert.Equal(t, 20*time.Second, ruleWait(&s, p, 0.5), "never planned further ahead than twice the time watched")
 
 	s = PollHeartbeat{}
 	s.observe("RUNNING", 0.10, "", t0)
 	s.observe("RUNNING", 0.11, "", t0.Add(1000*time.Second)) // a slow job: hours left
-	assert.Equal(t, p.Max, s.nextWait(p, 0.5), "never above Max")
+	assert.Equal(t, p.Max, ruleWait(&s, p, 0.5), "never above Max")
 
 	p.Lag = 0
 	s.observe("RUNNING", 0.99, "", t0.Add(time.Hour))
-	assert.Equal(t, p.Min, s.nextWait(p, 0.5), "never below Min")
+	assert.Equal(t, p.Min, ruleWait(&s, p, 0.5), "never below Min")
 }
 
 // A job that waited in INIT copied nothing until after its last INIT answer: the average rate is
@@ -92,12 +92,12 @@ func TestJitterStaysWithinBounds(t *testing.T) {
 	p.Jitter = 0.2
 	for _, u := range []float64{0, 0.25, 0.5, 0.75, 0.999} {
 		s := PollHeartbeat{Wait: 5 * time.Second}
-		w := s.nextWait(p, u) // doubles to 10 s, then jitter
+		w := ruleWait(&s, p, u) // doubles to 10 s, then jitter
 		assert.GreaterOrEqual(t, w, 8*time.Second, "u=%v", u)
 		assert.LessOrEqual(t, w, 12*time.Second, "u=%v", u)
 	}
 	s := PollHeartbeat{Wait: 5 * time.Second}
-	assert.NotEqual(t, s.nextWait(p, 0), (&PollHeartbeat{Wait: 5 * time.Second}).nextWait(p, 0.999))
+	assert.NotEqual(t, ruleWait(&s, p, 0), ruleWait(&PollHeartbeat{Wait: 5 * time.Second}, p, 0.999))
 }
 
 func TestFailureWaitBacksOff(t *testing.T) {
@@ -114,7 +114,7 @@ func TestFailureWaitBacksOff(t *testing.T) {
 // start, and returns the calls made and how long after the end the last call came.
 func simulate(p PollConfig, d time.Duration) (calls int, lag time.Duration) {
 	linear := func(t float64) (string, float64) { return "RUNNING", t }
-	return simulateJob(p, d, linear, rand.New(rand.NewPCG(1, 1)))
+	return simulateJob(p, nil, d, linear, rand.New(rand.NewPCG(1, 1)))
 }
 
 // The Terraform provider polls every 10 s after a 10 s delay: 6 calls for a 60 s job, 30 for a
@@ -144,4 +144,10 @@ func TestZeroPollConfigGetsDefaults(t *testing.T) {
 	assert.Equal(t, p.Min, p.Max, "Max below Min is raised to Min")
 	assert.Equal(t, DefaultPollConfig().HeartbeatEvery, p.HeartbeatEvery)
 	assert.Zero(t, p.Jitter, "Jitter 0 is a choice, not unset")
+}
+
+// ruleWait is nextWait without a calibration: the schedule's rule alone.
+func ruleWait(s *PollHeartbeat, p PollConfig, u float64) time.Duration {
+	w, _, _ := s.nextWait(p, nil, u)
+	return w
 }

@@ -73,6 +73,25 @@ func jobDurations(n int, seed uint64, fixed []time.Duration) []time.Duration {
 	return out
 }
 
+// The warm-up's job durations: short, so that it takes a minute or two at the usual scales, and
+// unrelated to the measured ones, so that the calibration learns nothing about those jobs but
+// how this cloud's jobs progress.
+const (
+	warmupStrategy = "warmup"
+	warmupShortest = 20 * time.Second
+	warmupLongest  = 120 * time.Second
+)
+
+// warmupDurations draws the warm-up's n job durations (job time) from their own seeded stream.
+func warmupDurations(n int, seed uint64) []time.Duration {
+	r := rand.New(rand.NewPCG(seed, 0x7761726d))
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = (warmupShortest + time.Duration(r.Float64()*float64(warmupLongest-warmupShortest))).Round(time.Millisecond)
+	}
+	return out
+}
+
 // parseDurations reads -job-duration's comma list, e.g. "10s,60s,300s".
 func parseDurations(s string) ([]time.Duration, error) {
 	if strings.TrimSpace(s) == "" {

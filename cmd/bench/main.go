@@ -35,6 +35,7 @@ type options struct {
 	together   bool
 	dataDir    string
 	pollers    int
+	warmup     int
 }
 
 func main() {
@@ -86,6 +87,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.progress, "progress", "realistic", "the emulator's progress model: realistic or linear")
 	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it, removed at the end); the server fsyncs every commit, so a disk's fsync time shows in the results, and /dev/shm takes it out")
 	fs.IntVar(&o.pollers, "pollers", 0, "the worker's workflow-task and activity-task pollers each (0: the SDK's default, 2)")
+	fs.IntVar(&o.warmup, "warmup", 300, "copies the adaptive worker watches to their end before the measured run (job durations 20-120 s), so that its calibration has learned as a worker that has been running has; 0: a fresh worker")
 	fs.BoolVar(&o.together, "together", false, "run the strategies at the same time instead of one after another (faster; they share the CPU, and worker CPU is reported only in total)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -95,6 +97,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.n < 1 {
 		return o, fmt.Errorf("-n %d: want at least one copy", o.n)
+	}
+	if o.warmup < 0 {
+		return o, fmt.Errorf("-warmup %d: want 0 (a fresh worker) or more copies", o.warmup)
 	}
 	if o.scale <= 0 {
 		return o, fmt.Errorf("-scale %v: want a positive number (1 is real time)", o.scale)

@@ -57,6 +57,7 @@ type results struct {
 	Progress   string           `json:"progress"`
 	Seed       uint64           `json:"seed"`
 	Together   bool             `json:"strategies_together"`
+	Warmup     int              `json:"adaptive_warmup_copies"`
 	Jobs       jobSummary       `json:"job_durations"`
 	Strategies []strategyResult `json:"strategies"`
 	Images     imageCheck       `json:"images"`
@@ -116,6 +117,9 @@ var durationBuckets = []struct {
 func summarize(o options, durations []time.Duration, phases []phase, images []imsemu.AdminImage) results {
 	res := results{Command: "go run ./cmd/bench " + strings.Join(os.Args[1:], " "), Copies: o.n, Scale: o.scale,
 		Progress: o.progress, Seed: o.seed, Together: o.together}
+	if slices.Contains(o.strategies, strategyAdaptive) {
+		res.Warmup = o.warmup
+	}
 	ds := make([]float64, len(durations))
 	for i, d := range durations {
 		ds[i] = seconds(d)
@@ -206,18 +210,26 @@ func checkImages(o options, images []imsemu.AdminImage) imageCheck {
 			per[img.Name]++
 		}
 	}
-	c := imageCheck{Expected: o.n * len(o.strategies), Duplicates: []string{}, Missing: []string{}}
+	var names []string
 	for _, s := range o.strategies {
 		for i := range o.n {
-			name := copyName(s, i)
-			switch n := per[name]; {
-			case n == 0:
-				c.Missing = append(c.Missing, name)
-			case n > 1:
-				c.Duplicates = append(c.Duplicates, name)
-			}
-			c.Found += min(per[name], 1)
+			names = append(names, copyName(s, i))
 		}
+	}
+	if slices.Contains(o.strategies, strategyAdaptive) {
+		for k := range o.warmup {
+			names = append(names, copyName(warmupStrategy, o.n+k))
+		}
+	}
+	c := imageCheck{Expected: len(names), Duplicates: []string{}, Missing: []string{}}
+	for _, name := range names {
+		switch n := per[name]; {
+		case n == 0:
+			c.Missing = append(c.Missing, name)
+		case n > 1:
+			c.Duplicates = append(c.Duplicates, name)
+		}
+		c.Found += min(per[name], 1)
 	}
 	return c
 }
@@ -254,8 +266,12 @@ func opt(v *float64, format string) string {
 }
 
 func printTable(w io.Writer, res results) {
-	fmt.Fprintf(w, "\n%d copies per strategy, job durations p5/p50/p95/max %.0f/%.0f/%.0f/%.0f s, scale %g, %s progress, seed %d\n\n",
+	fmt.Fprintf(w, "\n%d copies per strategy, job durations p5/p50/p95/max %.0f/%.0f/%.0f/%.0f s, scale %g, %s progress, seed %d",
 		res.Copies, res.Jobs.P5, res.Jobs.P50, res.Jobs.P95, res.Jobs.Max, res.Scale, res.Progress, res.Seed)
+	if res.Warmup > 0 {
+		fmt.Fprintf(w, "; adaptive's worker first watched %d other copies to their end (-warmup)", res.Warmup)
+	}
+	fmt.Fprint(w, "\n\n")
 	fmt.Fprintln(w, "| strategy | done | status calls/copy | lag p50 s | lag p95 s | lag p99 s | history events/copy | heartbeats/copy | attempts/copy | hb+attempts | peak slots | worker CPU ms/copy | worker peak RSS MB | server CPU ms/copy | wall s |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range res.Strategies {

@@ -50,9 +50,11 @@ type phase struct {
 
 func run(ctx context.Context, o options) error {
 	durations := jobDurations(o.n, o.seed, o.fixed)
-	emuDurations := make([]time.Duration, len(durations))
-	for i, d := range durations {
-		emuDurations[i] = scaled(d, o.scale)
+	// The warm-up's copies follow the measured ones in the emulator's list: copy o.n+k is the
+	// warm-up's k-th.
+	var emuDurations []time.Duration
+	for _, d := range append(slices.Clone(durations), warmupDurations(o.warmup, o.seed)...) {
+		emuDurations = append(emuDurations, scaled(d, o.scale))
 	}
 	// The gateway's 200 calls/s per API is real time; scaled runs poll -scale times as often.
 	r, err := startRig(ctx, o, 1, emuDurations, imsemu.Faults{ThrottlePerSecond: 200 * o.scale})
@@ -62,6 +64,12 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d, emulator pid %d\n",
 		o.n, o.scale, o.progress, r.workers[0].pid(), r.server.pid(), os.Getpid())
+
+	if slices.Contains(o.strategies, strategyAdaptive) && o.warmup > 0 {
+		if err := runWarmup(ctx, r, o); err != nil {
+			return err
+		}
+	}
 
 	groups := [][]string{}
 	if o.together {
@@ -193,13 +201,49 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	return ph, nil
 }
 
+// runWarmup has the adaptive worker watch o.warmup copies to their end before anything is
+// measured, so that the benchmark compares the strategies as they run on a worker that has been
+// up for a while: PollJob's calibration has learned how this cloud's jobs progress, and the
+// others have nothing to learn. The warm-up's images are checked like the measured ones.
+func runWarmup(ctx context.Context, r *rig, o options) error {
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "bench: warming the adaptive worker up on %d copies\n", o.warmup)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs error
+	sem := make(chan struct{}, 32)
+	for k := range o.warmup {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			wr, err := startCopy(ctx, r.client, o, warmupStrategy, o.n+k)
+			<-sem
+			if err == nil {
+				err = wr.Get(ctx, nil)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = errors.Join(errs, fmt.Errorf("warm-up copy %d: %w", k, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if errs != nil {
+		return errs
+	}
+	fmt.Fprintf(os.Stderr, "bench: warm-up done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
 // startCopy starts copy i under strategy s.
 func startCopy(ctx context.Context, c client.Client, o options, s string, i int) (client.WorkflowRun, error) {
 	name := copyName(s, i)
 	in := workflows.CopyInput{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name}
 	opts := client.StartWorkflowOptions{ID: name, TaskQueue: benchTaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}
-	if s == strategyAdaptive {
+	if s == strategyAdaptive || s == warmupStrategy {
 		return c.ExecuteWorkflow(ctx, opts, workflows.CopyImage, in)
 	}
 	return c.ExecuteWorkflow(ctx, opts, StrategyCopy, StrategyInput{Copy: in, Strategy: s, Scale: o.scale})

@@ -160,7 +160,7 @@ func workerMain() error {
 
 	pollers, _ := strconv.Atoi(os.Getenv(envPollers))
 	w := worker.New(c, os.Getenv(envTaskQueue), workerOptions(scale, pollers, stats))
-	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale)}
+	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale), Calibration: activities.NewCalibration()}
 	registerStrategies(w, acts)
 	if err := w.Start(); err != nil {
 		return err

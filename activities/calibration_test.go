@@ -1,0 +1,172 @@
+package activities
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+)
+
+// ratiosHeld is how many ratios each stage of c holds, INIT first.
+func ratiosHeld(c *Calibration) []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := make([]int, calibrationStages)
+	for i := range c.stages {
+		n[i] = len(c.stages[i].ratios)
+	}
+	return n
+}
+
+// teach records one job per ratio at stage: forecast base 10 s, the end ratio*10 s later.
+func teach(c *Calibration, stage int, ratios ...float64) {
+	for _, r := range ratios {
+		c.learn([]forecast{{at: t0, stage: stage, base: 10 * time.Second}}, t0.Add(time.Duration(r*float64(10*time.Second))))
+	}
+}
+
+func repeat(r float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
+	c := NewCalibration()
+	teach(c, 3, repeat(2, calibrationMinSamples-1)...)
+	_, ok := c.factor(3)
+	assert.False(t, ok, "too few ratios: the rule decides")
+
+	teach(c, 3, 1.5)
+	k, ok := c.factor(3)
+	require.True(t, ok)
+	assert.InDelta(t, 1.5, k, 1e-9, "the low end of what was seen")
+	_, ok = c.factor(4)
+	assert.False(t, ok, "stages are learned apart")
+
+	var none *Calibration
+	_, ok = none.factor(3)
+	assert.False(t, ok, "no calibration, no factor")
+	none.learn([]forecast{{at: t0, stage: 3, base: time.Second}}, t0.Add(time.Second)) // no panic
+}
+
+// The factor is the 1st percentile of the ratios: a handful of jobs that ended early do not set
+// every later wait, one in a hundred may.
+func TestCalibrationAimsAtTheFirstPercentile(t *testing.T) {
+	c := NewCalibration()
+	for i := range calibrationWindow {
+		teach(c, 5, 1+float64(i)/100) // 1.00, 1.01, ... 3.99
+	}
+	k, ok := c.factor(5)
+	require.True(t, ok)
+	assert.InDelta(t, 1.03, k, 1e-9, "the 4th smallest of 300")
+}
+
+// A stage keeps only the latest calibrationWindow ratios, so that a change in the cloud is
+// learned within a few hundred copies.
+func TestCalibrationForgetsOldRatios(t *testing.T) {
+	c := NewCalibration()
+	teach(c, 0, repeat(1, calibrationWindow)...)
+	teach(c, 0, repeat(5, calibrationWindow)...)
+	k, ok := c.factor(0)
+	require.True(t, ok)
+	assert.InDelta(t, 5.0, k, 1e-9)
+	assert.Equal(t, calibrationWindow, ratiosHeld(c)[0])
+}
+
+// A forecast at or after the end teaches nothing: it would make a ratio of zero or below.
+func TestCalibrationIgnoresForecastsAtTheEnd(t *testing.T) {
+	c := NewCalibration()
+	c.learn([]forecast{{at: t0, stage: 2, base: time.Second}, {at: t0.Add(time.Second), stage: 2, base: time.Second}, {at: t0, stage: 2}}, t0)
+	assert.Equal(t, 0, ratiosHeld(c)[2])
+}
+
+func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
+	p := noJitter()
+	c := NewCalibration()
+
+	// Running at 50 %, 1 % every 2 s: 98 s left at the earliest (see remaining).
+	var s PollHeartbeat
+	s.start(p, t0, 0.5)
+	s.observe("RUNNING", 0.5, "img", t0.Add(102*time.Second))
+	f, ok := s.forecast()
+	require.True(t, ok)
+	assert.Equal(t, 6, f.stage, "50 % is the sixth stage after INIT")
+	assert.Equal(t, 98*time.Second, f.base.Round(time.Second))
+	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(f.base)), ruleWait(&s, p, 0.5), "before learning: the rule")
+
+	teach(c, 6, repeat(1.5, calibrationMinSamples)...)
+	w, used, ok := s.nextWait(p, c, 0.5)
+	require.True(t, ok)
+	assert.Equal(t, f, used, "the forecast is returned for learning")
+	assert.Equal(t, p.Lag+time.Duration(1.5*float64(f.base)), w, "Lag plus the learned share of the time left")
+
+	// Queued for 40 s: jobs queued that long have run at least 3 times as long again.
+	var q PollHeartbeat
+	q.start(p, t0, 0.5)
+	q.observe("INIT", 0, "img", t0.Add(40*time.Second))
+	teach(c, 0, repeat(3, calibrationMinSamples)...)
+	w, used, ok = q.nextWait(p, c, 0.5)
+	require.True(t, ok)
+	assert.Equal(t, 0, used.stage)
+	assert.Equal(t, 2*time.Minute, w)
+
+	teach(c, 0, repeat(100, calibrationWindow)...)
+	w, _, _ = q.nextWait(p, c, 0.5)
+	assert.Equal(t, p.Max, w, "never above Max")
+}
+
+// An INIT answer in a heartbeat written before WaitingSince existed has no queue time to go by:
+// the rule's doubling goes on.
+func TestAQueuedJobFromAnOlderHeartbeatWaitsByTheRule(t *testing.T) {
+	p := noJitter()
+	c := NewCalibration()
+	teach(c, 0, repeat(3, calibrationMinSamples)...)
+	s := PollHeartbeat{Wait: 10 * time.Second}
+	s.observe("INIT", 0, "img", t0)
+	w, _, ok := s.nextWait(p, c, 0.5)
+	assert.False(t, ok)
+	assert.Equal(t, 20*time.Second, w)
+}
+
+func TestJobEndIsKeptBetweenTheLastTwoCalls(t *testing.T) {
+	running, done := t0, t0.Add(10*time.Second)
+	for _, c := range []struct {
+		endTime string
+		want    time.Time
+	}{
+		{"2026-11-26T06:00:04.500Z", t0.Add(4500 * time.Millisecond)},
+		{"2026-11-26T05:59:00.000Z", running}, // IMS's clock behind ours
+		{"2026-11-26T06:01:00.000Z", done},    // ahead
+	} {
+		end, ok := jobEnd(c.endTime, running, done)
+		require.True(t, ok, c.endTime)
+		assert.Equal(t, c.want, end, c.endTime)
+	}
+	_, ok := jobEnd("", running, done)
+	assert.False(t, ok, "no end time")
+	_, ok = jobEnd("2026-11-26T06:00:04.500Z", time.Time{}, done)
+	assert.False(t, ok, "no call found it running")
+}
+
+// PollJob feeds the worker's calibration from a real job's end, over HTTP.
+func TestPollJobLearnsFromTheJobsEnd(t *testing.T) {
+	_, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	a.Calibration = NewCalibration()
+	jobID := submit(t, a, "golden-learn")
+
+	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	res := pollResult(t, v, err)
+
+	total := 0
+	for _, n := range ratiosHeld(a.Calibration) {
+		total += n
+	}
+	assert.Positive(t, total, "the job's forecasts were learned")
+	assert.Less(t, total, res.Polls, "one forecast per call that found the job not yet done")
+}
