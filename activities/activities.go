@@ -39,10 +39,10 @@ type PollConfig struct {
 	Max time.Duration
 	// Lag is how soon after the job's end PollJob aims to notice it: each wait of a running job is
 	// Lag plus a share of the predicted remaining time (fixed, or learned by the Calibration), so
-	// near the end PollJob calls every Lag. Default
-	// 8 s: a copy that took minutes is not made slower by a few seconds, and calling every second
-	// near an end that IMS's coarse, slowing percent cannot place precisely would cost more calls
-	// than it saves seconds. Terraform's provider notices within 10 s.
+	// near the end PollJob calls every Lag. Default 8 s: a copy that took minutes is not made
+	// slower by a few seconds, and calling every second near an end that IMS's coarse, slowing
+	// percent cannot place precisely would cost more calls than it saves seconds. Terraform's
+	// provider notices within 10 s.
 	Lag time.Duration
 	// Jitter spreads each wait by up to this fraction either way, so many workers that started
 	// together do not poll IMS in lockstep. Default 0.1.

@@ -38,7 +38,7 @@ func repeat(r float64, n int) []float64 {
 
 func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 	c := NewCalibration()
-	teach(c, 3, repeat(2, calibrationMinSamples-1)...)
+	teach(c, 3, repeat(2, calibrationMinCopies-1)...)
 	_, ok := c.factor(3)
 	assert.False(t, ok, "too few ratios: the rule decides")
 
@@ -48,6 +48,16 @@ func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 	assert.InDelta(t, 1.5, k, 1e-9, "the low end of what was seen")
 	_, ok = c.factor(4)
 	assert.False(t, ok, "stages are learned apart")
+
+	// Many ratios from one long copy are not enough.
+	one := NewCalibration()
+	var forecasts []forecast
+	for i := range 2 * calibrationMinCopies {
+		forecasts = append(forecasts, forecast{at: t0.Add(time.Duration(i) * time.Second), stage: 3, base: 10 * time.Second})
+	}
+	one.learn(forecasts, t0.Add(time.Hour))
+	_, ok = one.factor(3)
+	assert.False(t, ok, "one copy taught the stage")
 
 	var none *Calibration
 	_, ok = none.factor(3)
@@ -100,25 +110,32 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	assert.Equal(t, 98*time.Second, f.base.Round(time.Second))
 	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(f.base)), ruleWait(&s, p, 0.5), "before learning: the rule")
 
-	teach(c, 6, repeat(1.5, calibrationMinSamples)...)
+	teach(c, 6, repeat(1.5, calibrationMinCopies)...)
 	w, used, ok := s.nextWait(p, c, 0.5)
 	require.True(t, ok)
 	assert.Equal(t, f, used, "the forecast is returned for learning")
 	assert.Equal(t, p.Lag+time.Duration(1.5*float64(f.base)), w, "Lag plus the learned share of the time left")
 
-	// Queued for 40 s: jobs queued that long have run at least 3 times as long again.
+	// Never planned further ahead than twice the time watched, learned or not.
+	teach(c, 6, repeat(50, calibrationWindow)...)
+	w, _, _ = s.nextWait(p, c, 0.5)
+	assert.Equal(t, 204*time.Second, w)
+
+	// Queued for 15 s: jobs queued that long have run at least 3 times as long again.
 	var q PollHeartbeat
 	q.start(p, t0, 0.5)
-	q.observe("INIT", 0, "img", t0.Add(40*time.Second))
-	teach(c, 0, repeat(3, calibrationMinSamples)...)
+	q.observe("INIT", 0, "img", t0.Add(15*time.Second))
+	teach(c, 0, repeat(3, calibrationMinCopies)...)
 	w, used, ok = q.nextWait(p, c, 0.5)
 	require.True(t, ok)
 	assert.Equal(t, 0, used.stage)
-	assert.Equal(t, 2*time.Minute, w)
+	assert.Equal(t, 45*time.Second, w)
 
+	// But a queue follows the region's load: however much was learned, a queued job is asked
+	// about at least every minute, as by the rule.
 	teach(c, 0, repeat(100, calibrationWindow)...)
 	w, _, _ = q.nextWait(p, c, 0.5)
-	assert.Equal(t, p.Max, w, "never above Max")
+	assert.Equal(t, time.Minute, w)
 }
 
 // An INIT answer in a heartbeat written before WaitingSince existed has no queue time to go by:
@@ -126,7 +143,7 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 func TestAQueuedJobFromAnOlderHeartbeatWaitsByTheRule(t *testing.T) {
 	p := noJitter()
 	c := NewCalibration()
-	teach(c, 0, repeat(3, calibrationMinSamples)...)
+	teach(c, 0, repeat(3, calibrationMinCopies)...)
 	s := PollHeartbeat{Wait: 10 * time.Second}
 	s.observe("INIT", 0, "img", t0)
 	w, _, ok := s.nextWait(p, c, 0.5)
@@ -163,10 +180,19 @@ func TestPollJobLearnsFromTheJobsEnd(t *testing.T) {
 	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
 	res := pollResult(t, v, err)
 
+	assert.Equal(t, "SUCCESS", res.Status)
+	c := a.Calibration
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	total := 0
-	for _, n := range ratiosHeld(a.Calibration) {
-		total += n
+	for stage, w := range c.stages {
+		total += len(w.ratios)
+		if len(w.ratios) > 0 {
+			assert.Equal(t, 1, w.copies, "stage %d: one copy taught it", stage)
+		}
+		for _, r := range w.ratios {
+			assert.Positive(t, r, "stage %d", stage)
+		}
 	}
 	assert.Positive(t, total, "the job's forecasts were learned")
-	assert.Less(t, total, res.Polls, "one forecast per call that found the job not yet done")
 }

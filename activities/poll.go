@@ -137,8 +137,8 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 // two clocks cannot teach the calibration more than the calls themselves show. False when IMS
 // gave no readable end time or no earlier call bounds it.
 func jobEnd(endTime string, runningAt, doneAt time.Time) (time.Time, bool) {
-	end, err := time.Parse(time.RFC3339Nano, endTime)
-	if err != nil || runningAt.IsZero() {
+	end, ok := imsapi.ParseJobTime(endTime)
+	if !ok || runningAt.IsZero() {
 		return time.Time{}, false
 	}
 	if end.Before(runningAt) {

@@ -123,7 +123,7 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 	if !ok {
 		return forecast{}, false
 	}
-	return forecast{at: s.LastAt, stage: 1 + min(9, int(s.Percent*10)), base: left}, true
+	return forecast{at: s.LastAt, stage: 1 + min(9, max(0, int(s.Percent*10))), base: left}, true
 }
 
 // nextWait chooses the wait before the next call after a successful read, and returns the
@@ -144,12 +144,15 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 	switch {
 	case learned && f.stage == 0:
 		// A queued job cannot end before it runs: how long queued jobs ran after queueing this
-		// long is all there is to go by.
-		s.Wait = time.Duration(k * float64(f.base))
-	case learned:
-		s.Wait = p.Lag + time.Duration(k*float64(f.base))
+		// long is all there is to go by. But a queue's length follows the region's load more
+		// than the image, so the wait stays within the blind waits' minute.
+		s.Wait = min(time.Duration(k*float64(f.base)), max(p.Initial, maxBlindWait))
 	case ok && f.stage > 0:
-		s.Wait = p.Lag + time.Duration(predictFraction*float64(f.base))
+		share := predictFraction
+		if learned {
+			share = k
+		}
+		s.Wait = p.Lag + time.Duration(share*float64(f.base))
 		s.Wait = min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt)))))
 	case s.Wait == 0:
 		s.Wait = p.Initial

@@ -266,8 +266,22 @@ func (c *child) kill() {
 }
 
 func (c *child) stats() (workerStatsView, error) {
+	return c.readStats(http.MethodGet)
+}
+
+// resetPeaks starts the worker's peak slot counts afresh.
+func (c *child) resetPeaks() error {
+	_, err := c.readStats(http.MethodPost)
+	return err
+}
+
+func (c *child) readStats(method string) (workerStatsView, error) {
 	var v workerStatsView
-	resp, err := http.Get(c.ready)
+	req, err := http.NewRequest(method, c.ready, nil)
+	if err != nil {
+		return v, err
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return v, err
 	}

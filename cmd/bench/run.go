@@ -99,6 +99,9 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 			fmt.Fprintln(os.Stderr, "bench: cannot reset a child's peak RSS, it will cover the whole run:", err)
 		}
 	}
+	if err := r.workers[0].resetPeaks(); err != nil {
+		return ph, fmt.Errorf("reset the worker's peak counters: %w", err)
+	}
 	cpu0, err := procCPU(r.workers[0].pid())
 	if err != nil {
 		return ph, err

@@ -75,8 +75,16 @@ func (s *workerStats) slot(strategy string, delta int) {
 	s.mu.Unlock()
 }
 
-func (s *workerStats) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+// ServeHTTP answers a GET with the counters. A POST first lowers the peaks to what runs now, so
+// that a phase's peaks are its own, not the warm-up's.
+func (s *workerStats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if r.Method == http.MethodPost {
+		s.PeakTotal = s.total
+		for k := range s.PeakSlots {
+			s.PeakSlots[k] = s.Slots[k]
+		}
+	}
 	b, err := json.Marshal(s)
 	s.mu.Unlock()
 	if err != nil {

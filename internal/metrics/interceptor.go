@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/interceptor"
@@ -11,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi"
 )
 
 // CopyWorkflowType is the workflow whose outcome the copy counters record (workflows.CopyImage;
@@ -101,27 +101,12 @@ func (j *jobTimes) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteA
 // observeJob records a successful job's duration and the lag before its end was seen. An adopted
 // image has no job times, and a time IMS wrote in another format is skipped rather than guessed.
 func (m *Metrics) observeJob(res activities.PollJobResult, seen time.Time) {
-	end, ok := parseIMSTime(res.EndTime)
+	end, ok := imsapi.ParseJobTime(res.EndTime)
 	if !ok {
 		return
 	}
 	m.pollLag.Observe(max(0, seen.Sub(end).Seconds()))
-	if begin, ok := parseIMSTime(res.BeginTime); ok && !end.Before(begin) {
+	if begin, ok := imsapi.ParseJobTime(res.BeginTime); ok && !end.Before(begin) {
 		m.jobDuration.Observe(end.Sub(begin).Seconds())
 	}
-}
-
-// parseIMSTime reads a job time: RFC 3339 as IMS's current answers give it, or the older
-// "04-Jun-2015 18:11:06:586" of its documentation (ims-api.md section 5), both UTC.
-func parseIMSTime(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	// Go reads fractional seconds only after a dot or a comma, not after IMS's colon.
-	if i := strings.LastIndexByte(s, ':'); i > 0 {
-		if t, err := time.ParseInLocation("02-Jan-2006 15:04:05.000", s[:i]+"."+s[i+1:], time.UTC); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }
