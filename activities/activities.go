@@ -25,7 +25,7 @@ type Activities struct {
 // PollConfig tunes how often the activities ask IMS about a job or an image.
 type PollConfig struct {
 	// Initial is the first wait, and the start of the doubling back-off used while a job's rate
-	// of progress is still unknown. Default 10 s, Terraform's first wait too: no IMS copy ends
+	// of progress is still unknown, which stops at six times Initial. Default 10 s, Terraform's first wait too: no IMS copy ends
 	// sooner, and one that IMS refuses (KMS key disabled, quota) is refused by the POST itself,
 	// which SubmitCopy reports at once.
 	Initial time.Duration
@@ -35,7 +35,7 @@ type PollConfig struct {
 	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
 	// its end is far. PollJob also never plans further ahead than twice the time it has watched
 	// the job progress (planHorizon), and waits at most a minute while it has no rate to predict
-	// from (a job queued in INIT, an adopted image) or after a failed read (maxBlindWait).
+	// from (a job queued in INIT, an adopted image) or after a failed read (blindWaitMax).
 	Max time.Duration
 	// Lag is how soon after the job's end PollJob aims to notice it: each wait of a running job is
 	// Lag plus a share of the predicted remaining time (fixed, or learned by the Calibration), so

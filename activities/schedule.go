@@ -146,7 +146,7 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 		// A queued job cannot end before it runs: how long queued jobs ran after queueing this
 		// long is all there is to go by. But a queue's length follows the region's load more
 		// than the image, so the wait stays within the blind waits' minute.
-		s.Wait = min(time.Duration(k*float64(f.base)), max(p.Initial, maxBlindWait))
+		s.Wait = min(time.Duration(k*float64(f.base)), p.blindWaitMax())
 	case ok && f.stage > 0:
 		share := predictFraction
 		if learned {
@@ -158,22 +158,28 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 		s.Wait = p.Initial
 	default:
 		// Nothing to predict from (a job queued in INIT, an adopted image): the end may come at
-		// any time, so the doubling stops at maxBlindWait.
-		s.Wait = min(2*s.Wait, max(p.Initial, maxBlindWait))
+		// any time, so the doubling stops at blindWaitMax.
+		s.Wait = min(2*s.Wait, p.blindWaitMax())
 	}
 	s.Wait = clamp(s.Wait, p.Min, p.Max)
 	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max), f, ok
 }
 
-// maxBlindWait is the longest wait while PollJob has no rate to predict from, and after failed
-// reads: a minute, so that a copy whose end nothing foretold is noticed within one.
-const maxBlindWait = time.Minute
+// blindWaitMax is the longest wait while PollJob has no rate to predict from, and after failed
+// reads: blindWaits times the first wait (a minute at the defaults), so that a copy whose end
+// nothing foretold is noticed within one. A multiple of Initial rather than a fixed minute, so
+// that make bench, which divides every interval by its time scale, scales this one too.
+func (p PollConfig) blindWaitMax() time.Duration {
+	return min(p.Max, blindWaits*p.Initial)
+}
+
+const blindWaits = 6
 
 // failureWait is the back-off after the n-th consecutive failed read: Min doubling up to
-// maxBlindWait (or Max, if lower). A failed read says nothing about the job, whose end may be
-// near, so the back-off stops at a minute even when predicted waits may be longer.
+// blindWaitMax. A failed read says nothing about the job, whose end may be near, so the
+// back-off stops at a minute even when predicted waits may be longer.
 func failureWait(p PollConfig, n int, u float64) time.Duration {
-	top := min(p.Max, maxBlindWait)
+	top := p.blindWaitMax()
 	d := p.Min << min(n-1, 20)
 	return clamp(jitter(clamp(d, p.Min, top), p.Jitter, u), p.Min, top)
 }

@@ -44,9 +44,11 @@ func simulateJob(p PollConfig, c *Calibration, d time.Duration, status func(floa
 	}
 }
 
-func p95(xs []time.Duration) time.Duration {
+func p95(xs []time.Duration) time.Duration { return percentile(xs, 95) }
+
+func percentile(xs []time.Duration, p int) time.Duration {
 	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
-	return xs[len(xs)*95/100]
+	return xs[len(xs)*p/100]
 }
 
 // realisticRun is the schedule on n jobs of the benchmark's durations and the realistic model,
@@ -74,15 +76,17 @@ func (r realisticRun) ratio() float64 { return float64(r.calls) / float64(r.tfCa
 
 func (r realisticRun) String() string {
 	n := float64(len(r.lags))
-	return fmt.Sprintf("calls per job %.2f, Terraform's %.2f (ratio %.3f); lag p95 %s, Terraform's %s",
-		float64(r.calls)/n, float64(r.tfCalls)/n, r.ratio(), p95(r.lags).Round(100*time.Millisecond), p95(r.tfLags).Round(100*time.Millisecond))
+	return fmt.Sprintf("calls per job %.2f, Terraform's %.2f (ratio %.3f); lag p95 %s, Terraform's %s; p99 %s",
+		float64(r.calls)/n, float64(r.tfCalls)/n, r.ratio(), p95(r.lags).Round(100*time.Millisecond), p95(r.tfLags).Round(100*time.Millisecond),
+		percentile(r.lags, 99).Round(100*time.Millisecond))
 }
 
 // The schedule against the emulator's realistic progress (queue wait at 0 %, changing rates,
 // stalls, a slow tail, percent floored to two decimals), on 2,000 jobs of the benchmark's
 // durations. By its rule alone (a fresh worker): fewer than half of Terraform's calls, and a
 // 95th-percentile lag no worse. Once the calibration has learned from 2,000 earlier jobs: at
-// most a third of Terraform's calls, still with a lag no worse. The figures are logged (go test
+// most a third of Terraform's calls, still with a lag no worse, and a 99th-percentile lag no worse
+// than the rule's. The figures are logged (go test
 // -run ScheduleOnRealistic -v ./activities); make bench measures the same on the real worker,
 // server and emulator.
 func TestScheduleOnRealisticProgress(t *testing.T) {
@@ -99,4 +103,7 @@ func TestScheduleOnRealisticProgress(t *testing.T) {
 	t.Logf("calibrated on 2,000 earlier jobs: %s", learned)
 	assert.LessOrEqual(t, learned.ratio(), 1.0/3)
 	assert.LessOrEqual(t, p95(learned.lags), p95(learned.tfLags))
+	// Aiming at the 1st percentile lets about one call in a hundred come after the end: the
+	// calls saved must not be paid for with a longer tail of late notices than the rule's.
+	assert.LessOrEqual(t, percentile(learned.lags, 99), percentile(rule.lags, 99))
 }

@@ -62,6 +62,8 @@ type results struct {
 	Strategies []strategyResult `json:"strategies"`
 	Images     imageCheck       `json:"images"`
 	Phases     []phaseSummary   `json:"phases"`
+	// Records are every copy's own figures, for a look behind a percentile (which copies were late).
+	Records []copyRecord `json:"copy_records"`
 }
 
 // jobSummary describes the job durations, in seconds of job time.
@@ -134,6 +136,7 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 			EmulatorCPU: seconds(ph.emulatorCPU), PeakSlotsAll: ph.workerStatsAfter.PeakTotal,
 			StartSeconds: seconds(ph.startSpan), PeakIMSJobs: ph.peakJobs})
 		for _, s := range ph.strategies {
+			res.Records = append(res.Records, ph.records[s]...)
 			sr := strategySummary(s, ph.records[s])
 			sr.HeartbeatsPerCopy = float64(ph.workerStatsAfter.Heartbeats[s]) / float64(sr.Copies)
 			sr.PeakSlots = ph.workerStatsAfter.PeakSlots[s]
