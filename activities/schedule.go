@@ -129,12 +129,12 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // nextWait chooses the wait before the next call after a successful read, and returns the
 // forecast it rested on (ok false when there was none) for the calibration to learn from.
 //
-// When the calibration has learned this stage, the wait aims at the learned low ratio of the
-// forecast: Lag plus that share of the predicted time left, or for a queued job that multiple of
-// the time queued. Otherwise the rule decides: Lag plus a fraction of the predicted time left,
-// but never more than planHorizon times as far ahead as the job has been watched progressing;
-// with no prediction, Initial doubling each time. u in [0,1) drives the jitter; callers pass a
-// random number, tests a fixed one.
+// A running job's wait is Lag plus a share of the predicted time left: the share the calibration
+// learned for this stage, or predictFraction until it has; either way never more than planHorizon
+// times as far ahead as the job has been watched progressing. A queued job's wait is the learned
+// multiple of the time queued, once learned. With no prediction or nothing learned for a queued
+// job, Initial doubles each time. Waits while queued stay within blindWaitMax. u in [0,1) drives
+// the jitter; callers pass a random number, tests a fixed one.
 func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
 	f, ok := s.forecast()
 	k, learned := 0.0, false
