@@ -25,9 +25,9 @@ type Activities struct {
 // PollConfig tunes how often the activities ask IMS about a job or an image.
 type PollConfig struct {
 	// Initial is the first wait, and the start of the doubling back-off used while a job's rate
-	// of progress is still unknown, which stops at six times Initial. Default 10 s, Terraform's first wait too: no IMS copy ends
-	// sooner, and one that IMS refuses (KMS key disabled, quota) is refused by the POST itself,
-	// which SubmitCopy reports at once.
+	// of progress is still unknown, which stops at six times Initial. Default 10 s, Terraform's
+	// first wait too: no IMS copy ends sooner, and one that IMS refuses (KMS key disabled, quota)
+	// is refused by the POST itself, which SubmitCopy reports at once.
 	Initial time.Duration
 	// Min is the shortest wait, and the start of the back-off after a failed read. Default 1 s,
 	// far below the 200 calls/s the API gateway allows per API.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -117,6 +118,9 @@ func parseFlags(args []string) (options, error) {
 			return o, fmt.Errorf("-strategies: %q is not a strategy; choose from %s", s, strings.Join(allStrategies, ", "))
 		}
 		o.strategies = append(o.strategies, s)
+	}
+	if !slices.Contains(o.strategies, strategyAdaptive) {
+		o.warmup = 0 // only the adaptive worker learns; the others would wait for nothing
 	}
 	var err error
 	o.fixed, err = parseDurations(fixed)

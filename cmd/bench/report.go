@@ -118,10 +118,7 @@ var durationBuckets = []struct {
 
 func summarize(o options, durations []time.Duration, phases []phase, images []imsemu.AdminImage) results {
 	res := results{Command: "go run ./cmd/bench " + strings.Join(os.Args[1:], " "), Copies: o.n, Scale: o.scale,
-		Progress: o.progress, Seed: o.seed, Together: o.together}
-	if slices.Contains(o.strategies, strategyAdaptive) {
-		res.Warmup = o.warmup
-	}
+		Progress: o.progress, Seed: o.seed, Together: o.together, Warmup: o.warmup}
 	ds := make([]float64, len(durations))
 	for i, d := range durations {
 		ds[i] = seconds(d)
@@ -219,10 +216,8 @@ func checkImages(o options, images []imsemu.AdminImage) imageCheck {
 			names = append(names, copyName(s, i))
 		}
 	}
-	if slices.Contains(o.strategies, strategyAdaptive) {
-		for k := range o.warmup {
-			names = append(names, copyName(warmupStrategy, o.n+k))
-		}
+	for k := range o.warmup {
+		names = append(names, copyName(warmupStrategy, o.n+k))
 	}
 	c := imageCheck{Expected: len(names), Duplicates: []string{}, Missing: []string{}}
 	for _, name := range names {

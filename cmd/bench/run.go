@@ -65,7 +65,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d, emulator pid %d\n",
 		o.n, o.scale, o.progress, r.workers[0].pid(), r.server.pid(), os.Getpid())
 
-	if slices.Contains(o.strategies, strategyAdaptive) && o.warmup > 0 {
+	if o.warmup > 0 {
 		if err := runWarmup(ctx, r, o); err != nil {
 			return err
 		}
