@@ -44,8 +44,10 @@ type PollConfig struct {
 	// percent cannot place precisely would cost more calls than it saves seconds. Terraform's
 	// provider notices within 10 s.
 	Lag time.Duration
-	// Jitter spreads each wait by up to this fraction either way, so many workers that started
-	// together do not poll IMS in lockstep. Default 0.1.
+	// Jitter spreads each wait that rests on no progress (the first, those while queued, after
+	// failed reads) by up to this fraction either way, so that copies started together do not
+	// poll IMS in lockstep. A wait predicted from a running job's progress is not jittered: it
+	// already differs from copy to copy, and jitter would only move it off its aim. Default 0.1.
 	Jitter float64
 	// HeartbeatEvery is how often a waiting activity records a heartbeat. Default 10 s: with a
 	// GetJob of two hung requests (2 × imsapi.DefaultRequestTimeout) between two records, the

@@ -39,14 +39,14 @@ func repeat(r float64, n int) []float64 {
 func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 	c := NewCalibration()
 	teach(c, 3, repeat(2, calibrationMinCopies-1)...)
-	_, ok := c.factor(3)
+	_, ok := c.factor(forecast{stage: 3})
 	assert.False(t, ok, "too few ratios: the rule decides")
 
 	teach(c, 3, 1.5)
-	k, ok := c.factor(3)
+	k, ok := c.factor(forecast{stage: 3})
 	require.True(t, ok)
 	assert.InDelta(t, 1.5, k, 1e-9, "the low end of what was seen")
-	_, ok = c.factor(4)
+	_, ok = c.factor(forecast{stage: 4})
 	assert.False(t, ok, "stages are learned apart")
 
 	// Many ratios from one long copy are not enough.
@@ -56,11 +56,11 @@ func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 		forecasts = append(forecasts, forecast{at: t0.Add(time.Duration(i) * time.Second), stage: 3, base: 10 * time.Second})
 	}
 	one.learn(forecasts, t0.Add(time.Hour))
-	_, ok = one.factor(3)
+	_, ok = one.factor(forecast{stage: 3})
 	assert.False(t, ok, "one copy taught the stage")
 
 	var none *Calibration
-	_, ok = none.factor(3)
+	_, ok = none.factor(forecast{stage: 3})
 	assert.False(t, ok, "no calibration, no factor")
 	none.learn([]forecast{{at: t0, stage: 3, base: time.Second}}, t0.Add(time.Second)) // no panic
 }
@@ -72,7 +72,7 @@ func TestCalibrationAimsAtTheFirstPercentile(t *testing.T) {
 	for i := range calibrationWindow {
 		teach(c, 5, 1+float64(i)/100) // 1.00, 1.01, ... 3.99
 	}
-	k, ok := c.factor(5)
+	k, ok := c.factor(forecast{stage: 5})
 	require.True(t, ok)
 	assert.InDelta(t, 1.03, k, 1e-9, "the 4th smallest of 300")
 }
@@ -83,7 +83,7 @@ func TestCalibrationForgetsOldRatios(t *testing.T) {
 	c := NewCalibration()
 	teach(c, 0, repeat(1, calibrationWindow)...)
 	teach(c, 0, repeat(5, calibrationWindow)...)
-	k, ok := c.factor(0)
+	k, ok := c.factor(forecast{stage: 0})
 	require.True(t, ok)
 	assert.InDelta(t, 5.0, k, 1e-9)
 	assert.Equal(t, calibrationWindow, ratiosHeld(c)[0])
@@ -131,11 +131,49 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	assert.Equal(t, 0, used.stage)
 	assert.Equal(t, 45*time.Second, w)
 
-	// But a queue follows the region's load: however much was learned, a queued job is asked
-	// about at least every minute, as by the rule.
+	// Learned waits while queued are bounded by Max only, not by the blind waits' minute.
+	teach(c, 0, repeat(10, calibrationWindow)...)
+	w, _, _ = q.nextWait(p, c, 0.5)
+	assert.Equal(t, 150*time.Second, w)
 	teach(c, 0, repeat(100, calibrationWindow)...)
 	w, _, _ = q.nextWait(p, c, 0.5)
-	assert.Equal(t, time.Minute, w)
+	assert.Equal(t, p.Max, w)
+}
+
+// Within a stage, forecasts of different reach (predicted time left against the copy's age) are
+// learned apart; a reach that too few copies taught falls back on the whole stage.
+func TestCalibrationLearnsEachReachApart(t *testing.T) {
+	c := NewCalibration()
+	near := forecast{at: t0, stage: 7, reach: reachOf(10*time.Second, 80*time.Second), base: 10 * time.Second}
+	far := forecast{at: t0, stage: 7, reach: reachOf(40*time.Second, 20*time.Second), base: 10 * time.Second}
+	require.NotEqual(t, near.reach, far.reach)
+	for range calibrationMinCopies {
+		c.learn([]forecast{near}, t0.Add(20*time.Second)) // twice what was predicted
+		c.learn([]forecast{far}, t0.Add(5*time.Second))   // half
+	}
+	k, ok := c.factor(near)
+	require.True(t, ok)
+	assert.InDelta(t, 2.0, k, 1e-9, "its own reach's ratios, not the far forecasts' halves")
+	k, ok = c.factor(far)
+	require.True(t, ok)
+	assert.InDelta(t, 0.5, k, 1e-9)
+
+	other := forecast{stage: 7, reach: reachOf(time.Hour, time.Second)}
+	k, ok = c.factor(other)
+	require.True(t, ok, "an untaught reach uses its stage")
+	assert.InDelta(t, 0.5, k, 1e-9, "the whole stage's low end")
+	k, ok = c.factor(forecast{stage: 7})
+	require.True(t, ok, "so does a forecast of unknown reach")
+	assert.InDelta(t, 0.5, k, 1e-9)
+}
+
+func TestReachIsTheDoublingsAheadOfTheCopysAge(t *testing.T) {
+	assert.Equal(t, 0, reachOf(time.Second, 0), "age unknown")
+	assert.Equal(t, 0, reachOf(0, time.Second), "nothing left")
+	assert.Equal(t, 1, reachOf(time.Second, time.Hour), "a sixteenth or less")
+	assert.Equal(t, 5, reachOf(10*time.Second, 10*time.Second), "as far ahead as the copy is old")
+	assert.Equal(t, 6, reachOf(30*time.Second, 10*time.Second))
+	assert.Equal(t, calibrationReaches, reachOf(time.Hour, time.Second), "eight times or more")
 }
 
 // An INIT answer in a heartbeat written before WaitingSince existed has no queue time to go by:

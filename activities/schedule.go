@@ -38,9 +38,10 @@ type PollHeartbeat struct {
 const (
 	// predictFraction of the predicted remaining time is slept, on top of PollConfig.Lag. Much less
 	// than all of it, because IMS's rate changes from stretch to stretch: a job that speeds up
-	// must not end long before the next call. On the realistic model 0.4 keeps the
-	// 95th-percentile lag under Terraform's (8.5 s against 9.4 s); 0.5 saves 6 % of the calls
-	// but its lag passes Terraform's (10.8 s).
+	// must not end long before the next call. It is what a worker uses until its calibration
+	// has learned better. On the realistic model 0.4 keeps the 95th-percentile lag at 7.8 s
+	// against Terraform's 9.4 s; 0.5 saves 7 % of the calls at up to 8.8 s, and a worker that
+	// starts from it and then learns was late more often in simulated 200-copy runs.
 	predictFraction = 0.4
 	// tailFrom is the percent from which the end is predicted from the latest rate instead of the
 	// average since the job was last at 0 %. Copies slow down near 100 %, and the average rate of
@@ -97,13 +98,13 @@ func (s *PollHeartbeat) remaining() (time.Duration, bool) {
 	if from.IsZero() || !s.LastAt.After(from) || s.Percent <= fromPercent {
 		return 0, false
 	}
-	gain := s.Percent - fromPercent
-	if !tail {
-		// The floored figure may hide up to one more step done: take the fastest rate the answers
-		// allow, or a job seen at 1 % after ten seconds would be predicted to need a quarter of an
-		// hour when it may need one minute.
-		gain += percentStep
-	}
+	// The floored figures may hide up to one more step done: take the fastest rate the answers
+	// allow, or a job seen at 1 % after ten seconds would be predicted to need a quarter of an
+	// hour when it may need one minute. In the tail too, where a rate is read over a step or two:
+	// read as floored, a tick from 0.92 to 0.93 can look twice as slow as it was, and the few
+	// jobs so misread forced the calibration's low quantile, which every tail wait aims at, down
+	// to nearly nothing.
+	gain := s.Percent - fromPercent + percentStep
 	rate := gain / s.LastAt.Sub(from).Seconds()
 	// A day bounds the figure so that a tiny rate cannot overflow a Duration; any wait is far shorter.
 	left := math.Min(math.Max(0, 1-s.Percent-percentStep)/rate, 24*3600)
@@ -123,7 +124,11 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 	if !ok {
 		return forecast{}, false
 	}
-	return forecast{at: s.LastAt, stage: 1 + min(9, max(0, int(s.Percent*10))), base: left}, true
+	f := forecast{at: s.LastAt, stage: 1 + min(9, max(0, int(s.Percent*10))), base: left}
+	if !s.WaitingSince.IsZero() {
+		f.reach = reachOf(left, s.LastAt.Sub(s.WaitingSince))
+	}
+	return f, true
 }
 
 // nextWait chooses the wait before the next call after a successful read, and returns the
@@ -133,27 +138,32 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // learned for this stage, or predictFraction until it has; either way never more than planHorizon
 // times as far ahead as the job has been watched progressing. A queued job's wait is the learned
 // multiple of the time queued, once learned. With no prediction or nothing learned for a queued
-// job, Initial doubles each time. Waits while queued stay within blindWaitMax. u in [0,1) drives
-// the jitter; callers pass a random number, tests a fixed one.
+// job, Initial doubles each time, up to blindWaitMax. Only waits that do not rest on a running
+// job's progress are jittered, so that copies started together do not call together; u in [0,1)
+// drives the jitter; callers pass a random number, tests a fixed one.
 func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
 	f, ok := s.forecast()
 	k, learned := 0.0, false
 	if ok && f.base > 0 {
-		k, learned = c.factor(f.stage)
+		k, learned = c.factor(f)
 	}
 	switch {
 	case learned && f.stage == 0:
 		// A queued job cannot end before it runs: how long queued jobs ran after queueing this
-		// long is all there is to go by. But a queue's length follows the region's load more
-		// than the image, so the wait stays within the blind waits' minute.
-		s.Wait = min(time.Duration(k*float64(f.base)), p.blindWaitMax())
+		// long is all there is to go by. Not bounded by the blind waits' minute: if this cloud's
+		// queues said little about how long its copies run, what it taught would be a small
+		// multiple; bounding it anyway cost long copies a call a minute through their queue.
+		s.Wait = time.Duration(k * float64(f.base))
 	case ok && f.stage > 0:
 		share := predictFraction
 		if learned {
 			share = k
 		}
 		s.Wait = p.Lag + time.Duration(share*float64(f.base))
-		s.Wait = min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt)))))
+		s.Wait = clamp(min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))), p.Min, p.Max)
+		// Not jittered: a prediction already differs from copy to copy as their progress does,
+		// and jitter would only move a call off its aim, half the time past the end it aims at.
+		return s.Wait, f, ok
 	case s.Wait == 0:
 		s.Wait = p.Initial
 	default:

@@ -84,7 +84,28 @@ func TestTheSlowTailIsPredictedFromTheLatestRate(t *testing.T) {
 	assert.Equal(t, t0.Add(100*time.Second), s.PrevAt, "the rate is taken from the last sample before the tick")
 	left, ok := s.remaining()
 	require.True(t, ok)
-	assert.Equal(t, 140*time.Second, left.Round(time.Second), "at least 7 more steps at 20 s a step")
+	// Up to 2 % in those 20 s, as IMS floors both figures: 7 steps left at 10 s a step.
+	assert.Equal(t, 70*time.Second, left.Round(time.Second), "the earliest end the answers allow")
+}
+
+// A wait that rests on a running job's progress is aimed, not jittered; blind waits are.
+func TestOnlyBlindWaitsAreJittered(t *testing.T) {
+	p := DefaultPollConfig()
+	p.Jitter = 0.2
+	running := func() *PollHeartbeat {
+		var s PollHeartbeat
+		s.start(p, t0, 0.5)
+		s.observe("RUNNING", 0.5, "img", t0.Add(102*time.Second))
+		return &s
+	}
+	assert.Equal(t, ruleWait(running(), p, 0), ruleWait(running(), p, 0.999))
+	queued := func() *PollHeartbeat {
+		var s PollHeartbeat
+		s.start(p, t0, 0.5)
+		s.observe("INIT", 0, "img", t0.Add(10*time.Second))
+		return &s
+	}
+	assert.NotEqual(t, ruleWait(queued(), p, 0), ruleWait(queued(), p, 0.999))
 }
 
 func TestJitterStaysWithinBounds(t *testing.T) {

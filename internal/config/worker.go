@@ -41,7 +41,7 @@ type Worker struct {
 	PollMin        time.Duration `envconfig:"POLL_MIN" desc:"the shortest wait between two polls of a job, a duration such as 1s (at most POLL_MAX)"`
 	PollMax        time.Duration `envconfig:"POLL_MAX" desc:"the longest wait between two polls of a job, a duration such as 30s (at least POLL_MIN)"`
 	PollLag        time.Duration `envconfig:"POLL_LAG" desc:"how soon after a job's end PollJob aims to notice it (near the end it polls this often), a duration such as 5s (at most POLL_MAX)"`
-	PollJitter     float64       `envconfig:"POLL_JITTER" desc:"the random spread of each wait, a fraction from 0 up to (not including) 1, such as 0.2"`
+	PollJitter     float64       `envconfig:"POLL_JITTER" desc:"the random spread of each wait that rests on no progress (the first, while queued, after failed reads), a fraction from 0 up to (not including) 1, such as 0.2"`
 	PollHeartbeat  time.Duration `envconfig:"POLL_HEARTBEAT" desc:"how often PollJob heartbeats while it waits, a duration such as 10s"`
 	VisibilityWait time.Duration `envconfig:"VISIBILITY_WAIT" desc:"how long SubmitCopy waits for an image it may have created to show in the image list before it copies again, a duration such as 10s"`
 
