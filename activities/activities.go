@@ -34,8 +34,9 @@ type PollConfig struct {
 	Min time.Duration
 	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
 	// its end is far. PollJob also never plans further ahead than twice the time it has watched
-	// the job progress (planHorizon), and waits at most a minute while it has no rate to predict
-	// from (a job queued in INIT, an adopted image) or after a failed read (blindWaitMax).
+	// the job progress (planHorizon), and waits at most a minute while nothing foretells the end
+	// (a job queued in INIT before the calibration has learned queues, an adopted image) or after
+	// a failed read (blindWaitMax).
 	Max time.Duration
 	// Lag is how soon after the job's end PollJob aims to notice it: each wait of a running job is
 	// Lag plus a share of the predicted remaining time (fixed, or learned by the Calibration), so

@@ -40,16 +40,17 @@ const (
 	// 100 % or a long queue are learned apart from the middle.
 	calibrationStages = 11
 	// calibrationReaches: a forecast's reach is log2(predicted time left / the copy's age),
-	// floored, from -4 (a sixteenth) up to 3 (eight times) and beyond, one bucket per doubling.
+	// floored, from -4 (a sixteenth or less) up to 3 (eight times or more), one bucket per
+	// doubling.
 	// Eight buckets, so that each still fills within a few hundred copies.
 	calibrationReaches = 8
 	reachLowest        = -4
-	// calibrationWindow is how many of the latest ratios each stage keeps: enough for its low
+	// calibrationWindow is how many of the latest ratios each stage (and each reach) keeps: enough for its low
 	// quantile to be steady, few enough that a change in the cloud (a busier region, larger
 	// images) is learned within a few hundred copies.
 	calibrationWindow = 300
-	// calibrationMinCopies is how many copies must have taught a stage before waits trust it;
-	// until then the rule alone decides. Copies, not ratios: one long copy calls many times in
+	// calibrationMinCopies is how many copies must have taught a stage (or a reach) before waits
+	// trust it; until then the rule alone decides (or, for a reach, its whole stage). Copies, not ratios: one long copy calls many times in
 	// the same stage, and its ratios, alike, would say little about the next copy.
 	calibrationMinCopies = 30
 	// calibrationQuantile is the share of learned ratios below the one a wait aims at: a call is
@@ -92,7 +93,8 @@ type forecast struct {
 	at    time.Time
 	stage int
 	// reach is 1 + the reach bucket (see calibrationReaches); 0 when the copy's age is unknown
-	// (a heartbeat from an older worker) or the job is queued, whose base is its age.
+	// (a heartbeat from an older worker), when nothing is predicted left (at 99 %), or when the
+	// job is queued, whose base is its age.
 	reach int
 	// base is what the ratio is taken of: the predicted time left, or for a queued job the time
 	// it has been queued.
@@ -115,7 +117,8 @@ func (c *Calibration) factor(f forecast) (float64, bool) {
 		return 0, false
 	}
 	c.mu.Lock()
-	w, ok := []float64(nil), false
+	var w []float64
+	var ok bool
 	if f.reach > 0 {
 		w, ok = c.reaches[f.stage][f.reach-1].trusted()
 	}
@@ -137,23 +140,30 @@ func (c *Calibration) learn(forecasts []forecast, end time.Time) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	taught := map[*ratioWindow]bool{}
+	// Each window counts this job once, however many of its forecasts it learned.
+	var stageTaught [calibrationStages]bool
+	var reachTaught [calibrationStages][calibrationReaches]bool
 	for _, f := range forecasts {
 		left := end.Sub(f.at)
 		if left <= 0 || f.base <= 0 {
 			continue
 		}
 		r := float64(left) / float64(f.base)
-		windows := []*ratioWindow{&c.stages[f.stage]}
+		c.stages[f.stage].add(r)
+		stageTaught[f.stage] = true
 		if f.reach > 0 {
-			windows = append(windows, &c.reaches[f.stage][f.reach-1])
-		}
-		for _, w := range windows {
-			w.add(r)
-			taught[w] = true
+			c.reaches[f.stage][f.reach-1].add(r)
+			reachTaught[f.stage][f.reach-1] = true
 		}
 	}
-	for w := range taught {
-		w.copies++
+	for stage := range calibrationStages {
+		if stageTaught[stage] {
+			c.stages[stage].copies++
+		}
+		for reach := range calibrationReaches {
+			if reachTaught[stage][reach] {
+				c.reaches[stage][reach].copies++
+			}
+		}
 	}
 }

@@ -108,6 +108,12 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, 6, f.stage, "50 % is the sixth stage after INIT")
 	assert.Equal(t, 98*time.Second, f.base.Round(time.Second))
+	assert.Equal(t, 4, f.reach, "98 s ahead of a copy 102 s old: between half and once its age")
+	old := s
+	old.WaitingSince = time.Time{}
+	g, ok := old.forecast()
+	require.True(t, ok)
+	assert.Zero(t, g.reach, "a heartbeat from an older worker gives no age to measure the reach by")
 	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(f.base)), ruleWait(&s, p, 0.5), "before learning: the rule")
 
 	teach(c, 6, repeat(1.5, calibrationMinCopies)...)

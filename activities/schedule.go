@@ -135,7 +135,7 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // forecast it rested on (ok false when there was none) for the calibration to learn from.
 //
 // A running job's wait is Lag plus a share of the predicted time left: the share the calibration
-// learned for this stage, or predictFraction until it has; either way never more than planHorizon
+// learned for this stage (or this reach of it), or predictFraction until it has; either way never more than planHorizon
 // times as far ahead as the job has been watched progressing. A queued job's wait is the learned
 // multiple of the time queued, once learned. With no prediction or nothing learned for a queued
 // job, Initial doubles each time, up to blindWaitMax. Only waits that do not rest on a running
@@ -153,13 +153,13 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 		// long is all there is to go by. Not bounded by the blind waits' minute: if this cloud's
 		// queues said little about how long its copies run, what it taught would be a small
 		// multiple; bounding it anyway cost long copies a call a minute through their queue.
-		s.Wait = time.Duration(k * float64(f.base))
+		s.Wait = durationUpTo(k*float64(f.base), p.Max)
 	case ok && f.stage > 0:
 		share := predictFraction
 		if learned {
 			share = k
 		}
-		s.Wait = p.Lag + time.Duration(share*float64(f.base))
+		s.Wait = p.Lag + durationUpTo(share*float64(f.base), p.Max)
 		s.Wait = clamp(min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))), p.Min, p.Max)
 		// Not jittered: a prediction already differs from copy to copy as their progress does,
 		// and jitter would only move a call off its aim, half the time past the end it aims at.
@@ -175,8 +175,14 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max), f, ok
 }
 
-// blindWaitMax is the longest wait while PollJob has no rate to predict from, and after failed
-// reads: blindWaits times the first wait (a minute at the defaults), so that a copy whose end
+// durationUpTo converts ns to a Duration no longer than top: a learned ratio times a long base
+// could pass the largest Duration, whose conversion would wrap to a negative wait.
+func durationUpTo(ns float64, top time.Duration) time.Duration {
+	return time.Duration(math.Min(ns, float64(top)))
+}
+
+// blindWaitMax is the longest wait while nothing foretells the end (no rate to predict from, a
+// queue not learned yet), and after failed reads: blindWaits times the first wait (a minute at the defaults), so that a copy whose end
 // nothing foretold is noticed within one. A multiple of Initial rather than a fixed minute, so
 // that make bench, which divides every interval by its time scale, scales this one too.
 func (p PollConfig) blindWaitMax() time.Duration {

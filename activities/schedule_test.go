@@ -74,8 +74,6 @@ func TestTheRateIsMeasuredFromTheLastMomentAtZero(t *testing.T) {
 // A copy slows down near 100 %: from tailFrom on, the latest rate predicts the end, not the
 // average of the fast middle, which would call every Lag through a tail of minutes.
 func TestTheSlowTailIsPredictedFromTheLatestRate(t *testing.T) {
-	p := noJitter()
-	p.Max = 10 * time.Minute
 	var s PollHeartbeat
 	s.observe("RUNNING", 0.01, "img", t0)
 	s.observe("RUNNING", 0.91, "", t0.Add(90*time.Second))  // 1 % a second so far
@@ -98,6 +96,7 @@ func TestOnlyBlindWaitsAreJittered(t *testing.T) {
 		s.observe("RUNNING", 0.5, "img", t0.Add(102*time.Second))
 		return &s
 	}
+	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(98*time.Second)), ruleWait(running(), p, 0), "98 s left at the earliest")
 	assert.Equal(t, ruleWait(running(), p, 0), ruleWait(running(), p, 0.999))
 	queued := func() *PollHeartbeat {
 		var s PollHeartbeat
@@ -106,6 +105,10 @@ func TestOnlyBlindWaitsAreJittered(t *testing.T) {
 		return &s
 	}
 	assert.NotEqual(t, ruleWait(queued(), p, 0), ruleWait(queued(), p, 0.999))
+	c := NewCalibration()
+	teach(c, 0, repeat(3, calibrationMinCopies)...)
+	learned := func(u float64) time.Duration { w, _, _ := queued().nextWait(p, c, u); return w }
+	assert.NotEqual(t, learned(0), learned(0.999), "a learned wait while queued rests on no progress either")
 }
 
 func TestJitterStaysWithinBounds(t *testing.T) {
