@@ -41,17 +41,17 @@ const (
 	calibrationStages = 11
 	// calibrationReaches: a forecast's reach is log2(predicted time left / the copy's age),
 	// floored, from -4 (a sixteenth or less) up to 3 (eight times or more), one bucket per
-	// doubling.
-	// Eight buckets, so that each still fills within a few hundred copies.
+	// doubling: eight buckets, so that each still fills within a few hundred copies.
 	calibrationReaches = 8
 	reachLowest        = -4
-	// calibrationWindow is how many of the latest ratios each stage (and each reach) keeps: enough for its low
-	// quantile to be steady, few enough that a change in the cloud (a busier region, larger
-	// images) is learned within a few hundred copies.
+	// calibrationWindow is how many of the latest ratios each stage (and each reach) keeps:
+	// enough for its low quantile to be steady, few enough that a change in the cloud (a busier
+	// region, larger images) is learned within a few hundred copies.
 	calibrationWindow = 300
 	// calibrationMinCopies is how many copies must have taught a stage (or a reach) before waits
-	// trust it; until then the rule alone decides (or, for a reach, its whole stage). Copies, not ratios: one long copy calls many times in
-	// the same stage, and its ratios, alike, would say little about the next copy.
+	// trust it; until then the rule alone decides (or, for a reach, its whole stage). Copies,
+	// not ratios: one long copy calls many times in the same stage, and its ratios, alike, would
+	// say little about the next copy.
 	calibrationMinCopies = 30
 	// calibrationQuantile is the share of learned ratios below the one a wait aims at: a call is
 	// aimed so that about one job in a hundred has ended before it, per call. On the simulation

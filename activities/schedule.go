@@ -135,12 +135,13 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // forecast it rested on (ok false when there was none) for the calibration to learn from.
 //
 // A running job's wait is Lag plus a share of the predicted time left: the share the calibration
-// learned for this stage (or this reach of it), or predictFraction until it has; either way never more than planHorizon
-// times as far ahead as the job has been watched progressing. A queued job's wait is the learned
-// multiple of the time queued, once learned. With no prediction or nothing learned for a queued
-// job, Initial doubles each time, up to blindWaitMax. Only waits that do not rest on a running
-// job's progress are jittered, so that copies started together do not call together; u in [0,1)
-// drives the jitter; callers pass a random number, tests a fixed one.
+// learned for this stage (or this reach of it), or predictFraction until it has; either way
+// never more than planHorizon times as far ahead as the job has been watched progressing. A
+// queued job's wait is the learned multiple of the time queued, once learned. With no
+// prediction or nothing learned for a queued job, Initial doubles each time, up to blindWaitMax.
+// Only waits that do not rest on a running job's progress are jittered, so that copies started
+// together do not call together; u in [0,1) drives the jitter; callers pass a random number,
+// tests a fixed one.
 func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
 	f, ok := s.forecast()
 	k, learned := 0.0, false
@@ -159,8 +160,8 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 		if learned {
 			share = k
 		}
-		s.Wait = p.Lag + durationUpTo(share*float64(f.base), p.Max)
-		s.Wait = clamp(min(s.Wait, max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))), p.Min, p.Max)
+		horizon := max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))
+		s.Wait = clamp(min(p.Lag+durationUpTo(share*float64(f.base), p.Max), horizon), p.Min, p.Max)
 		// Not jittered: a prediction already differs from copy to copy as their progress does,
 		// and jitter would only move a call off its aim, half the time past the end it aims at.
 		return s.Wait, f, ok
@@ -182,9 +183,10 @@ func durationUpTo(ns float64, top time.Duration) time.Duration {
 }
 
 // blindWaitMax is the longest wait while nothing foretells the end (no rate to predict from, a
-// queue not learned yet), and after failed reads: blindWaits times the first wait (a minute at the defaults), so that a copy whose end
-// nothing foretold is noticed within one. A multiple of Initial rather than a fixed minute, so
-// that make bench, which divides every interval by its time scale, scales this one too.
+// queue not learned yet), and after failed reads: blindWaits times the first wait (a minute at
+// the defaults), so that a copy whose end nothing foretold is noticed within one. A multiple of
+// Initial rather than a fixed minute, so that make bench, which divides every interval by its
+// time scale, scales this one too.
 func (p PollConfig) blindWaitMax() time.Duration {
 	return min(p.Max, blindWaits*p.Initial)
 }
