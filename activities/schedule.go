@@ -144,7 +144,7 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // tests a fixed one.
 func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
 	f, ok := s.forecast()
-	k, learned := 0.0, false
+	k, learned, aimed := 0.0, false, false
 	if ok && f.base > 0 {
 		k, learned = c.factor(f)
 	}
@@ -161,18 +161,20 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 			share = k
 		}
 		horizon := max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))
-		s.Wait = clamp(min(p.Lag+durationUpTo(share*float64(f.base), p.Max), horizon), p.Min, p.Max)
-		// Not jittered: a prediction already differs from copy to copy as their progress does,
-		// and jitter would only move a call off its aim, half the time past the end it aims at.
-		return s.Wait, f, ok
+		s.Wait, aimed = min(p.Lag+durationUpTo(share*float64(f.base), p.Max), horizon), true
 	case s.Wait == 0:
 		s.Wait = p.Initial
 	default:
-		// Nothing to predict from (a job queued in INIT, an adopted image): the end may come at
-		// any time, so the doubling stops at blindWaitMax.
+		// Nothing to predict from (a job queued in INIT before queues are learned, an adopted
+		// image): the end may come at any time, so the doubling stops at blindWaitMax.
 		s.Wait = min(2*s.Wait, p.blindWaitMax())
 	}
 	s.Wait = clamp(s.Wait, p.Min, p.Max)
+	if aimed {
+		// Not jittered: a prediction already differs from copy to copy as their progress does,
+		// and jitter would only move a call off its aim, half the time past the end it aims at.
+		return s.Wait, f, ok
+	}
 	return clamp(jitter(s.Wait, p.Jitter, u), p.Min, p.Max), f, ok
 }
 

@@ -85,10 +85,9 @@ func (r realisticRun) String() string {
 // stalls, a slow tail, percent floored to two decimals), on 2,000 jobs of the benchmark's
 // durations. By its rule alone (a fresh worker): fewer than half of Terraform's calls, and a
 // 95th-percentile lag no worse. Once the calibration has learned from 2,000 earlier jobs: at
-// most a third of Terraform's calls, still with a lag no worse, and a 99th-percentile lag no worse
-// than the rule's. The figures are logged (go test
-// -run ScheduleOnRealistic -v ./activities); make bench measures the same on the real worker,
-// server and emulator.
+// most a third of Terraform's calls, still with a lag no worse, and a 99th-percentile lag no
+// worse than the rule's. The figures are logged (go test -run ScheduleOnRealistic -v
+// ./activities); make bench measures the same on the real worker, server and emulator.
 func TestScheduleOnRealisticProgress(t *testing.T) {
 	p := DefaultPollConfig()
 
