@@ -20,6 +20,10 @@ type CleanupInput struct {
 	// have reached IMS (the answer lost, then the submit failed or was cancelled). With no JobID or
 	// ImageID, CleanupCopy looks for that copy as SubmitCopy's adoption does.
 	Lost *imsapi.CopyRequest
+	// LostSince is when the workflow scheduled that SubmitCopy: a killed copy of Lost made at or
+	// after it is the failed result of a lost POST and is deleted too. Zero: killed copies are
+	// left alone (a workflow from before this field).
+	LostSince time.Time
 }
 
 // CleanupCopy deletes the image of a failed or cancelled copy; it is the workflow's compensation.
@@ -39,7 +43,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		_ = activity.GetHeartbeatDetails(ctx, &imageID)
 	}
 	if imageID == "" && in.JobID == "" && in.Lost != nil {
-		if imageID, err = a.findLostCopy(ctx, r, *in.Lost); err != nil || imageID == "" {
+		if imageID, err = a.findLostCopy(ctx, r, *in.Lost, in.LostSince); err != nil || imageID == "" {
 			return err
 		}
 		activity.RecordHeartbeat(ctx, imageID)
@@ -96,12 +100,13 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 }
 
 // findLostCopy looks, for up to PollConfig.VisibilityWait, for the copy a lost POST may have
-// created, by SubmitCopy's adoption rule (findCopy). It returns "" when there is nothing to delete:
-// no copy appeared, or the one found is active, which may be an earlier, finished copy that
-// someone relies on rather than the lost POST's.
-func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest) (string, error) {
+// created, by SubmitCopy's adoption rule (findCopy), killed ones made since included. It returns
+// "" when there is nothing to delete: no copy appeared, or the one found is active, which may be
+// an earlier, finished copy that someone relies on rather than the lost POST's.
+func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, since time.Time) (string, error) {
 	logger := activity.GetLogger(ctx)
-	img, found, err := a.lookForCopy(ctx, r, req, time.Now().Add(a.poll().VisibilityWait), func() any { return "" })
+	look := copyLookup{until: time.Now().Add(a.poll().VisibilityWait), killedSince: since}
+	img, found, err := a.lookForCopy(ctx, r, req, look, func() any { return "" })
 	switch {
 	case err != nil:
 		return "", err

@@ -56,7 +56,15 @@ type CopyFailure struct {
 	ImageID    string
 	ErrorCode  string
 	FailReason string
+	// ReasonLost says that IMS's code and reason cannot be had: the copy's job ID never reached
+	// imscopy (the answer to its POST was lost, or an earlier run submitted it) and IMS has no
+	// API that finds a job from its image; all that is known is that IMS killed ImageID.
+	ReasonLost bool `json:",omitempty"`
 }
+
+// ReasonLostText is what a CopyFailed error says when its ReasonLost is set.
+const ReasonLostText = "IMS's reason was lost with the answer to the copy request: imscopy never received the job's ID, " +
+	"and IMS has no API that finds a job from its image"
 
 // SubmitFailure is the detail of every error SubmitCopy returns: IMS's answer when there was one,
 // and whether a copy may exist although the workflow got no job ID for it. The IMS fields are
@@ -169,6 +177,13 @@ func invalidInput(err error) error {
 // copyFailed reports a job that IMS ended in FAIL; IMS's code and reason are in the message
 // because that is what the starter prints.
 func copyFailed(f CopyFailure) error {
+	if f.ReasonLost {
+		msg := fmt.Sprintf("the copy into image %s failed (IMS killed the image); %s; "+
+			"find the failed copy job of image %[1]s in IMS's console for the reason, fix the cause and start the copy again",
+			f.ImageID, ReasonLostText)
+		return temporal.NewApplicationErrorWithOptions(msg, ErrCopyFailed,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{f}})
+	}
 	code, reason := f.ErrorCode, f.FailReason
 	if code == "" {
 		code = "no error code"

@@ -169,9 +169,11 @@ func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in 
 		switch img.Status {
 		case "active":
 			read.done, read.percent = true, 1
-		case "killed", "deleted":
-			read.failure = &CopyFailure{ImageID: img.ID, ErrorCode: "image " + img.Status,
-				FailReason: "the adopted image's copy did not complete"}
+		case imageKilled:
+			read.failure = &CopyFailure{ImageID: img.ID, ReasonLost: true}
+		case imageDeleted:
+			read.failure = &CopyFailure{ImageID: img.ID, ErrorCode: "image deleted",
+				FailReason: "the image was deleted while it was being copied"}
 		}
 		return read, nil
 	}

@@ -26,6 +26,8 @@ type SubmitCopyResult struct {
 	Adopted bool
 	// AdoptedStatus is the adopted image's status when it was found. An image that was already
 	// active may be the result of an earlier, finished copy, so the workflow must not delete it.
+	// A killed one is this copy's failed result: an earlier attempt's POST made it, its answer
+	// was lost, and its job failed (PollJob then fails the copy with it).
 	AdoptedStatus string
 }
 
@@ -41,6 +43,10 @@ type SubmitHeartbeat struct {
 	// whose worker was killed or hung leaves only its first record, without the POST it may have
 	// made after it.
 	Ended bool
+	// Since is the earliest moment any attempt may have POSTed: when Temporal scheduled the
+	// activity's first attempt, carried from attempt to attempt. A killed image of the request
+	// made before it cannot be this copy's.
+	Since time.Time
 }
 
 // SubmitCopy starts an in-region copy exactly once in effect. IMS has no idempotency token, so on
@@ -53,7 +59,10 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 	info := activity.GetInfo(ctx)
 	var prev SubmitHeartbeat
 	hasPrev := activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &prev) == nil
-	beat := SubmitHeartbeat{Attempt: info.Attempt, PostAt: lastPost(time.Now(), info.Attempt, prev, hasPrev)}
+	beat := SubmitHeartbeat{Attempt: info.Attempt, PostAt: lastPost(time.Now(), info.Attempt, prev, hasPrev), Since: info.ScheduledTime}
+	if hasPrev && !prev.Since.IsZero() && prev.Since.Before(beat.Since) {
+		beat.Since = prev.Since
+	}
 	// The attempt's first heartbeat, which the SDK sends at once: the record the next attempt gets
 	// if this worker dies before the attempt ends.
 	activity.RecordHeartbeat(ctx, beat)
@@ -76,14 +85,19 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 		return SubmitCopyResult{}, err
 	}
 	logger := activity.GetLogger(ctx)
-	var lookUntil time.Time
+	var lookUntil, killedSince time.Time
 	if !beat.PostAt.IsZero() {
-		lookUntil = beat.PostAt.Add(a.poll().VisibilityWait)
+		// An earlier attempt may have POSTed: its copy may be listed late, or may have failed
+		// already, leaving a killed image that is this copy's result and must not be copied again.
+		lookUntil, killedSince = beat.PostAt.Add(a.poll().VisibilityWait), beat.Since
 	}
-	img, found, err := a.lookForCopy(ctx, r, in.Request, lookUntil, func() any { return *beat })
+	img, found, err := a.lookForCopy(ctx, r, in.Request, copyLookup{until: lookUntil, killedSince: killedSince}, func() any { return *beat })
 	switch {
 	case err != nil:
 		return SubmitCopyResult{}, err
+	case found && img.Status == imageKilled:
+		logger.Warn("An earlier attempt's copy failed while its answer was lost; not copying again", "ImageID", img.ID)
+		return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
 	case found:
 		logger.Info("Adopting the image an earlier attempt created", "ImageID", img.ID, "Status", img.Status)
 		return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
@@ -129,15 +143,30 @@ func refused(err error) bool {
 	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && e.Class != imsapi.ClassTransient
 }
 
-// lookForCopy runs findCopy until it finds the copy or until passes, looking every PollConfig.Min
-// and heartbeating details. A failed read is tolerated while time is left if a retry can fix it:
-// one bad answer must not cut short a wait that a possible POST made necessary.
+// copyLookup says how long and for what lookForCopy looks.
+type copyLookup struct {
+	// until is when to stop looking for a copy that is not listed yet; zero looks once.
+	until time.Time
+	// killedSince, when set, also matches a killed image made at or after it: the failed result
+	// of a POST this copy may have sent since then. Zero matches no killed image.
+	killedSince time.Time
+}
+
+// IMS's statuses of an image that a copy's job will never finish (ims-api.md §13).
+const (
+	imageKilled  = "killed"
+	imageDeleted = "deleted"
+)
+
+// lookForCopy runs findCopy until it finds the copy or until look.until passes, looking every
+// PollConfig.Min and heartbeating details. A failed read is tolerated while time is left if a
+// retry can fix it: one bad answer must not cut short a wait that a possible POST made necessary.
 func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest,
-	until time.Time, details func() any) (imsapi.Image, bool, error) {
+	look copyLookup, details func() any) (imsapi.Image, bool, error) {
 	logger := activity.GetLogger(ctx)
 	for {
-		img, found, err := findCopy(ctx, r, req)
-		wait := time.Until(until)
+		img, found, err := findCopy(ctx, r, req, look.killedSince)
+		wait := time.Until(look.until)
 		switch {
 		case found:
 			return img, true, nil
@@ -158,30 +187,52 @@ func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, re
 
 // findCopy looks for an image that this same request created: exact name, owned by the region's
 // project, descended from the source, encrypted with the requested KMS key (or none, as asked),
-// and not killed or deleted. When several match (a person copied by hand too), the oldest is taken
-// so that every attempt picks the same one.
-func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest) (imsapi.Image, bool, error) {
+// and not deleted. A killed image matches only when it was made at or after killedSince (see
+// copyLookup), and only when no live image does. When several match (a person copied by hand
+// too), the oldest is taken so that every attempt picks the same one.
+func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, killedSince time.Time) (imsapi.Image, bool, error) {
 	images, err := r.ListImages(ctx, imsapi.ListFilter{Name: req.Name, Owner: r.ProjectID()})
 	if err != nil {
 		return imsapi.Image{}, false, err
 	}
-	var matches []imsapi.Image
+	var live, killed []imsapi.Image
 	for _, img := range images {
-		if img.Name == req.Name && isCopyOf(img, r.Name(), req.SourceImageID) && img.CMKID == req.CMKID &&
-			img.Status != "killed" && img.Status != "deleted" {
-			matches = append(matches, img)
+		if img.Name != req.Name || !isCopyOf(img, r.Name(), req.SourceImageID) || img.CMKID != req.CMKID {
+			continue
+		}
+		switch img.Status {
+		case imageDeleted:
+		case imageKilled:
+			if madeSince(img, killedSince) {
+				killed = append(killed, img)
+			}
+		default:
+			live = append(live, img)
 		}
 	}
-	if len(matches) == 0 {
+	if len(live) == 0 {
+		live = killed
+	}
+	if len(live) == 0 {
 		return imsapi.Image{}, false, nil
 	}
-	slices.SortFunc(matches, func(x, y imsapi.Image) int {
+	return slices.MinFunc(live, func(x, y imsapi.Image) int {
 		if c := strings.Compare(x.CreatedAt, y.CreatedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(x.ID, y.ID)
-	})
-	return matches[0], true, nil
+	}), true, nil
+}
+
+// madeSince reports whether img was created at or after since. IMS gives created_at to the
+// second, so since is cut to the second too; an unreadable created_at proves nothing and does
+// not match.
+func madeSince(img imsapi.Image, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	created, ok := imsapi.ParseJobTime(img.CreatedAt)
+	return ok && !created.Before(since.Truncate(time.Second))
 }
 
 // isCopyOf reports whether img descends from source; ims-api.md §13 records the lineage fields.

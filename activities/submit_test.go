@@ -268,3 +268,86 @@ func TestSubmitCopyCancelledWhileLookingCarriesThePost(t *testing.T) {
 	require.True(t, ok)
 	assert.True(t, posted.Equal(f.PostAt), "want %v, got %v", posted, f.PostAt)
 }
+
+// lostAnswerThenFailure runs one SubmitCopy attempt whose POST IMS accepts and never answers, on
+// an emulator whose copy jobs all fail; the job lasts ten minutes of the emulator's clock, which
+// the returned endTheJob moves past (staying within the 15 minutes a request's signature may be
+// off). It returns the request and the attempt's last heartbeat.
+func lostAnswerThenFailure(t *testing.T, name string) (*imsemu.Server, *Activities, SubmitCopyInput, SubmitHeartbeat, func()) {
+	t.Helper()
+	var ahead atomic.Int64
+	srv, a := startIMS(t, imsemu.Config{JobDuration: 10 * time.Minute,
+		Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	srv.SetFaults(imsemu.Faults{JobFailureRate: 1,
+		Routes: map[string]imsemu.RouteFault{imsemu.RouteCopyInRegion: {LostResponseRate: 1}}})
+	in := SubmitCopyInput{Region: home, Request: copyRequest(name)}
+	env := newActivityEnv(a)
+	var beat SubmitHeartbeat
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) { assert.NoError(t, d.Get(&beat)) })
+	_, err := env.ExecuteActivity(a.SubmitCopy, in)
+	assert.Equal(t, ErrIMSTransient, appError(t, err).Type(), "the lost answer is a transient error")
+	require.Len(t, liveImages(srv, name), 1, "IMS accepted the lost POST")
+	srv.SetFaults(imsemu.Faults{})
+	return srv, a, in, beat, func() { ahead.Store(int64(11 * time.Minute)) }
+}
+
+// A POST whose answer is lost and whose job then fails, before or after the retry looks, is one
+// failed copy: never a second POST, a CopyFailed error that says IMS's reason was lost with the
+// answer and names the image, and the image deleted by the compensation.
+func TestALostAnswerThenAFailedJobIsOneFailedCopy(t *testing.T) {
+	for name, failBeforeRetry := range map[string]bool{
+		"job still running at the retry":  false,
+		"job already failed at the retry": true,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, a, in, beat, endTheJob := lostAnswerThenFailure(t, "golden-lost-failed")
+			if failBeforeRetry {
+				endTheJob()
+				require.Equal(t, "killed", liveImages(srv, in.Request.Name)[0].Status)
+			}
+			res := retrySubmit(t, a, in, beat)
+			assert.True(t, res.Adopted)
+			image := liveImages(srv, in.Request.Name)[0]
+			assert.Equal(t, image.ID, res.ImageID, "the retry returns the lost POST's image")
+			assert.Equal(t, failBeforeRetry, res.AdoptedStatus == "killed", "status %s", res.AdoptedStatus)
+			if !failBeforeRetry {
+				endTheJob()
+			}
+
+			_, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, ImageID: res.ImageID})
+			app := appError(t, err)
+			assert.Equal(t, ErrCopyFailed, app.Type())
+			assert.True(t, app.NonRetryable())
+			assert.Contains(t, app.Message(), ReasonLostText)
+			assert.Contains(t, app.Message(), res.ImageID)
+			var f CopyFailure
+			require.NoError(t, app.Details(&f))
+			assert.Equal(t, CopyFailure{ImageID: res.ImageID, ReasonLost: true}, f)
+
+			_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, ImageID: f.ImageID})
+			require.NoError(t, err)
+			assert.Empty(t, liveImages(srv, in.Request.Name), "the failed copy's image is deleted")
+			assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 204)+calls(srv, imsemu.RouteGlanceDeleteImage, 200))
+			assert.Equal(t, 1, calls(srv, imsemu.RouteCopyInRegion, -1), "exactly one POST")
+		})
+	}
+}
+
+// When the submit itself fails after a lost POST whose job failed, the compensation finds the
+// killed image by the request and deletes it, but only one made since the submit was scheduled:
+// an older killed copy of the same request is another copy's.
+func TestCleanupOfALostPostDeletesItsKilledCopyOnly(t *testing.T) {
+	srv, a, in, _, endTheJob := lostAnswerThenFailure(t, "golden-lost-killed")
+	endTheJob()
+	req := in.Request
+	older := CleanupInput{Region: home, Lost: &req, LostSince: time.Now().Add(time.Minute)}
+	a.Poll.VisibilityWait = 200 * time.Millisecond
+	_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, older)
+	require.NoError(t, err)
+	require.Len(t, liveImages(srv, req.Name), 1, "a killed copy made before the submit is not this copy's")
+
+	lost := CleanupInput{Region: home, Lost: &req, LostSince: time.Now().Add(-time.Minute)}
+	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, lost)
+	require.NoError(t, err)
+	assert.Empty(t, liveImages(srv, req.Name), "the lost POST's killed copy is deleted")
+}

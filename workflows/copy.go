@@ -5,6 +5,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -49,8 +50,9 @@ type copyRun struct {
 	// already active may be an earlier, finished copy that someone relies on: it is never deleted.
 	owned bool
 	// lostPost says that SubmitCopy returned no result although a POST may have created a copy, so
-	// the compensation must look for it by its request.
+	// the compensation must look for it by its request, killed ones made since submitAt included.
 	lostPost bool
+	submitAt time.Time
 }
 
 func (c *copyRun) setup(ctx workflow.Context) error {
@@ -67,6 +69,7 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 	}
 
 	c.enter(ctx, PhaseSubmitting)
+	c.submitAt = workflow.Now(ctx)
 	var sub activities.SubmitCopyResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), acts.SubmitCopy,
 		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest()}).Get(ctx, &sub)
@@ -148,7 +151,7 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}
 		if !known {
 			req := c.in.CopyRequest()
-			in.Lost = &req
+			in.Lost, in.LostSince = &req, c.submitAt
 			c.logger.Info("The submit may have created a copy without telling its job; looking for it to delete it")
 		}
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)

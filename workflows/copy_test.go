@@ -31,9 +31,13 @@ func validInput() CopyInput {
 	return CopyInput{Region: "cn-north-4", SourceImageID: sourceID, Name: "golden-copy", CMKID: kmsKey}
 }
 
+// workflowStart is when every test workflow starts, by the test environment's clock.
+var workflowStart = time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(workflowStart)
 	Register(env, &activities.Activities{})
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
@@ -223,10 +227,11 @@ func TestCancelDuringPollCompensates(t *testing.T) {
 }
 
 // lostCleanup is the compensation after a submit that returned no result although a POST may have
-// created a copy: CleanupCopy looks for the copy by its request.
+// created a copy: CleanupCopy looks for the copy by its request, killed ones made since the submit
+// was scheduled (at the workflow's start) included.
 func lostCleanup() activities.CleanupInput {
 	req := validInput().CopyRequest()
-	return activities.CleanupInput{Region: "cn-north-4", Lost: &req}
+	return activities.CleanupInput{Region: "cn-north-4", Lost: &req, LostSince: workflowStart}
 }
 
 // submitFailed is a SubmitCopy error as the activity returns it: non-retryable, with its record of

@@ -61,6 +61,9 @@ type AdminJob struct {
 	Duration      time.Duration       `json:"duration_ns"`
 	Percent       float64             `json:"percent"`
 	Results       []AdminMemberResult `json:"results,omitempty"`
+	// AnswerLost: the answer to the request that created the job was lost on purpose, so the
+	// caller never learned the job ID (nor, if it fails, IMS's reason).
+	AnswerLost bool `json:"answer_lost,omitempty"`
 }
 
 // AdminMemberResult is one pair of a member job.
@@ -113,7 +116,7 @@ func (e *Emulator) Jobs() []AdminJob {
 		v := j.view(now)
 		a := AdminJob{ID: j.ID, Type: j.Type, Region: j.Region, Project: j.Project, Status: v.Status,
 			ImageID: j.ImageID, ImageName: j.ImageName, SourceImageID: j.SourceImageID, TargetRegion: j.TargetRegion,
-			Begin: j.Begin, End: v.End, Duration: j.Duration, Percent: v.Percent}
+			Begin: j.Begin, End: v.End, Duration: j.Duration, Percent: v.Percent, AnswerLost: j.AnswerLost}
 		if v.Status == jobFail {
 			a.ErrorCode, a.FailReason = codeJobFailed, failReason
 		}
@@ -123,6 +126,16 @@ func (e *Emulator) Jobs() []AdminJob {
 		out = append(out, a)
 	}
 	return out
+}
+
+// markAnswerLost records that the answer naming a new job was lost on purpose.
+func (e *Emulator) markAnswerLost(jobID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if j, ok := e.jobs[jobID]; ok {
+		j.AnswerLost = true
+		e.changed()
+	}
 }
 
 // Counts returns the request counts, sorted by region, route and status.

@@ -69,6 +69,9 @@ type job struct {
 	Duration      time.Duration  `json:"duration"`
 	FailAt        float64        `json:"fail_at,omitempty"` // 0: succeeds; else the share of Duration at which it fails
 	Results       []memberResult `json:"results,omitempty"`
+	// AnswerLost says that the answer to the request that created the job was lost on purpose
+	// (LostResponseRate), so its caller never learned the job ID.
+	AnswerLost bool `json:"answer_lost,omitempty"`
 	// ProgressSeed draws the job's realistic progress curve (progress.go); 0 means linear.
 	ProgressSeed uint64 `json:"progress_seed,omitempty"`
 

@@ -100,6 +100,9 @@ func (h *regionHandler) serve(w http.ResponseWriter, r *http.Request, rt *route,
 	rep := rt.handle(e, &call{region: h.region, project: project, route: rt.name, params: p,
 		query: r.URL.Query(), body: body, now: now, requestID: requestID})
 	if hasFault && e.faultRand.chance(rf.LostResponseRate) {
+		if id, ok := rep.body.(jobIDResponse); ok {
+			e.markAnswerLost(id.JobID)
+		}
 		return 0, true
 	}
 	return send(rep)
