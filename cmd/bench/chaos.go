@@ -80,17 +80,22 @@ type chaosReport struct {
 	WorkerKills, ServerRestarts       int
 	LiveImages                        int
 	Injected5xx, Injected429, Lost    int // IMS requests the emulator failed on purpose
-	Violations                        []string
-	Wall                              time.Duration
+	// ReasonLost counts failed copies whose job failed after the answer naming it was lost (by the
+	// emulator, or with a killed worker's attempt): they fail saying so, without IMS's reason.
+	ReasonLost int
+	Violations []string
+	Wall       time.Duration
 }
 
 func (r chaosReport) print(w io.Writer) {
 	fmt.Fprintf(w, "copies %d, closed %d, succeeded %d, failed %d\n", r.Copies, r.Closed, r.Succeeded, r.Failed)
 	fmt.Fprintf(w, "IMS jobs succeeded %d, failed %d; live copy images %d\n", r.JobsSucceeded, r.JobsFailed, r.LiveImages)
 	fmt.Fprintf(w, "IMS faults injected: %d answers 503, %d answers 429, %d responses lost\n", r.Injected5xx, r.Injected429, r.Lost)
+	fmt.Fprintf(w, "failed copies whose job ID (and so IMS's reason) was lost with the copy's answer: %d\n", r.ReasonLost)
 	fmt.Fprintf(w, "worker kills %d, server restarts %d, wall %s\n", r.WorkerKills, r.ServerRestarts, r.Wall.Round(time.Second))
 	if len(r.Violations) == 0 {
-		fmt.Fprintln(w, "nothing lost: every copy closed, succeeded copies = succeeded jobs, no duplicate, no orphan, every failure carries IMS's reason")
+		fmt.Fprintln(w, "nothing lost: every copy closed, succeeded copies = succeeded jobs, no duplicate, no orphan, "+
+			"every failure carries IMS's reason unless the answer that named its job was lost")
 		return
 	}
 	fmt.Fprintf(w, "%d VIOLATIONS:\n", len(r.Violations))
@@ -165,7 +170,7 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	if chaosErr != nil {
 		return rep, chaosErr
 	}
-	check(&rep, outcomes, r.emu.Jobs(), r.emu.Images())
+	check(&rep, outcomes, r.emu.Jobs(), r.emu.Images(), func(id string) (int32, error) { return submitAttempts(ctx, r.client, id) })
 	for _, c := range r.emu.Counts() {
 		switch c.Status {
 		case 503:
@@ -247,8 +252,22 @@ type outcome struct {
 	err     error // the workflow's failure, for failed copies
 }
 
-// waitAll waits for every workflow to close, riding out the server's restart: a Get that fails
-// because the server is away is asked again.
+// closedOutcome reads a closed workflow's outcome from its Get and its status; false when the Get
+// failed for another reason than the workflow's own failure (the server away), so the caller must
+// ask again rather than record a result it did not read.
+func closedOutcome(status enums.WorkflowExecutionStatus, res workflows.CopyResult, err error) (outcome, bool) {
+	var wee *temporal.WorkflowExecutionError
+	switch {
+	case status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && err != nil:
+		return outcome{}, false
+	case status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && !errors.As(err, &wee):
+		return outcome{}, false
+	}
+	return outcome{status: status, imageID: res.ImageID, err: err}, true
+}
+
+// waitAll waits for every workflow to close, riding out the server's restart: a Get or a describe
+// that fails because the server is away is asked again.
 func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outcome {
 	out := make(map[string]outcome, len(ids))
 	var mu sync.Mutex
@@ -261,12 +280,14 @@ func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outc
 				var res workflows.CopyResult
 				err := c.GetWorkflow(ctx, id, "").Get(ctx, &res)
 				desc, derr := c.DescribeWorkflowExecution(ctx, id, "")
-				if derr != nil || desc.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				status := desc.GetWorkflowExecutionInfo().GetStatus()
+				oc, ok := closedOutcome(status, res, err)
+				if derr != nil || status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING || !ok {
 					time.Sleep(2 * time.Second)
 					continue
 				}
 				mu.Lock()
-				out[id] = outcome{status: desc.GetWorkflowExecutionInfo().GetStatus(), imageID: res.ImageID, err: err}
+				out[id] = oc
 				mu.Unlock()
 				return
 			}
@@ -276,8 +297,43 @@ func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outc
 	return out
 }
 
-// check applies the "nothing lost" invariants.
-func check(rep *chaosReport, outcomes map[string]outcome, jobs []imsemu.AdminJob, images []imsemu.AdminImage) {
+// submitAttempts is the attempt of SubmitCopy that answered in the copy's history: above 1 when
+// an earlier attempt failed or was lost with its worker.
+func submitAttempts(ctx context.Context, c client.Client, id string) (int32, error) {
+	var attempt int32
+	var err error
+	for try := 0; try < 10 && ctx.Err() == nil; try++ {
+		if attempt, err = lastSubmitAttempt(ctx, c, id); err == nil {
+			return attempt, nil
+		}
+		time.Sleep(time.Second)
+	}
+	return 0, err
+}
+
+func lastSubmitAttempt(ctx context.Context, c client.Client, id string) (int32, error) {
+	it := c.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	submits := map[int64]bool{} // scheduled event IDs of SubmitCopy
+	var attempt int32
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SubmitCopy" {
+			submits[ev.GetEventId()] = true
+		}
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && submits[a.GetScheduledEventId()] {
+			attempt = a.GetAttempt()
+		}
+	}
+	return attempt, nil
+}
+
+// check applies the "nothing lost" invariants. submitAttempt reads a copy's history (see
+// submitAttempts), for the failures that say IMS's reason was lost.
+func check(rep *chaosReport, outcomes map[string]outcome, jobs []imsemu.AdminJob, images []imsemu.AdminImage,
+	submitAttempt func(id string) (int32, error)) {
 	violate := func(format string, args ...any) {
 		rep.Violations = append(rep.Violations, fmt.Sprintf(format, args...))
 	}
@@ -318,7 +374,9 @@ func check(rep *chaosReport, outcomes map[string]outcome, jobs []imsemu.AdminJob
 			}
 		case enums.WORKFLOW_EXECUTION_STATUS_FAILED:
 			rep.Failed++
-			checkFailure(name, oc.err, js, violate)
+			if checkFailure(name, oc.err, js, submitAttempt, violate) {
+				rep.ReasonLost++
+			}
 		default:
 			violate("%s: the workflow closed as %s", name, oc.status)
 		}
@@ -346,18 +404,41 @@ func check(rep *chaosReport, outcomes map[string]outcome, jobs []imsemu.AdminJob
 }
 
 // checkFailure requires a failed copy to have failed because its IMS job did, with IMS's code
-// and reason in the workflow's error.
-func checkFailure(name string, err error, js []imsemu.AdminJob, violate func(string, ...any)) {
+// and reason in the workflow's error. The one exception is a job whose ID never reached the copy:
+// the answer to its POST was lost (the emulator says so), or the SubmitCopy attempt that sent it
+// was lost with its worker (a later attempt answered). Such a copy must fail saying that IMS's
+// reason was lost with the answer, naming the image (which the orphan check requires deleted);
+// checkFailure reports true for it. A copy that had its job ID and still lost the reason fails.
+func checkFailure(name string, err error, js []imsemu.AdminJob, submitAttempt func(string) (int32, error), violate func(string, ...any)) (reasonLost bool) {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) {
 		violate("%s: failed without an application error: %v", name, err)
-		return
+		return false
 	}
 	if len(js) != 1 || js[0].Status != "FAIL" {
 		violate("%s: failed (%s: %s) although its IMS job did not", name, app.Type(), app.Message())
-		return
+		return false
+	}
+	var f activities.CopyFailure
+	if app.Type() == activities.ErrCopyFailed && app.HasDetails() && app.Details(&f) == nil && f.ReasonLost {
+		if !strings.Contains(app.Message(), activities.ReasonLostText) || f.ImageID != js[0].ImageID || !strings.Contains(app.Message(), f.ImageID) {
+			violate("%s: the failure says IMS's reason was lost but not plainly, or names another image than %s: %s", name, js[0].ImageID, app.Message())
+		}
+		if js[0].AnswerLost {
+			return true
+		}
+		attempt, err := submitAttempt(name)
+		switch {
+		case err != nil:
+			violate("%s: reading its history: %v", name, err)
+		case attempt <= 1:
+			violate("%s: the failure says IMS's reason was lost, but the answer naming job %s was not lost and SubmitCopy answered on its first attempt (%s %q)",
+				name, js[0].ID, js[0].ErrorCode, js[0].FailReason)
+		}
+		return true
 	}
 	if app.Type() != activities.ErrCopyFailed || !strings.Contains(app.Message(), js[0].ErrorCode) || !strings.Contains(app.Message(), js[0].FailReason) {
 		violate("%s: the failure does not carry IMS's reason (%s %q): %s: %s", name, js[0].ErrorCode, js[0].FailReason, app.Type(), app.Message())
 	}
+	return false
 }
