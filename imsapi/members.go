@@ -65,9 +65,9 @@ func (r *RegionClient) ListMembers(ctx context.Context, imageID string) ([]Membe
 	}
 	var members []Member
 	var marker *string
-	// Bounded: IMS allows at most maxBatch members per image, so a server that keeps returning a
+	// Bounded: IMS allows at most MaxMembers members per image, so a server that keeps returning a
 	// marker must not keep imscopy looping.
-	for page := 0; page <= maxBatch; page++ {
+	for page := 0; page <= MaxMembers; page++ {
 		resp, err := call(ctx, r, op, func(c *ims.ImsClient) (*model.GlanceListImageMembersResponse, error) {
 			return c.GlanceListImageMembers(&model.GlanceListImageMembersRequest{ImageId: imageID, Marker: marker})
 		})

@@ -21,9 +21,9 @@ func ValidateProjectID(field, id string) error {
 	return nil
 }
 
-// maxBatch bounds the ID lists of the batch member calls. IMS lets an image be shared with at most
+// MaxMembers bounds the ID lists of the batch member calls. IMS lets an image be shared with at most
 // 128 projects (ims-api.md section 6), so a longer list cannot succeed.
-const maxBatch = 128
+const MaxMembers = 128
 
 func validateImageIDs(ids []string) error {
 	if err := checkBatch("images", len(ids)); err != nil {
@@ -53,8 +53,8 @@ func checkBatch(field string, n int) error {
 	switch {
 	case n == 0:
 		return invalid(field, "", "must list at least one ID")
-	case n > maxBatch:
-		return invalid(field, fmt.Sprint(n, " IDs"), "must list at most %d IDs", maxBatch)
+	case n > MaxMembers:
+		return invalid(field, fmt.Sprint(n, " IDs"), "must list at most %d IDs", MaxMembers)
 	}
 	return nil
 }

@@ -1,0 +1,151 @@
+// Package strictjson decodes JSON that people and other programs write (plan files, workflow
+// inputs) so that a misspelt key is an error that names it, never a field silently left empty:
+// a misspelt cmk_id must not produce an unencrypted image.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+)
+
+// Decode decodes one JSON value into v, refusing unknown keys and anything after the value (keys
+// match their names regardless of case, as encoding/json does). Its
+// errors say what is wrong in the caller's terms: the unknown key and, when one is close, the key
+// it resembles; the key whose value has the wrong type, and the type wanted.
+func Decode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return explain(err, v)
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value: give exactly one object")
+	}
+	return nil
+}
+
+// unknownFieldPrefix is how encoding/json words an unknown key; it has no error type for it.
+const unknownFieldPrefix = "json: unknown field "
+
+func explain(err error, v any) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
+		key := strings.Trim(strings.TrimPrefix(err.Error(), unknownFieldPrefix), `"`)
+		msg := fmt.Sprintf("unknown key %q", key)
+		if near := closest(key, keysOf(reflect.TypeOf(v))); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return errors.New(msg)
+	case errors.As(err, &typeErr):
+		where := typeErr.Field
+		if where == "" {
+			where = "the input"
+		}
+		return fmt.Errorf("%s must be %s, not a JSON %s", where, describe(typeErr.Type), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Errorf("not valid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.Is(err, io.EOF):
+		return errors.New("empty input: give one JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the JSON ends early: an object or a list is not closed")
+	}
+	return err
+}
+
+func describe(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+// keysOf lists every JSON key of a type and the types inside it.
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case name == "-":
+				continue
+			case f.Anonymous && name == "":
+				walk(f.Type)
+				continue
+			case name == "":
+				name = f.Name
+			}
+			keys = append(keys, name)
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return keys
+}
+
+// closest is the known key nearest to key: one it contains or that contains it, or one within two
+// edits; "" when none is that close.
+func closest(key string, known []string) string {
+	best, bestDist := "", 3
+	lower := strings.ToLower(key)
+	for _, k := range known {
+		kl := strings.ToLower(k)
+		d := editDistance(lower, kl)
+		if d < bestDist || (best == "" && len(lower) >= 3 && (strings.Contains(kl, lower) || strings.Contains(lower, kl))) {
+			best, bestDist = k, min(d, bestDist)
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

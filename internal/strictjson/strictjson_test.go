@@ -1,0 +1,52 @@
+package strictjson
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type inner struct {
+	CMKID string `json:"cmk_id"`
+}
+
+type outer struct {
+	Region  string  `json:"region"`
+	Targets []inner `json:"targets"`
+	Keep    bool    `json:"keep_failed_images,omitempty"`
+}
+
+func TestDecodeAcceptsKnownKeys(t *testing.T) {
+	var v outer
+	require.NoError(t, Decode([]byte(`{"region":"cn-north-4","targets":[{"cmk_id":"k"}]}`), &v))
+	assert.Equal(t, outer{Region: "cn-north-4", Targets: []inner{{CMKID: "k"}}}, v)
+}
+
+func TestDecodeRefusesWhatItCannotTakeAsIs(t *testing.T) {
+	for name, c := range map[string]struct{ in, says string }{
+		"a misspelt nested key":  {`{"targets":[{"cmkid":"k"}]}`, `unknown key "cmkid" (did you mean "cmk_id"?)`},
+		"a shortened key":        {`{"keep_failed":true}`, `(did you mean "keep_failed_images"?)`},
+		"a key like none":        {`{"colour":"x"}`, `unknown key "colour"`},
+		"a wrong type":           {`{"region":5}`, "region must be a string, not a JSON number"},
+		"a wrong type in a list": {`{"targets":{}}`, "targets must be a list"},
+		"a list for the whole":   {`[]`, "must be an object"},
+		"two values":             {`{} {}`, "more than one JSON value"},
+		"nothing":                {``, "empty input"},
+		"broken":                 {`{"region":`, "JSON"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var v outer
+			err := Decode([]byte(c.in), &v)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.says)
+		})
+	}
+}
+
+func TestNoSuggestionForAFarKey(t *testing.T) {
+	var v outer
+	err := Decode([]byte(`{"colour":"x"}`), &v)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "did you mean")
+}
