@@ -49,13 +49,20 @@ test: build workflowcheck
 
 # workflowcheck: Temporal's static analyser of workflow determinism (no wall clock, no map
 # iteration order, no goroutines, no global state in workflow code) on every workflow package; then
-# on a workflow that calls time.Now, which it must reject, so an analyser that checks nothing fails.
+# on a workflow that calls time.Now, which it must reject for that call, so an analyser that checks
+# nothing fails. A non-zero exit alone would not do: a crash, a build failure or a missing
+# directory exits non-zero too, so its verdict must name time.Now, and what it said is shown if not.
 WORKFLOWCHECK_VERSION := v0.6.0
+WORKFLOWCHECK_REJECTS := StampedCopy is non-deterministic, reason: calls non-deterministic function time.Now
 workflowcheck:
 	GOBIN=$(CURDIR)/$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 	$(BIN)/workflowcheck ./workflows/...
-	@if $(BIN)/workflowcheck ./workflows/testdata/nondeterministic >/dev/null 2>&1; then \
-	  echo "workflowcheck accepted workflows/testdata/nondeterministic, which calls time.Now: the analyser checks nothing"; exit 1; fi
+	@out=$$($(BIN)/workflowcheck ./workflows/testdata/nondeterministic 2>&1); status=$$?; \
+	  if [ $$status -eq 0 ] || ! printf '%s\n' "$$out" | grep -qF '$(WORKFLOWCHECK_REJECTS)'; then \
+	    printf '%s\n' "$${out:-(no output)}"; \
+	    echo "workflowcheck (exit $$status, output above) did not reject workflows/testdata/nondeterministic for calling time.Now: the analyser is broken or checks nothing"; \
+	    exit 1; \
+	  fi
 
 # demo: the emulator, the embedded Temporal server and a worker, then the seed copy with live progress.
 demo: build
