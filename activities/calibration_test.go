@@ -217,9 +217,13 @@ func TestJobEndIsKeptBetweenTheLastTwoCalls(t *testing.T) {
 
 // PollJob feeds the worker's calibration from a real job's end, over HTTP.
 func TestPollJobLearnsFromTheJobsEnd(t *testing.T) {
-	_, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	a.Calibration = NewCalibration()
 	jobID := submit(t, a, "golden-learn")
+	// Each read of the job moves IMS's clock on by a quarter of the job, however long PollJob
+	// waits: it finds the job queued, then copying three times, then done.
+	clock.step(srv, imsemu.RouteShowJobProgress, 15*time.Second)
 
 	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
 	res := pollResult(t, v, err)

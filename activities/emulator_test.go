@@ -2,6 +2,7 @@ package activities
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,51 @@ func startIMS(t *testing.T, cfg imsemu.Config) (*imsemu.Server, *Activities) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv, &Activities{IMS: newClient(t, srv, imsemu.DefaultSK), Poll: testPoll()}
+}
+
+// imsClock is IMS's clock in tests that must find a job at a given stage however loaded the
+// machine is. It stands still but for advance and step, so what IMS reports depends on what was
+// asked of it, never on how long the asking took. It starts at the real time and must stay within
+// 15 minutes of it: IMS refuses signatures dated further from its clock.
+type imsClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	srv   *imsemu.Server
+	steps map[string]clockStep
+}
+
+type clockStep struct {
+	by   time.Duration
+	from int // the route's answers when the stepping began
+}
+
+func newIMSClock() *imsClock { return &imsClock{now: time.Now(), steps: map[string]clockStep{}} }
+
+// Now is the emulator's Config.Now.
+func (c *imsClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now
+	for route, s := range c.steps {
+		now = now.Add(time.Duration(calls(c.srv, route, -1)-s.from) * s.by)
+	}
+	return now
+}
+
+func (c *imsClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// step moves the clock on by `by` with each request srv answers on route from now on. The
+// emulator counts a request as it finishes answering it, so the request itself sees the clock
+// before its step.
+func (c *imsClock) step(srv *imsemu.Server, route string, by time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.srv = srv
+	c.steps[route] = clockStep{by: by, from: calls(srv, route, -1)}
 }
 
 func newClient(t *testing.T, srv *imsemu.Server, sk string) *imsapi.Client {

@@ -26,8 +26,12 @@ func pollResult(t *testing.T, v converter.EncodedValue, err error) PollJobResult
 }
 
 func TestPollJobWaitsForSuccess(t *testing.T) {
-	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	jobID := submit(t, a, "golden-poll")
+	// Each read of the job moves IMS's clock on by a quarter of the job, however long PollJob
+	// waits: the job is queued, at 25, 50 and 75 %, then done.
+	clock.step(srv, imsemu.RouteShowJobProgress, 15*time.Second)
 
 	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
 	res := pollResult(t, v, err)
@@ -39,7 +43,7 @@ func TestPollJobWaitsForSuccess(t *testing.T) {
 	assert.NotEmpty(t, res.EndTime)
 	assert.NotEmpty(t, res.BeginTime, "the job's start, for the job-duration metric")
 	assert.Equal(t, calls(srv, imsemu.RouteShowJobProgress, -1), res.Polls, "every call is counted")
-	assert.Greater(t, res.Polls, 1)
+	assert.Equal(t, 5, res.Polls, "it read the job until it was done, and no more")
 }
 
 // The heartbeat details are all users see of a copying job: the starter reads them from the
@@ -47,8 +51,12 @@ func TestPollJobWaitsForSuccess(t *testing.T) {
 // sends its last details (the SDK flushes them), and they carry the job's percent, its image and
 // the poll count.
 func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
-	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute})
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	jobID := submit(t, a, "golden-progress")
+	// IMS's clock stands in the middle of the job: every read finds it copying, however long the
+	// test takes.
+	clock.advance(30 * time.Second)
 
 	stop := make(chan struct{})
 	var mu sync.Mutex
@@ -66,15 +74,12 @@ func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
 		done <- err
 	}()
 
-	// Once the job is copying, two more polls: the first reads a percent above 0, and the second
-	// starts only after PollJob put that read in its heartbeat. The bounds only turn a hang into a
-	// failure.
-	seen := 0
-	require.Eventually(t, func() bool {
-		job := srv.Jobs()[0]
-		seen = calls(srv, imsemu.RouteShowJobProgress, -1)
-		return job.Status == "RUNNING" && job.Percent > 0
-	}, 30*time.Second, 10*time.Millisecond, "the job never started copying")
+	// Two more polls: the first reads a percent above 0, and the second starts only after PollJob
+	// put that read in its heartbeat. The bounds only turn a hang into a failure.
+	job := srv.Jobs()[0]
+	require.Equal(t, "RUNNING", job.Status)
+	require.Positive(t, job.Percent)
+	seen := calls(srv, imsemu.RouteShowJobProgress, -1)
 	require.Eventually(t, func() bool { return calls(srv, imsemu.RouteShowJobProgress, -1) >= seen+2 },
 		30*time.Second, 10*time.Millisecond, "PollJob stopped polling")
 	close(stop)
@@ -87,7 +92,7 @@ func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
 		got = last
 		return got.Percent > 0
 	}, 10*time.Second, 10*time.Millisecond, "no heartbeat with the job's percent reached the server")
-	job := srv.Jobs()[0]
+	job = srv.Jobs()[0]
 	assert.Equal(t, "RUNNING", got.Status)
 	assert.Less(t, got.Percent, 1.0)
 	assert.LessOrEqual(t, got.Percent, job.Percent, "the percent is one IMS reported")
@@ -189,9 +194,13 @@ func TestPollJobRidesOutFailedReads(t *testing.T) {
 		"429 throttled": {ErrorRate: 0.5, ErrorStatus: 429, ErrorCode: "APIGW.0308"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv, a := startIMS(t, imsemu.Config{JobDuration: time.Second})
+			clock := newIMSClock()
+			srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 			jobID := submit(t, a, "golden-faults")
 			srv.SetFaults(imsemu.Faults{Routes: map[string]imsemu.RouteFault{imsemu.RouteShowJobProgress: fault}})
+			// Each read, failed or not, moves IMS's clock on by a sixth of the job, so the job
+			// is still running for the first six reads however long PollJob waits.
+			clock.step(srv, imsemu.RouteShowJobProgress, 10*time.Second)
 
 			v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
 			res := pollResult(t, v, err)

@@ -103,15 +103,23 @@ func TestVerifyImageWaitsForAnImageNotListedYet(t *testing.T) {
 }
 
 func TestCleanupWaitsOutTheRunningJobThenDeletes(t *testing.T) {
-	srv, a := startIMS(t, imsemu.Config{JobDuration: 1500 * time.Millisecond})
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	jobID := submit(t, a, "golden-cleanup")
+	// IMS's clock moves only as CleanupCopy asks, however long it waits: a read of the job moves
+	// it on by a quarter of the job (the first finds the job queued, naming no image yet, the
+	// second copying), and a delete by the whole job (the first is refused while the job runs, the
+	// next finds it ended).
+	clock.step(srv, imsemu.RouteShowJobProgress, 15*time.Second)
+	clock.step(srv, imsemu.RouteGlanceDeleteImage, time.Minute)
 
 	// No image ID: CleanupCopy learns it from the job, as after a cancel before any progress read.
 	_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, JobID: jobID})
 	require.NoError(t, err)
 
 	assert.Empty(t, liveImages(srv, "golden-cleanup"), "the copy's image is gone")
-	assert.Positive(t, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
+	assert.Equal(t, 2, calls(srv, imsemu.RouteShowJobProgress, -1), "it read the job until the job named its image")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
 	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 204))
 
 	// Idempotent: running it again, with or without the image ID, succeeds and changes nothing.
@@ -127,17 +135,28 @@ func TestCleanupWaitsOutTheRunningJobThenDeletes(t *testing.T) {
 // CleanupCopy finds that copy by its request, waits for it to be listed, and deletes it, waiting
 // out IMG.0090 while its job runs.
 func TestCleanupFindsAndDeletesTheCopyOfALostPost(t *testing.T) {
-	srv, a := startIMS(t, imsemu.Config{JobDuration: 3 * time.Second})
-	in, _, err := postWithLostAnswer(t, srv, a, "golden-orphan", 500*time.Millisecond)
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
+	const invisible = 10 * time.Second
+	in, _, err := postWithLostAnswer(t, srv, a, "golden-orphan", invisible)
 	f, ok := SubmitFailureOf(err)
 	require.True(t, ok)
 	require.False(t, f.PostAt.IsZero(), "the failure says a copy may exist")
+	// IMS's clock moves only as CleanupCopy asks, however long it takes: a look at the list moves it
+	// on by the time the new image stays unlisted (the first look misses the copy, the second
+	// finds it copying), and a delete by the whole job (the first is refused while the job runs,
+	// the next finds it ended). CleanupCopy's own limit on looking only turns a hang into a failure.
+	lists := calls(srv, imsemu.RouteListImages, -1)
+	clock.step(srv, imsemu.RouteListImages, invisible)
+	clock.step(srv, imsemu.RouteGlanceDeleteImage, time.Minute)
+	a.Poll.VisibilityWait = time.Minute
 
 	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, Lost: &in.Request})
 	require.NoError(t, err)
 
 	assert.Empty(t, liveImages(srv, "golden-orphan"), "the orphan is gone")
-	assert.Positive(t, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
+	assert.Equal(t, 2, calls(srv, imsemu.RouteListImages, -1)-lists, "it looked again for the copy that was not listed yet")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 400), "IMS refused the delete while the job ran (IMG.0090)")
 	assert.Equal(t, 1, calls(srv, imsemu.RouteGlanceDeleteImage, 204))
 }
 
