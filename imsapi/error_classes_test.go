@@ -132,14 +132,15 @@ func TestEmulatorRefusalsAreClassified(t *testing.T) {
 			call:  copyNamed("over-quota", ""),
 		},
 		{
+			// IMS's clock stands still in these two, so the first copy runs when the second is asked for.
 			name: "running jobs limit", wantCode: "IMG.0060", wantClass: imsapi.ClassThrottled,
-			cfg:   imsemu.Config{Limits: imsemu.Limits{RunningJobsPerProject: 1}, JobDuration: time.Minute},
+			cfg:   imsemu.Config{Limits: imsemu.Limits{RunningJobsPerProject: 1}, JobDuration: time.Minute, Now: newTestClock().Now},
 			setup: func(t *testing.T, env *emuEnv) { copySeed(t, env.home, "running") },
 			call:  copyNamed("waits-its-turn", ""),
 		},
 		{
 			name: "cross-region concurrency", wantCode: "IMG.0149", wantClass: imsapi.ClassThrottled,
-			cfg: imsemu.Config{Limits: imsemu.Limits{CrossRegionCopiesPerTenant: 1}, JobDuration: time.Minute},
+			cfg: imsemu.Config{Limits: imsemu.Limits{CrossRegionCopiesPerTenant: 1}, JobDuration: time.Minute, Now: newTestClock().Now},
 			setup: func(t *testing.T, env *emuEnv) {
 				require.NoError(t, crossCopy(env, seedImageID))
 			},

@@ -3,6 +3,8 @@ package imsapi_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -44,59 +46,119 @@ func TestLostCopyResponse(t *testing.T) {
 
 // A request IMS never answers must end as soon as the caller's ctx does: Temporal cancels
 // activities through it. The per-request timeout is set longer than the hang, so a client that
-// ignored ctx would get IMS's late answer and fail the test instead of returning an error.
+// ignored ctx would get IMS's late answer and fail the test instead of returning an error. The ctx
+// ends while IMS holds the request, not after a guessed delay: a delay could pass before a slow
+// machine has even sent it.
 func TestContextEndsHungRequest(t *testing.T) {
 	const hang = 30 * time.Second
 	env := startEmu(t, imsemu.Config{Faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		"*": {Latency: hang},
 	}}})
-	clearSDKEnv(t)
-	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID,
-		AK: imsemu.DefaultAK, SK: imsemu.DefaultSK, Endpoints: env.srv.Endpoints(), RequestTimeout: 2 * hang})
-	require.NoError(t, err)
-	r := c.Home()
 
 	ops := []struct {
 		name  string
 		route string
-		call  func(context.Context) error
+		call  func(context.Context, *imsapi.RegionClient) error
 	}{
-		{"CopyInRegion", imsemu.RouteCopyInRegion, func(ctx context.Context) error {
+		{"CopyInRegion", imsemu.RouteCopyInRegion, func(ctx context.Context, r *imsapi.RegionClient) error {
 			_, err := r.CopyInRegion(ctx, imsapi.CopyRequest{SourceImageID: seedImageID, Name: "hung"})
 			return err
 		}},
-		{"GetJob", imsemu.RouteShowJobProgress, func(ctx context.Context) error {
+		{"GetJob", imsemu.RouteShowJobProgress, func(ctx context.Context, r *imsapi.RegionClient) error {
 			_, err := r.GetJob(ctx, jobIDSample)
 			return err
 		}},
-		{"GetImage", imsemu.RouteListImages, func(ctx context.Context) error {
+		{"GetImage", imsemu.RouteListImages, func(ctx context.Context, r *imsapi.RegionClient) error {
 			_, err := r.GetImage(ctx, seedImageID)
 			return err
 		}},
-		{"DeleteImage", imsemu.RouteGlanceDeleteImage, func(ctx context.Context) error {
+		{"DeleteImage", imsemu.RouteGlanceDeleteImage, func(ctx context.Context, r *imsapi.RegionClient) error {
 			return r.DeleteImage(ctx, seedImageID)
 		}},
 	}
 	for _, op := range ops {
 		t.Run(op.name+"/cancel", func(t *testing.T) {
+			front := startFront(t, env, 2*hang)
+			abandoned := env.abandoned(op.route)
 			ctx, cancel := context.WithCancel(context.Background())
-			stop := time.AfterFunc(100*time.Millisecond, cancel)
-			defer stop.Stop()
-			err := op.call(ctx)
+			defer cancel()
+			result := make(chan error, 1)
+			go func() { result <- op.call(ctx, front.region) }()
+			select {
+			case <-front.arrived:
+			case err := <-result:
+				t.Fatalf("the call returned before IMS had its request: %v", err)
+			}
+			cancel()
+			err := <-result
 			require.ErrorIs(t, err, context.Canceled)
 			var e *imsapi.Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, op.name, e.Op)
 			assert.Equal(t, 0, e.Status)
+			front.close()
 			// The emulator records 499 when the client hangs up during the injected latency.
-			require.Eventually(t, func() bool { return env.abandoned(op.route) == 1 }, 5*time.Second, 10*time.Millisecond)
+			assert.Equal(t, abandoned+1, env.abandoned(op.route), "IMS saw the client hang up")
 		})
 		t.Run(op.name+"/deadline", func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-			defer cancel()
-			require.ErrorIs(t, op.call(ctx), context.DeadlineExceeded)
-			require.Eventually(t, func() bool { return env.abandoned(op.route) == 2 }, 5*time.Second, 10*time.Millisecond)
+			// A deadline cannot be set off once IMS has the request, so each try gives the request
+			// twice the time, until one reached IMS before its deadline passed.
+			for timeout := 100 * time.Millisecond; timeout < hang/2; timeout *= 2 {
+				front := startFront(t, env, 2*hang)
+				abandoned := env.abandoned(op.route)
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				err := op.call(ctx, front.region)
+				cancel()
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				front.close()
+				if front.reached() {
+					assert.Equal(t, abandoned+1, env.abandoned(op.route), "IMS saw the client hang up")
+					return
+				}
+			}
+			t.Fatal("no request reached IMS before its deadline")
 		})
+	}
+}
+
+// front serves the emulator's home region through a server of the test's own, which tells when a
+// request reaches IMS, and a client that calls it.
+type front struct {
+	server  *httptest.Server
+	arrived chan struct{} // receives once, when the first request reaches IMS
+	region  *imsapi.RegionClient
+}
+
+func startFront(t *testing.T, env *emuEnv, requestTimeout time.Duration) *front {
+	t.Helper()
+	f := &front{arrived: make(chan struct{}, 1)}
+	ims := env.srv.Handler(homeRegion.Name)
+	f.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case f.arrived <- struct{}{}:
+		default:
+		}
+		ims.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.server.Close)
+	clearSDKEnv(t)
+	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
+		SK: imsemu.DefaultSK, Endpoints: map[string]string{homeRegion.Name: f.server.URL}, RequestTimeout: requestTimeout})
+	require.NoError(t, err)
+	f.region = c.Home()
+	return f
+}
+
+// close returns once IMS has answered, or given up on, every request that reached it.
+func (f *front) close() { f.server.Close() }
+
+// reached reports whether a request reached IMS; it is final once close has returned.
+func (f *front) reached() bool {
+	select {
+	case <-f.arrived:
+		return true
+	default:
+		return false
 	}
 }
 
