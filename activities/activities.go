@@ -113,6 +113,15 @@ func (a *Activities) region(name string) (*imsapi.RegionClient, error) {
 	return r, nil
 }
 
+// imageRegion returns the client for the region where a copy's image is: target, or the job's
+// region when target is "".
+func (a *Activities) imageRegion(jobRegion, target string) (*imsapi.RegionClient, error) {
+	if target == "" {
+		return a.region(jobRegion)
+	}
+	return a.region(target)
+}
+
 // sleep waits for d, heartbeating details() at least every HeartbeatEvery so that the server
 // sees the worker alive and can deliver a cancellation; it returns ctx.Err() once cancelled.
 // When the worker is stopping it gives the task back at once with a retryable error: the next

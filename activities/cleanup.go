@@ -13,7 +13,7 @@ import (
 // CleanupInput names the copy to undo: its image, the job that will name it, or, when the workflow
 // learned neither, the request whose POST may have created it.
 type CleanupInput struct {
-	Region  string
+	Region  string // where the job runs: the source's region
 	JobID   string
 	ImageID string // "" when the workflow never learned it; CleanupCopy then asks the job
 	// Lost is the request of a SubmitCopy that returned no result although one of its POSTs may
@@ -24,6 +24,8 @@ type CleanupInput struct {
 	// after it is the failed result of a lost POST and is deleted too. Zero: killed copies are
 	// left alone (a workflow from before this field).
 	LostSince time.Time
+	// ImageRegion is where the image is, when it is not Region: a cross-region copy's target.
+	ImageRegion string `json:",omitempty"`
 }
 
 // CleanupCopy deletes the image of a failed or cancelled copy; it is the workflow's compensation.
@@ -35,6 +37,10 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	if err != nil {
 		return err
 	}
+	ir, err := a.imageRegion(in.Region, in.ImageRegion)
+	if err != nil {
+		return err
+	}
 	logger := activity.GetLogger(ctx)
 	p := a.poll()
 	imageID := in.ImageID
@@ -43,7 +49,8 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		_ = activity.GetHeartbeatDetails(ctx, &imageID)
 	}
 	if imageID == "" && in.JobID == "" && in.Lost != nil {
-		if imageID, err = a.findLostCopy(ctx, r, *in.Lost, in.LostSince); err != nil || imageID == "" {
+		look := copyLookup{sourceRegion: r.Name(), until: time.Now().Add(p.VisibilityWait), killedSince: in.LostSince}
+		if imageID, err = a.findLostCopy(ctx, ir, *in.Lost, look); err != nil || imageID == "" {
 			return err
 		}
 		activity.RecordHeartbeat(ctx, imageID)
@@ -80,7 +87,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 			}
 			continue
 		}
-		err := r.DeleteImage(ctx, imageID)
+		err := ir.DeleteImage(ctx, imageID)
 		switch imsapi.ClassOf(err) {
 		case imsapi.ClassNotFound:
 			err = nil
@@ -99,13 +106,12 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	}
 }
 
-// findLostCopy looks, for up to PollConfig.VisibilityWait, for the copy a lost POST may have
+// findLostCopy looks in r, until look.until, for the copy a lost POST may have
 // created, by SubmitCopy's adoption rule (findCopy), killed ones made since included. It returns
 // "" when there is nothing to delete: no copy appeared, or the one found is active, which may be
 // an earlier, finished copy that someone relies on rather than the lost POST's.
-func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, since time.Time) (string, error) {
+func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, look copyLookup) (string, error) {
 	logger := activity.GetLogger(ctx)
-	look := copyLookup{until: time.Now().Add(a.poll().VisibilityWait), killedSince: since}
 	img, found, err := a.lookForCopy(ctx, r, req, look, func() any { return "" })
 	switch {
 	case err != nil:

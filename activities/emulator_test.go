@@ -87,7 +87,8 @@ func (c *imsClock) step(srv *imsemu.Server, route string, by time.Duration) {
 func newClient(t *testing.T, srv *imsemu.Server, sk string) *imsapi.Client {
 	t.Helper()
 	c, err := imsapi.New(imsapi.Config{Region: home, ProjectID: imsemu.DefaultRegions[0].ProjectID,
-		AK: imsemu.DefaultAK, SK: sk, Endpoints: srv.Endpoints()})
+		Projects: map[string]string{imsemu.DefaultRegions[1].Name: imsemu.DefaultRegions[1].ProjectID},
+		AK:       imsemu.DefaultAK, SK: sk, Endpoints: srv.Endpoints()})
 	require.NoError(t, err)
 	return c
 }

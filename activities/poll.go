@@ -16,9 +16,11 @@ import (
 // PollJobInput names what to wait for: the copy job, or, when JobID is empty (an adopted image
 // whose job is unknown), the image itself.
 type PollJobInput struct {
-	Region  string
+	Region  string // where the job runs: the source's region
 	JobID   string
 	ImageID string
+	// ImageRegion is where the image is, when it is not Region: a cross-region copy's target.
+	ImageRegion string `json:",omitempty"`
 }
 
 // PollJobResult is a finished copy.
@@ -59,6 +61,10 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 	if err != nil {
 		return PollJobResult{}, err
 	}
+	ir, err := a.imageRegion(in.Region, in.ImageRegion)
+	if err != nil {
+		return PollJobResult{}, err
+	}
 	p := a.poll()
 	logger := activity.GetLogger(ctx)
 
@@ -86,7 +92,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		if err := a.sleep(ctx, time.Until(s.NextPollAt), func() any { return s }); err != nil {
 			return PollJobResult{}, err
 		}
-		read, err := a.readStatus(ctx, r, in)
+		read, err := a.readStatus(ctx, r, ir, in)
 		s.Polls++
 		now := time.Now()
 		if err != nil {
@@ -158,10 +164,11 @@ func jobEnd(endTime string, runningAt, doneAt time.Time) (time.Time, bool) {
 // credentials) reaches a person quickly.
 const maxRefusedReads = 5
 
-// readStatus asks IMS once about the copy: the job when known, otherwise the adopted image.
-func (a *Activities) readStatus(ctx context.Context, r *imsapi.RegionClient, in PollJobInput) (statusRead, error) {
+// readStatus asks IMS once about the copy: the job (in r) when known, otherwise the adopted image
+// (in ir).
+func (a *Activities) readStatus(ctx context.Context, r, ir *imsapi.RegionClient, in PollJobInput) (statusRead, error) {
 	if in.JobID == "" {
-		img, err := r.GetImage(ctx, in.ImageID)
+		img, err := ir.GetImage(ctx, in.ImageID)
 		if err != nil {
 			return statusRead{}, err
 		}

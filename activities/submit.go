@@ -12,10 +12,20 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// SubmitCopyInput is one in-region copy request, sent to Region ("" = the worker's home region).
+// SubmitCopyInput is one copy request, sent to Region ("" = the worker's home region), where the
+// source image is and the job runs. With TargetRegion set to another region it is a cross-region
+// copy (Request.CMKID must be empty: IMS cannot encrypt during one) whose image is made there,
+// through the IAM agency AgencyName.
 type SubmitCopyInput struct {
-	Region  string
-	Request imsapi.CopyRequest
+	Region       string
+	Request      imsapi.CopyRequest
+	TargetRegion string `json:",omitempty"`
+	AgencyName   string `json:",omitempty"`
+}
+
+// crossRegion says whether the copy goes to another region.
+func (in SubmitCopyInput) crossRegion() bool {
+	return in.TargetRegion != "" && in.TargetRegion != in.Region
 }
 
 // SubmitCopyResult is either a new job (JobID set, ImageID learned later from the job) or an
@@ -77,10 +87,15 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 }
 
 func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *SubmitHeartbeat) (SubmitCopyResult, error) {
-	if err := in.Request.Validate(); err != nil {
+	if err := in.validate(); err != nil {
 		return SubmitCopyResult{}, invalidInput(err)
 	}
 	r, err := a.region(in.Region)
+	if err != nil {
+		return SubmitCopyResult{}, err
+	}
+	// t is where the new image is made and looked for: the target region of a cross-region copy.
+	t, err := a.imageRegion(in.Region, in.TargetRegion)
 	if err != nil {
 		return SubmitCopyResult{}, err
 	}
@@ -91,7 +106,8 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 		// already, leaving a killed image that is this copy's result and must not be copied again.
 		lookUntil, killedSince = beat.PostAt.Add(a.poll().VisibilityWait), beat.Since
 	}
-	img, found, err := a.lookForCopy(ctx, r, in.Request, copyLookup{until: lookUntil, killedSince: killedSince}, func() any { return *beat })
+	look := copyLookup{sourceRegion: r.Name(), until: lookUntil, killedSince: killedSince}
+	img, found, err := a.lookForCopy(ctx, t, in.Request, look, func() any { return *beat })
 	switch {
 	case err != nil:
 		return SubmitCopyResult{}, err
@@ -110,7 +126,7 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 	activity.RecordHeartbeat(ctx, *beat)
 	// Once sent, the POST is seen through even if the activity is cancelled meanwhile: its answer
 	// is the only record of the job, and the workflow needs the job ID to clean up after a cancel.
-	jobID, err := r.CopyInRegion(context.WithoutCancel(ctx), in.Request)
+	jobID, err := post(context.WithoutCancel(ctx), r, in)
 	if err != nil {
 		if refused(err) {
 			beat.PostAt = earlierPost
@@ -119,6 +135,31 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 	}
 	logger.Info("Copy submitted", "JobID", jobID)
 	return SubmitCopyResult{JobID: jobID}, nil
+}
+
+// validate checks the request as the copy it is, in-region or cross-region.
+func (in SubmitCopyInput) validate() error {
+	if !in.crossRegion() {
+		return in.Request.Validate()
+	}
+	if in.Request.CMKID != "" {
+		return &imsapi.ValidationError{Field: "cmk_id", Value: in.Request.CMKID,
+			Rule: "cannot be used with a cross-region copy: IMS cannot encrypt during one; copy plain, then copy in the target region with the key"}
+	}
+	return in.crossRegionRequest().Validate()
+}
+
+func (in SubmitCopyInput) crossRegionRequest() imsapi.CrossRegionCopyRequest {
+	return imsapi.CrossRegionCopyRequest{SourceImageID: in.Request.SourceImageID, Name: in.Request.Name,
+		Description: in.Request.Description, TargetRegion: in.TargetRegion, AgencyName: in.AgencyName}
+}
+
+// post sends the copy's one non-idempotent request.
+func post(ctx context.Context, r *imsapi.RegionClient, in SubmitCopyInput) (string, error) {
+	if in.crossRegion() {
+		return r.CopyCrossRegion(ctx, in.crossRegionRequest())
+	}
+	return r.CopyInRegion(ctx, in.Request)
 }
 
 // lastPost is when an earlier attempt last sent a POST that may have created the copy; zero when
@@ -145,6 +186,8 @@ func refused(err error) bool {
 
 // copyLookup says how long and for what lookForCopy looks.
 type copyLookup struct {
+	// sourceRegion is the source image's region, which the copy's lineage names.
+	sourceRegion string
 	// until is when to stop looking for a copy that is not listed yet; zero looks once.
 	until time.Time
 	// killedSince, when set, also matches a killed image made at or after it: the failed result
@@ -165,7 +208,7 @@ func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, re
 	look copyLookup, details func() any) (imsapi.Image, bool, error) {
 	logger := activity.GetLogger(ctx)
 	for {
-		img, found, err := findCopy(ctx, r, req, look.killedSince)
+		img, found, err := findCopy(ctx, r, req, look)
 		wait := time.Until(look.until)
 		switch {
 		case found:
@@ -185,25 +228,25 @@ func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, re
 	}
 }
 
-// findCopy looks for an image that this same request created: exact name, owned by the region's
-// project, descended from the source, encrypted with the requested KMS key (or none, as asked),
-// and not deleted. A killed image matches only when it was made at or after killedSince (see
-// copyLookup), and only when no live image does. When several match (a person copied by hand
-// too), the oldest is taken so that every attempt picks the same one.
-func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, killedSince time.Time) (imsapi.Image, bool, error) {
+// findCopy looks in r for an image that this same request created: exact name, owned by r's
+// project, descended from the source (in look.sourceRegion), encrypted with the requested KMS key
+// (or none, as asked), and not deleted. A killed image matches only when it was made at or after
+// look.killedSince, and only when no live image does. When several match (a person copied by
+// hand too), the oldest is taken so that every attempt picks the same one.
+func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, look copyLookup) (imsapi.Image, bool, error) {
 	images, err := r.ListImages(ctx, imsapi.ListFilter{Name: req.Name, Owner: r.ProjectID()})
 	if err != nil {
 		return imsapi.Image{}, false, err
 	}
 	var live, killed []imsapi.Image
 	for _, img := range images {
-		if img.Name != req.Name || !isCopyOf(img, r.Name(), req.SourceImageID) || img.CMKID != req.CMKID {
+		if img.Name != req.Name || !isCopyOf(img, look.sourceRegion, req.SourceImageID) || img.CMKID != req.CMKID {
 			continue
 		}
 		switch img.Status {
 		case imageDeleted:
 		case imageKilled:
-			if madeSince(img, killedSince) {
+			if madeSince(img, look.killedSince) {
 				killed = append(killed, img)
 			}
 		default:

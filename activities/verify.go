@@ -10,11 +10,13 @@ import (
 
 // VerifyImageInput is the new image and what it must be.
 type VerifyImageInput struct {
-	Region        string
+	Region        string // where the new image is
 	ImageID       string
 	SourceImageID string
 	Name          string
 	CMKID         string // the requested KMS key; "" means the copy must not be encrypted
+	// SourceRegion is where the source is, when it is not Region: a cross-region copy's source.
+	SourceRegion string `json:",omitempty"`
 }
 
 // VerifyImage checks that the new image is the copy that was asked for: it exists, is active,
@@ -47,18 +49,22 @@ func (a *Activities) VerifyImage(ctx context.Context, in VerifyImageInput) error
 	default:
 		return verifyFailed(img.ID, []string{fmt.Sprintf("status is %q, want \"active\"", img.Status)})
 	}
-	src, err := r.GetImage(ctx, in.SourceImageID)
+	sr, err := a.imageRegion(in.Region, in.SourceRegion)
+	if err != nil {
+		return err
+	}
+	src, err := sr.GetImage(ctx, in.SourceImageID)
 	if err != nil {
 		return fromIMS(err)
 	}
-	if m := mismatches(img, src, in, r.Name()); len(m) > 0 {
+	if m := mismatches(img, src, in, sr.Name()); len(m) > 0 {
 		return verifyFailed(img.ID, m)
 	}
 	return nil
 }
 
-// mismatches lists every way img differs from a copy of src made as in asked.
-func mismatches(img, src imsapi.Image, in VerifyImageInput, region string) []string {
+// mismatches lists every way img differs from a copy of src (in sourceRegion) made as in asked.
+func mismatches(img, src imsapi.Image, in VerifyImageInput, sourceRegion string) []string {
 	var out []string
 	show := func(v any) string {
 		if v == "" {
@@ -72,7 +78,7 @@ func mismatches(img, src imsapi.Image, in VerifyImageInput, region string) []str
 		}
 	}
 	differ("name", img.Name, in.Name)
-	if !isCopyOf(img, region, in.SourceImageID) {
+	if !isCopyOf(img, sourceRegion, in.SourceImageID) {
 		out = append(out, fmt.Sprintf("lineage (__originalimagename %q, __data_origin %q) does not name source %s",
 			img.OriginalImageName, img.DataOrigin, in.SourceImageID))
 	}

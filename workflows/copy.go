@@ -72,7 +72,8 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 	c.submitAt = workflow.Now(ctx)
 	var sub activities.SubmitCopyResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), acts.SubmitCopy,
-		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest()}).Get(ctx, &sub)
+		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest(), TargetRegion: c.in.TargetRegion,
+			AgencyName: c.in.AgencyName}).Get(ctx, &sub)
 	if err != nil {
 		c.lostPost, c.owned = mayHavePosted(err), true
 		return CopyResult{}, c.fail(ctx, err)
@@ -92,8 +93,7 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 
 	c.enter(ctx, PhaseVerifying)
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
-		activities.VerifyImageInput{Region: c.in.Region, ImageID: c.progress.ImageID, SourceImageID: c.in.SourceImageID,
-			Name: c.in.Name, CMKID: c.in.CMKID}).Get(ctx, nil)
+		c.verifyInput()).Get(ctx, nil)
 	if err != nil {
 		return CopyResult{}, c.fail(ctx, err)
 	}
@@ -109,7 +109,8 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 func (c *copyRun) poll(ctx workflow.Context) error {
 	var res activities.PollJobResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
-		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}).Get(ctx, &res)
+		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+			ImageRegion: c.in.TargetRegion}).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
 		var f activities.CopyFailure
@@ -120,6 +121,17 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 	}
 	c.progress.ImageID, c.progress.Percent, c.progress.Polls = res.ImageID, 1, res.Polls
 	return nil
+}
+
+// verifyInput is what the new image must be: a cross-region copy's image is in the target region,
+// its source in the copy's.
+func (c *copyRun) verifyInput() activities.VerifyImageInput {
+	in := activities.VerifyImageInput{Region: c.in.Region, ImageID: c.progress.ImageID, SourceImageID: c.in.SourceImageID,
+		Name: c.in.Name, CMKID: c.in.CMKID}
+	if c.in.CrossRegion() {
+		in.Region, in.SourceRegion = c.in.TargetRegion, c.in.Region
+	}
+	return in
 }
 
 // enter starts a phase and records how long the previous one took.
@@ -148,7 +160,8 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		c.logger.Info("Keeping the failed copy's image for inspection", "ImageID", c.progress.ImageID, "LostPost", c.lostPost)
 	default:
 		c.enter(ctx, PhaseCompensating)
-		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID}
+		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+			ImageRegion: c.in.TargetRegion}
 		if !known {
 			req := c.in.CopyRequest()
 			in.Lost, in.LostSince = &req, c.submitAt
@@ -183,7 +196,7 @@ func (c *copyRun) failure(phase string, err error) error {
 	if temporal.IsCanceledError(err) {
 		return err
 	}
-	msg := fmt.Sprintf("copy of image %s to %q in %s failed while %s", c.in.SourceImageID, c.in.Name, c.in.Region, phase)
+	msg := fmt.Sprintf("copy of image %s to %q in %s failed while %s", c.in.SourceImageID, c.in.Name, c.in.ImageRegion(), phase)
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) {
 		errType := ErrInternal

@@ -404,3 +404,39 @@ func TestCopyWorkflowIDIsTheCopysIdentity(t *testing.T) {
 	assert.Equal(t, CopyWorkflowID(in), CopyWorkflowID(again))
 	assert.NotEqual(t, CopyWorkflowID(in), CopyWorkflowID(other))
 }
+
+// A cross-region copy's job is submitted and polled in the source's region; its image is watched,
+// verified against the source and, on failure, deleted in the target region.
+func TestCrossRegionCopyActsInBothRegions(t *testing.T) {
+	in := validInput()
+	in.CMKID, in.TargetRegion, in.AgencyName = "", "cn-east-3", "ims_admin_agency"
+	req := in.CopyRequest()
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, activities.SubmitCopyInput{Region: "cn-north-4", Request: req,
+		TargetRegion: "cn-east-3", AgencyName: "ims_admin_agency"}).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, activities.PollJobInput{Region: "cn-north-4", JobID: jobID, ImageRegion: "cn-east-3"}).
+		Return(pollDone(), nil).Once()
+	env.OnActivity(a.VerifyImage, mock.Anything, activities.VerifyImageInput{Region: "cn-east-3", SourceRegion: "cn-north-4",
+		ImageID: imageID, SourceImageID: sourceID, Name: "golden-copy"}).Return(
+		temporal.NewApplicationErrorWithOptions("mismatch", activities.ErrVerifyFailed, temporal.ApplicationErrorOptions{NonRetryable: true})).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, activities.CleanupInput{Region: "cn-north-4", JobID: jobID, ImageID: imageID,
+		ImageRegion: "cn-east-3"}).Return(nil).Once()
+
+	env.ExecuteWorkflow(CopyImage, in)
+
+	app := workflowAppError(t, env.GetWorkflowError())
+	assert.Equal(t, activities.ErrVerifyFailed, app.Type())
+	assert.Contains(t, app.Message(), "in cn-east-3", "the failure names the region of the image")
+}
+
+// IMS cannot encrypt during a cross-region copy, and needs an agency for one.
+func TestCrossRegionCopyInputRules(t *testing.T) {
+	in := validInput()
+	in.TargetRegion, in.AgencyName = "cn-east-3", "ims_admin_agency"
+	assert.ErrorContains(t, in.Validate(), "cmk_id")
+	in.CMKID = ""
+	assert.NoError(t, in.Validate())
+	in.AgencyName = ""
+	assert.ErrorContains(t, in.Validate(), "agency_name")
+	assert.NotEqual(t, CopyWorkflowID(validInput()), CopyWorkflowID(in), "a cross-region copy is another copy")
+}

@@ -18,5 +18,8 @@ func Register(w worker.Registry, a *activities.Activities) {
 // CopyWorkflowID is the workflow ID of a copy: derived from what makes the copy the same copy,
 // so that starting it twice attaches to the one workflow instead of copying twice.
 func CopyWorkflowID(in CopyInput) string {
+	if in.CrossRegion() {
+		return "copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + in.Name
+	}
 	return "copy/" + in.Region + "/" + in.SourceImageID + "/" + in.Name
 }

@@ -17,6 +17,22 @@ type CopyInput struct {
 	EnterpriseProjectID string
 	// KeepFailedImages leaves a failed copy's image in place for inspection instead of deleting it.
 	KeepFailedImages bool
+	// TargetRegion, when set to another region than Region, makes this a cross-region copy: the job
+	// runs in Region and the image is made in TargetRegion, through the IAM agency AgencyName.
+	// IMS cannot encrypt during a cross-region copy, so CMKID must be empty.
+	TargetRegion string `json:",omitempty"`
+	AgencyName   string `json:",omitempty"`
+}
+
+// CrossRegion says whether the copy goes to another region.
+func (in CopyInput) CrossRegion() bool { return in.TargetRegion != "" && in.TargetRegion != in.Region }
+
+// ImageRegion is the region where the new image is made.
+func (in CopyInput) ImageRegion() string {
+	if in.CrossRegion() {
+		return in.TargetRegion
+	}
+	return in.Region
 }
 
 // CopyRequest is the IMS request this input asks for.
@@ -34,6 +50,22 @@ func (in CopyInput) CopyRequest() imsapi.CopyRequest {
 func (in CopyInput) Validate() error {
 	if err := imsapi.ValidateRegion("region", in.Region); err != nil {
 		return err
+	}
+	if !in.CrossRegion() {
+		return in.CopyRequest().Validate()
+	}
+	if err := imsapi.ValidateRegion("target_region", in.TargetRegion); err != nil {
+		return err
+	}
+	switch {
+	case in.CMKID != "":
+		return &imsapi.ValidationError{Field: "cmk_id", Value: in.CMKID, Rule: "cannot be used with target_region: " +
+			"IMS cannot encrypt during a cross-region copy; copy plain, then copy in the target region with the key (a promotion does both)"}
+	case in.EnterpriseProjectID != "" && in.EnterpriseProjectID != "0":
+		return &imsapi.ValidationError{Field: "enterprise_project_id", Value: in.EnterpriseProjectID,
+			Rule: "cannot be used with target_region: IMS's cross-region copy puts the image in the default enterprise project"}
+	case in.AgencyName == "":
+		return &imsapi.ValidationError{Field: "agency_name", Rule: "is required with target_region: name an IAM agency with IMS rights in both regions"}
 	}
 	return in.CopyRequest().Validate()
 }

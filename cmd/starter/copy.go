@@ -36,6 +36,8 @@ var flagOf = map[string]string{
 	"description":           "--description",
 	"cmk_id":                "--cmk-id",
 	"enterprise_project_id": "--enterprise-project-id",
+	"target_region":         "--target-region",
+	"agency_name":           "--agency-name",
 }
 
 // usageError is a command line the starter refuses before doing anything; it exits exitUsage.
@@ -66,6 +68,8 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 	fs.StringVar(&r.in.CMKID, "cmk-id", "", "KMS key ID: encrypt the copy with this key")
 	fs.StringVar(&r.in.EnterpriseProjectID, "enterprise-project-id", "", `enterprise project of the new image: "0" or a UUID`)
 	fs.StringVar(&r.in.Region, "region", cfg.Region, "region of the source image, where the copy is made (default: IMS_REGION)")
+	fs.StringVar(&r.in.TargetRegion, "target-region", "", "copy to this other region (a cross-region copy; needs --agency-name, no --cmk-id)")
+	fs.StringVar(&r.in.AgencyName, "agency-name", "", "IAM agency with IMS rights in both regions, for --target-region")
 	fs.BoolVar(&r.in.KeepFailedImages, "keep-failed", false, "keep the image of a failed copy for inspection instead of deleting it")
 	fs.StringVar(&r.id, "id", "", "workflow ID (default: derived from region, image and name, so the same copy is never started twice)")
 	fs.BoolVar(&r.wait, "wait", false, "show progress until the copy ends, then its result")
@@ -195,6 +199,8 @@ func differences(running, asked workflows.CopyInput) string {
 	field("description", running.Description, asked.Description)
 	field("cmk-id", running.CMKID, asked.CMKID)
 	field("enterprise-project-id", running.EnterpriseProjectID, asked.EnterpriseProjectID)
+	field("target-region", running.TargetRegion, asked.TargetRegion)
+	field("agency-name", running.AgencyName, asked.AgencyName)
 	if running.KeepFailedImages != asked.KeepFailedImages {
 		diffs = append(diffs, fmt.Sprintf("keep-failed %v, not %v", running.KeepFailedImages, asked.KeepFailedImages))
 	}

@@ -85,6 +85,9 @@ func TestCopyRefusesBadInputWithoutContactingTemporal(t *testing.T) {
 		{"key not a UUID", []string{"--image", seedImage, "--name", "ok", "--cmk-id", "my-key"}, []string{"--cmk-id", "must be a UUID"}},
 		{"enterprise project", []string{"--image", seedImage, "--name", "ok", "--enterprise-project-id", "x"}, []string{"--enterprise-project-id", `must be "0" or a UUID`}},
 		{"region", []string{"--image", seedImage, "--name", "ok", "--region", "north"}, []string{"--region", "region ID like cn-north-4"}},
+		{"target region", []string{"--image", seedImage, "--name", "ok", "--target-region", "east", "--agency-name", "a"}, []string{"--target-region", "region ID like cn-north-4"}},
+		{"encrypted cross-region", []string{"--image", seedImage, "--name", "ok", "--target-region", "cn-east-3", "--agency-name", "a", "--cmk-id", seedKey}, []string{"--cmk-id", "cannot encrypt during a cross-region copy"}},
+		{"cross-region without agency", []string{"--image", seedImage, "--name", "ok", "--target-region", "cn-east-3"}, []string{"--agency-name", "is required with target_region"}},
 		{"missing image", []string{"--name", "ok"}, []string{"--image is required"}},
 		{"missing name", []string{"--image", seedImage}, []string{"--name is required"}},
 		{"stray argument", []string{"--image", seedImage, "--name", "ok", "extra"}, []string{`unexpected argument "extra"`}},
@@ -117,6 +120,12 @@ func TestCopyInputFromFlags(t *testing.T) {
 	assert.Equal(t, workflows.CopyWorkflowID(r.in), r.id, "the default ID is derived, so the same copy is one workflow")
 	assert.True(t, r.wait)
 	assert.True(t, r.jsonOut)
+
+	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--target-region", "cn-north-4", "--agency-name", "ims_admin_agency"}, cfg, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, workflows.CopyInput{Region: "cn-east-3", SourceImageID: seedImage, Name: "x", TargetRegion: "cn-north-4",
+		AgencyName: "ims_admin_agency"}, r.in, "a cross-region copy")
+	assert.Equal(t, workflows.CopyWorkflowID(r.in), r.id)
 
 	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--region", "cn-north-4", "--id", "my-copy"}, cfg, &bytes.Buffer{})
 	require.NoError(t, err)
