@@ -27,6 +27,7 @@ const (
 	ErrIMSTransient      = "IMSTransient"
 	ErrIMSUnknown        = "IMSUnknown"
 	ErrCopyFailed        = "CopyFailed"     // the IMS job ended in FAIL, or the adopted image was killed
+	ErrShareFailed       = "ShareFailed"    // a member job (share, accept) failed, whole or for some projects
 	ErrVerifyFailed      = "VerifyFailed"   // the new image is not what was asked for
 	ErrImageNotReady     = "ImageNotReady"  // the new image exists but is not active yet
 	ErrWorkerStopping    = "WorkerStopping" // the worker is shutting down; another attempt resumes
@@ -37,7 +38,7 @@ const (
 // error that crosses a boundary without its flag is still not retried.
 var NonRetryableErrorTypes = []string{
 	ErrInvalidInput, ErrIMSInvalidRequest, ErrIMSNotFound, ErrIMSForbidden, ErrIMSAuth,
-	ErrIMSQuota, ErrIMSUnknown, ErrCopyFailed, ErrVerifyFailed,
+	ErrIMSQuota, ErrIMSUnknown, ErrCopyFailed, ErrVerifyFailed, ErrShareFailed,
 }
 
 // IMSFailure is the detail attached to every error that came from an IMS answer, so a caller
@@ -198,6 +199,33 @@ func copyFailed(f CopyFailure) error {
 	msg := fmt.Sprintf("%s failed: %s: %s; fix the cause and start the copy again", what, code, reason)
 	return temporal.NewApplicationErrorWithOptions(msg, ErrCopyFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{f}})
+}
+
+// ShareFailure is the detail of a ShareFailed error: the member job and the pairs that failed.
+type ShareFailure struct {
+	JobID       string
+	ErrorCode   string
+	FailReason  string
+	FailedPairs []imsapi.MemberResult
+}
+
+// shareFailed reports a member job that failed, whole (f's code and reason) or for some pairs.
+func shareFailed(jobID string, f *CopyFailure, pairs []imsapi.MemberResult) error {
+	d := ShareFailure{JobID: jobID, ErrorCode: f.ErrorCode, FailReason: f.FailReason, FailedPairs: pairs}
+	var what []string
+	for _, p := range pairs {
+		what = append(what, fmt.Sprintf("image %s with project %s", p.ImageID, p.ProjectID))
+	}
+	msg := fmt.Sprintf("IMS member job %s failed", jobID)
+	if f.ErrorCode != "" || f.FailReason != "" {
+		msg += fmt.Sprintf(": %s: %s", f.ErrorCode, f.FailReason)
+	}
+	if len(what) > 0 {
+		msg += " for " + strings.Join(what, ", ")
+	}
+	msg += "; check that each project exists in the image's region and has share quota left, then run the promotion again"
+	return temporal.NewApplicationErrorWithOptions(msg, ErrShareFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{d}})
 }
 
 // verifyFailed names every way the new image differs from what was asked for.

@@ -21,6 +21,9 @@ type PollJobInput struct {
 	ImageID string
 	// ImageRegion is where the image is, when it is not Region: a cross-region copy's target.
 	ImageRegion string `json:",omitempty"`
+	// MemberJob says JobID shares or accepts an image (a member job): it names no image, and it
+	// fails when any of its image-project pairs failed, even if IMS calls the job a SUCCESS.
+	MemberJob bool `json:",omitempty"`
 }
 
 // PollJobResult is a finished copy.
@@ -40,6 +43,7 @@ type statusRead struct {
 	percent                             float64
 	done                                bool
 	failure                             *CopyFailure
+	failedPairs                         []imsapi.MemberResult // a member job's pairs that failed
 }
 
 // PollJob waits for the copy to finish, heartbeating. It polls at intervals predicted from the
@@ -117,8 +121,13 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		}
 		s.observe(read.status, read.percent, read.imageID, now)
 		switch {
+		case read.failure != nil && in.MemberJob:
+			return PollJobResult{}, shareFailed(in.JobID, read.failure, read.failedPairs)
 		case read.failure != nil:
 			return PollJobResult{}, copyFailed(*read.failure)
+		case read.done && in.MemberJob:
+			logger.Info("Member job finished", "JobID", in.JobID, "Polls", s.Polls)
+			return PollJobResult{Status: read.status, BeginTime: read.beginTime, EndTime: read.endTime, Polls: s.Polls}, nil
 		case read.done && s.ImageID == "":
 			return PollJobResult{}, temporal.NewApplicationErrorWithOptions(
 				fmt.Sprintf("IMS reports job %s succeeded but names no image; report it to Huawei Cloud support", in.JobID),
@@ -194,6 +203,15 @@ func (a *Activities) readStatus(ctx context.Context, r, ir *imsapi.RegionClient,
 		read.done, read.percent = true, 1
 	case imsapi.JobFail:
 		read.failure = &CopyFailure{JobID: in.JobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason}
+	}
+	for _, pair := range job.MemberResults {
+		if pair.Status != "success" {
+			read.failedPairs = append(read.failedPairs, pair)
+		}
+	}
+	if in.MemberJob && read.done && len(read.failedPairs) > 0 {
+		// IMS ends a member job in SUCCESS when only some of its pairs failed (ims-api.md section 6).
+		read.done, read.failure = false, &CopyFailure{JobID: in.JobID}
 	}
 	return read, nil
 }

@@ -115,6 +115,22 @@ func (c *Client) Region(name string) (*RegionClient, error) {
 		name, strings.Join(known, ", "))
 }
 
+// InProject is this region's client acting in another project of the same account (a share's
+// recipient): the same credentials and connection pool, another X-Project-Id.
+func (r *RegionClient) InProject(projectID string) (*RegionClient, error) {
+	if err := ValidateProjectID("project_id", projectID); err != nil {
+		return nil, err
+	}
+	if projectID == r.projectID {
+		return r, nil
+	}
+	cred := *r.cred
+	cred.ProjectId = projectID
+	other := *r
+	other.projectID, other.cred = projectID, &cred
+	return &other, nil
+}
+
 // Name is the region ID, e.g. cn-north-4.
 func (r *RegionClient) Name() string { return r.name }
 
