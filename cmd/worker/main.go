@@ -36,6 +36,7 @@ import (
 	"github.com/imscopy/imscopy/internal/logging"
 	"github.com/imscopy/imscopy/internal/metrics"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/promote"
 )
 
 // Exit codes.
@@ -184,6 +185,7 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	}
 	w := worker.New(c, cfg.TaskQueue, wopts)
 	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration()})
+	promote.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)
 	}

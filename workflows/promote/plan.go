@@ -3,8 +3,7 @@ package promote
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
+		"strings"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -175,17 +174,4 @@ func inTarget(i int, t Target, err error) error {
 	named := *v
 	named.Field = fmt.Sprintf("targets[%d] (%s) %s", i, t.Region, v.Field)
 	return &named
-}
-
-// ID is a promotion's workflow ID: derived from its source and name, so that starting the same plan
-// again attaches to, or resumes, the same promotion. Names may hold Chinese characters, which a
-// workflow ID (a gRPC header value) cannot carry as they are: they are percent-encoded.
-func ID(p Plan) string {
-	return "promote/" + p.Source.Region + "/" + p.Source.ImageID + "/" + url.PathEscape(p.Name)
-}
-
-// TargetID is the workflow ID of a target's child workflow: the promotion's ID and what makes the
-// target unique in it (its region and image name), so a rerun finds the same children.
-func TargetID(promotionID string, p Plan, t Target) string {
-	return promotionID + "/" + t.Region + "/" + url.PathEscape(t.ImageName(p))
 }

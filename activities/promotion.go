@@ -1,0 +1,57 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/imscopy/imscopy/imsapi"
+)
+
+// CheckPromotionInput is what a promotion needs IMS to confirm before anything is written: the
+// source, and each target's region and members.
+type CheckPromotionInput struct {
+	SourceRegion  string
+	SourceImageID string
+	Targets       []CheckTarget
+}
+
+// CheckTarget is one target as CheckPromotion sees it.
+type CheckTarget struct {
+	Region    string
+	ShareWith []string
+}
+
+// CheckPromotion refuses, with reads only, the plan rules that need IMS's facts: the source must
+// exist and be active; an encrypted source cannot be copied to another region (IMG.0143); a target
+// cannot share with the project the image belongs to there (IMG.0076); and every target region
+// needs a project ID in the worker's configuration. Each refusal is InvalidInput naming the target.
+func (a *Activities) CheckPromotion(ctx context.Context, in CheckPromotionInput) error {
+	r, err := a.region(in.SourceRegion)
+	if err != nil {
+		return err
+	}
+	src, err := r.GetImage(ctx, in.SourceImageID)
+	if err != nil {
+		return fromIMS(err)
+	}
+	if src.Status != "active" {
+		return invalidInput(fmt.Errorf("source image %s is %s; only an active image can be promoted", src.ID, src.Status))
+	}
+	for i, t := range in.Targets {
+		tr, err := a.IMS.Region(t.Region)
+		if err != nil {
+			return invalidInput(fmt.Errorf("targets[%d] (%s): the worker has no project in that region: "+
+				"add %s=<project ID> to IMS_PROJECTS: %w", i, t.Region, t.Region, err))
+		}
+		if t.Region != in.SourceRegion && src.CMKID != "" {
+			return invalidInput(fmt.Errorf("targets[%d] (%s): source image %s is encrypted, and IMS cannot copy an encrypted image to another region (IMG.0143); "+
+				"promote an unencrypted source, and give the target a cmk_id to encrypt it there", i, t.Region, src.ID))
+		}
+		if slices.Contains(t.ShareWith, tr.ProjectID()) {
+			return invalidInput(&imsapi.ValidationError{Field: fmt.Sprintf("targets[%d] (%s) share_with", i, t.Region), Value: tr.ProjectID(),
+				Rule: "is the project the image belongs to there, and IMS cannot share an image with its owner (IMG.0076); remove it"})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package promote
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/workflows"
+)
+
+// PromoteImage runs a plan: it checks the whole plan (every rule, then IMS's facts with reads only),
+// then runs one PromoteTarget child per target, all at once, each with an ID derived from the
+// promotion and the target so that a rerun finds them. Targets are independent: one's failure
+// never stops, cancels or undoes another, nor touches the source. It returns the report; with any
+// target failed it fails with ErrPromotionFailed and the whole report as its details, so a
+// pipeline step fails while every finished target stays finished.
+func PromoteImage(ctx workflow.Context, in Input) (Report, error) {
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	logger := log.With(workflow.GetLogger(ctx), "PromotionID", id)
+	report := Report{PromotionID: id}
+	for _, t := range in.Plan.Targets {
+		report.Targets = append(report.Targets, TargetReport{Region: t.Region, Name: t.ImageName(in.Plan),
+			WorkflowID: TargetID(id, in.Plan, t), Status: StatusRunning, Step: StepCheck})
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) {
+		return Progress{PromotionID: id, Targets: report.Targets}, nil
+	}); err != nil {
+		return Report{}, err
+	}
+	if err := in.Plan.Validate(); err != nil {
+		return report, invalidPlan(err)
+	}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.CheckPromotion,
+		checkInput(in.Plan)).Get(ctx, nil); err != nil {
+		return report, refused(err)
+	}
+
+	futures := make([]workflow.ChildWorkflowFuture, len(in.Plan.Targets))
+	for i, t := range in.Plan.Targets {
+		opts := workflow.ChildWorkflowOptions{WorkflowID: report.Targets[i].WorkflowID, WaitForCancellation: true}
+		futures[i] = workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), TargetWorkflowName,
+			TargetInput{Plan: in.Plan, Target: i, KeepFailedImages: in.KeepFailedImages})
+		report.Targets[i].Step = StepCopy
+		logger.Info("Target started", "Region", t.Region, "WorkflowID", report.Targets[i].WorkflowID)
+	}
+	// Each target's report replaces its placeholder as it ends, so the progress query shows it.
+	sel := workflow.NewSelector(ctx)
+	for i, f := range futures {
+		sel.AddFuture(f, func(f workflow.Future) { report.Targets[i] = targetReport(ctx, f, report.Targets[i]) })
+	}
+	for range futures {
+		sel.Select(ctx)
+	}
+
+	if ctx.Err() != nil {
+		logger.Info("Promotion cancelled")
+		return report, temporal.NewCanceledError(report)
+	}
+	if n := report.Failed(); n > 0 {
+		logger.Error("Promotion failed", "FailedTargets", n)
+		return report, temporal.NewApplicationErrorWithOptions(failureMessage(report), ErrPromotionFailed,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{report}})
+	}
+	logger.Info("Promotion done", "Targets", len(report.Targets))
+	return report, nil
+}
+
+// targetReport reads what a target's child returned: its report, from its result or from its
+// error's details; a child that ended without one (terminated, timed out) is reported failed with
+// its error.
+func targetReport(ctx workflow.Context, f workflow.Future, placeholder TargetReport) TargetReport {
+	var tr TargetReport
+	err := f.Get(ctx, &tr)
+	if err == nil {
+		return tr
+	}
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &app) && app.HasDetails() && app.Details(&tr) == nil:
+		return tr
+	case errors.As(err, &canceled) && canceled.HasDetails() && canceled.Details(&tr) == nil:
+		return tr
+	}
+	placeholder.Status, placeholder.Error = StatusFailed, err.Error()
+	if temporal.IsCanceledError(err) {
+		placeholder.Status = StatusCancelled
+	}
+	return placeholder
+}
+
+// failureMessage names every failed target, its step and its reason, in one line.
+func failureMessage(r Report) string {
+	var failed []string
+	for _, t := range r.Targets {
+		if t.Status != StatusDone {
+			failed = append(failed, fmt.Sprintf("%s (%s) %s while %s: %s", t.Region, t.Name, t.Status, t.Step, t.Error))
+		}
+	}
+	return fmt.Sprintf("promotion %s: %d of %d targets did not finish: %s; the finished targets stay; "+
+		"fix the cause and start the same plan again to resume the others", r.PromotionID, len(failed), len(r.Targets), strings.Join(failed, "; "))
+}
+
+func checkInput(p Plan) activities.CheckPromotionInput {
+	in := activities.CheckPromotionInput{SourceRegion: p.Source.Region, SourceImageID: p.Source.ImageID}
+	for _, t := range p.Targets {
+		in.Targets = append(in.Targets, activities.CheckTarget{Region: t.Region, ShareWith: t.ShareWith})
+	}
+	return in
+}
+
+// invalidPlan fails the promotion before any call; the message names the target and field.
+func invalidPlan(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error()+"; fix the plan and start the promotion again",
+		activities.ErrInvalidInput, nil)
+}
+
+// refused fails the promotion whose check against IMS failed; nothing was written.
+func refused(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return temporal.NewApplicationErrorWithOptions("the plan was refused before anything was copied: "+app.Message(), app.Type(),
+			temporal.ApplicationErrorOptions{NonRetryable: true})
+	}
+	return temporal.NewNonRetryableApplicationError("the plan could not be checked: "+err.Error(), workflows.ErrInternal, nil)
+}

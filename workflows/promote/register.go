@@ -1,0 +1,14 @@
+package promote
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers the promotion's workflows on w under their contract names. The activities
+// they call, and the CopyImage they run for each copy, are registered with the copy
+// (workflows.Register).
+func Register(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(PromoteImage, workflow.RegisterOptions{Name: WorkflowName})
+	w.RegisterWorkflowWithOptions(PromoteTarget, workflow.RegisterOptions{Name: TargetWorkflowName})
+}
