@@ -3,7 +3,7 @@ package promote
 import (
 	"errors"
 	"fmt"
-		"strings"
+	"strings"
 
 	"github.com/imscopy/imscopy/imsapi"
 )

@@ -41,12 +41,12 @@ func threeTargets() Plan {
 // asked: the test environment runs the real workflows (PromoteImage, PromoteTarget, CopyImage)
 // over it.
 type fakeIMS struct {
-	mu        sync.Mutex
-	submits   []activities.SubmitCopyInput
-	deleted   []activities.CleanupInput
-	accepted  []activities.AcceptInput
-	members   map[string]string // project -> status
-	failJob   string            // the copy job that fails
+	mu       sync.Mutex
+	submits  []activities.SubmitCopyInput
+	deleted  []activities.CleanupInput
+	accepted []activities.AcceptInput
+	members  map[string]string // project -> status
+	failJob  string            // the copy job that fails
 }
 
 // imageOf is the fake's image ID of a copy: a UUID derived from its name and region.
