@@ -80,3 +80,40 @@ func TestCrossRegionCopyRefusesAKey(t *testing.T) {
 	assert.Contains(t, appError(t, err).Message(), "agency_name")
 	assert.Empty(t, srv.Counts(), "no request reached IMS")
 }
+
+// The final image of a two-hop copy is found by name, key and an in-region lineage, also once its
+// intermediate is deleted; a plain image of the same name, or one with another key, is not it.
+func TestFindReencryptedFindsTheSecondHopsImage(t *testing.T) {
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
+	const eastKey = "7f3e2a1b-4c5d-4e6f-8a9b-0c1d2e3f4a5b" // the emulator's key of its second region
+	find := func() FoundImage {
+		v, err := newActivityEnv(a).ExecuteActivity(a.FindReencrypted, FindReencryptedInput{Region: target, Name: "golden-final", CMKID: eastKey})
+		require.NoError(t, err)
+		var f FoundImage
+		require.NoError(t, v.Get(&f))
+		return f
+	}
+	hop := crossRegionInput("golden-final") // plain, same name: not the final image
+	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, hop)
+	require.NoError(t, err)
+	clock.advance(2 * time.Minute)
+	intermediate := liveImages(srv, "golden-final")[0].ID
+	assert.Empty(t, find().ID, "a plain cross-region copy is not the final image")
+
+	second := SubmitCopyInput{Region: target, Request: copyRequest("golden-final")}
+	second.Request.SourceImageID, second.Request.CMKID = intermediate, eastKey
+	_, err = newActivityEnv(a).ExecuteActivity(a.SubmitCopy, second)
+	require.NoError(t, err)
+	saving := find()
+	assert.NotEmpty(t, saving.ID)
+	assert.NotEqual(t, "active", saving.Status)
+	assert.Equal(t, intermediate, saving.SourceImageID, "a second hop under way names its intermediate")
+
+	clock.advance(2 * time.Minute)
+	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: target, ImageID: intermediate})
+	require.NoError(t, err)
+	done := find()
+	assert.Equal(t, saving.ID, done.ID, "found after its intermediate is deleted")
+	assert.Equal(t, "active", done.Status)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -54,4 +55,49 @@ func (a *Activities) CheckPromotion(ctx context.Context, in CheckPromotionInput)
 		}
 	}
 	return nil
+}
+
+// FindReencryptedInput names the final image of an encrypted target in another region.
+type FindReencryptedInput struct {
+	Region string
+	Name   string
+	CMKID  string
+}
+
+// FoundImage is an image a lookup found; ID is empty when none was.
+type FoundImage struct {
+	ID     string
+	Status string
+	// SourceImageID is the image it was copied from (__originalimagename).
+	SourceImageID string
+}
+
+// FindReencrypted looks in the target region for the final image a two-hop copy made: the name,
+// the key, the region's project as owner, copied from an image of that region (the intermediate,
+// which is deleted once the copy is done, so its lineage cannot be followed to the source), and
+// neither killed nor deleted. A rerun of a finished target finds it and copies nothing; one that
+// stopped during the second hop finds it still saving and waits for it instead of copying again.
+func (a *Activities) FindReencrypted(ctx context.Context, in FindReencryptedInput) (FoundImage, error) {
+	r, err := a.region(in.Region)
+	if err != nil {
+		return FoundImage{}, err
+	}
+	images, err := r.ListImages(ctx, imsapi.ListFilter{Name: in.Name, Owner: r.ProjectID()})
+	if err != nil {
+		return FoundImage{}, fromIMS(err)
+	}
+	var found *imsapi.Image
+	for i, img := range images {
+		if img.Name != in.Name || img.CMKID != in.CMKID || img.Status == imageKilled || img.Status == imageDeleted ||
+			!strings.HasPrefix(img.DataOrigin, "image,"+in.Region+",") {
+			continue
+		}
+		if found == nil || img.CreatedAt < found.CreatedAt || (img.CreatedAt == found.CreatedAt && img.ID < found.ID) {
+			found = &images[i]
+		}
+	}
+	if found == nil {
+		return FoundImage{}, nil
+	}
+	return FoundImage{ID: found.ID, Status: found.Status, SourceImageID: found.OriginalImageName}, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/promote"
 )
 
 // timeNow is the clock progress lines measure elapsed time with.
@@ -128,6 +129,9 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 	}
 	defer c.Close()
 	status := desc.GetWorkflowExecutionInfo().GetStatus().String() // Running, Completed, Failed...
+	if isPromotion(desc.GetWorkflowExecutionInfo().GetType().GetName()) {
+		return promotionStatus(ctx, c, id, status, asJSON, stdout)
+	}
 	p, qerr := queryProgress(ctx, c, id)
 	s := combine(p, livePollOf(desc))
 
@@ -146,16 +150,20 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 }
 
 func runResult(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {
-	c, err := dial(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "starter:", err)
+	c, desc, ok := describe(ctx, cfg, id, "starter:", stderr)
+	if !ok {
 		return exitFailed
 	}
 	defer c.Close()
 
 	run := c.GetWorkflow(ctx, id, "")
+	if isPromotion(desc.GetWorkflowExecutionInfo().GetType().GetName()) {
+		var report promote.Report
+		err := run.Get(ctx, &report)
+		return finishPromotion(ctx, cfg, stdout, stderr, asJSON, id, report, err)
+	}
 	var res workflows.CopyResult
-	err = run.Get(ctx, &res)
+	err := run.Get(ctx, &res)
 	return finish(ctx, cfg, stdout, stderr, asJSON, run, res, err)
 }
 
@@ -174,8 +182,12 @@ func runCancel(ctx context.Context, cfg config.Starter, id string, stdout, stder
 		fmt.Fprintln(stderr, "starter: cancel:", explain(err, cfg, id))
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "cancellation requested for %s: it stops the copy and deletes the image it made "+
-		"(unless started with --keep-failed); `starter result %s` waits for the end\n", id, id)
+	what := "it stops the copy and deletes the image it made"
+	if isPromotion(desc.GetWorkflowExecutionInfo().GetType().GetName()) {
+		what = "every running target stops and deletes what it half-made; finished targets stay"
+	}
+	fmt.Fprintf(stdout, "cancellation requested for %s: %s (unless started with --keep-failed); "+
+		"`starter result %s` waits for the end\n", id, what, id)
 	return exitOK
 }
 
@@ -186,5 +198,29 @@ func printJSON(stdout io.Writer, v any) int {
 	if err := enc.Encode(v); err != nil {
 		return exitFailed
 	}
+	return exitOK
+}
+
+// isPromotion tells a promotion from a copy by its workflow type.
+func isPromotion(workflowType string) bool {
+	return workflowType == promote.WorkflowName
+}
+
+// promotionStatus prints a promotion's targets: a table, or its progress as JSON.
+func promotionStatus(ctx context.Context, c client.Client, id, status string, asJSON bool, stdout io.Writer) int {
+	if asJSON {
+		var p promote.Progress
+		v, err := c.QueryWorkflow(ctx, id, "", promote.ProgressQuery)
+		if err == nil {
+			err = v.Get(&p)
+		}
+		out := map[string]any{"workflowId": id, "status": status, "progress": p}
+		if err != nil {
+			out["progressError"] = err.Error()
+		}
+		return printJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", id, status)
+	fmt.Fprint(stdout, promotionTable(ctx, c, id))
 	return exitOK
 }

@@ -54,11 +54,12 @@ func usage(out io.Writer) {
 	fmt.Fprint(out, `usage:
   starter copy --image ID --name NAME [--description D] [--cmk-id K] [--enterprise-project-id E]
                [--region R] [--keep-failed] [--id WORKFLOW_ID] [--wait] [--json]
+  starter promote --plan FILE [--keep-failed] [--id WORKFLOW_ID] [--wait] [--json]
   starter status [--json] WORKFLOW_ID   one progress snapshot
   starter result [--json] WORKFLOW_ID   wait for the end and print the result
   starter cancel WORKFLOW_ID            cancel a copy (its image is deleted)
 
-'starter copy -h' lists the copy flags. Environment:
+'starter copy -h' and 'starter promote -h' list the flags. Environment:
 `)
 	_ = config.StarterUsage(out)
 }
@@ -89,6 +90,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		}
 		r.terminal = terminal
 		return runCopy(ctx, cfg, r, stdout, stderr, width)
+	case "promote":
+		r, err := parsePromote(args, stderr)
+		if err != nil {
+			return reportUsage(stderr, err)
+		}
+		return runPromote(ctx, cfg, r, stdout, stderr)
 	case "status", "result", "cancel":
 		id, asJSON, err := idCommand(cmd, args, stderr, cmd != "cancel")
 		if err != nil {

@@ -47,6 +47,8 @@ type fakeIMS struct {
 	accepted []activities.AcceptInput
 	members  map[string]string // project -> status
 	failJob  string            // the copy job that fails
+	// reencrypted are the finished two-hop images by region/name, as FindReencrypted finds them.
+	reencrypted map[string]activities.FoundImage
 }
 
 // imageOf is the fake's image ID of a copy: a UUID derived from its name and region.
@@ -59,6 +61,12 @@ func imageOf(name, region string) string {
 
 func (f *fakeIMS) install(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
 	env.OnActivity(a.CheckPromotion, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.FindReencrypted, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FindReencryptedInput) (activities.FoundImage, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.reencrypted[in.Region+"/"+in.Name], nil
+		})
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SubmitCopyInput) (activities.SubmitCopyResult, error) {
 			f.mu.Lock()
@@ -133,7 +141,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeIMS) {
 	a := &activities.Activities{}
 	workflows.Register(env, a)
 	Register(env)
-	f := &fakeIMS{members: map[string]string{}}
+	f := &fakeIMS{members: map[string]string{}, reencrypted: map[string]activities.FoundImage{}}
 	f.install(env, a)
 	return env, f
 }
@@ -215,4 +223,33 @@ func TestABadPlanFailsBeforeAnyActivity(t *testing.T) {
 	assert.Equal(t, activities.ErrInvalidInput, app.Type())
 	assert.Contains(t, app.Message(), "targets[1] (cn-east-3) share_with")
 	assert.Empty(t, ims.submits)
+}
+
+// A rerun finds a finished two-hop target by its final image (its intermediate is gone) and copies
+// nothing; one whose second hop was under way waits for it through its own intermediate.
+func TestARerunFindsTheTwoHopTargetsImage(t *testing.T) {
+	p := threeTargets()
+	p.Targets = p.Targets[2:]
+	final := imageOf("golden-2026.12", "ap-southeast-1")
+
+	env, ims := newEnv(t)
+	ims.reencrypted["ap-southeast-1/golden-2026.12"] = activities.FoundImage{ID: final, Status: "active"}
+	env.ExecuteWorkflow(WorkflowName, Input{Plan: p})
+	require.NoError(t, env.GetWorkflowError())
+	var report Report
+	require.NoError(t, env.GetWorkflowResult(&report))
+	assert.Equal(t, StatusDone, report.Targets[0].Status)
+	assert.True(t, report.Targets[0].Adopted)
+	assert.Equal(t, final, report.Targets[0].ImageID)
+	assert.Empty(t, ims.submits, "nothing copied")
+	assert.Empty(t, ims.deleted, "nothing deleted")
+
+	env, ims = newEnv(t)
+	hop := imageOf("golden-2026.12-imscopy-hop", "ap-southeast-1")
+	ims.reencrypted["ap-southeast-1/golden-2026.12"] = activities.FoundImage{ID: final, Status: "saving", SourceImageID: hop}
+	env.ExecuteWorkflow(WorkflowName, Input{Plan: p})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, ims.submits, 1, "only the second hop's copy runs, and adopts")
+	assert.Equal(t, hop, ims.submits[0].Request.SourceImageID)
+	assert.Equal(t, []activities.CleanupInput{{Region: "ap-southeast-1", ImageID: hop}}, ims.deleted, "then the intermediate goes")
 }

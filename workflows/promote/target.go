@@ -104,11 +104,29 @@ func (r *targetRun) run(ctx workflow.Context) error {
 // the intermediate image, which is also deleted (or kept, if asked) when the second hop fails.
 func (r *targetRun) twoHops(ctx workflow.Context, final workflows.CopyInput) error {
 	plan, t := r.in.Plan, r.t
-	hop := workflows.CopyInput{Region: plan.Source.Region, TargetRegion: t.Region, AgencyName: plan.AgencyName,
-		SourceImageID: plan.Source.ImageID, Name: intermediateName(final.Name), Description: final.Description,
-		KeepFailedImages: r.in.KeepFailedImages}
-	if err := r.copy(ctx, "hop", hop, RoleIntermediate); err != nil {
+	// The final image's lineage names the intermediate, which is gone once the target is done: a
+	// rerun looks for the final image by itself, or it would copy both hops again.
+	var found activities.FoundImage
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.FindReencrypted,
+		activities.FindReencryptedInput{Region: t.Region, Name: final.Name, CMKID: final.CMKID}).Get(ctx, &found); err != nil {
 		return err
+	}
+	if found.Status == "active" {
+		// Verified when it was made; its source, the intermediate, is gone, so it cannot be again.
+		r.report.Images = append(r.report.Images, ImageRecord{ID: found.ID, Region: t.Region, Role: RoleFinal, Fate: FateKept})
+		r.report.ImageID, r.report.Adopted = found.ID, true
+		return nil
+	}
+	if found.ID == "" {
+		hop := workflows.CopyInput{Region: plan.Source.Region, TargetRegion: t.Region, AgencyName: plan.AgencyName,
+			SourceImageID: plan.Source.ImageID, Name: intermediateName(final.Name), Description: final.Description,
+			KeepFailedImages: r.in.KeepFailedImages}
+		if err := r.copy(ctx, "hop", hop, RoleIntermediate); err != nil {
+			return err
+		}
+	} else {
+		// A second hop under way when an earlier run stopped: its copy adopts it.
+		r.report.Images = append(r.report.Images, ImageRecord{ID: found.SourceImageID, Region: t.Region, Role: RoleIntermediate, Fate: FateKept})
 	}
 	intermediate := len(r.report.Images) - 1
 	r.enter(ctx, StepReencrypt)
