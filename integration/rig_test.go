@@ -77,7 +77,14 @@ type rig struct {
 
 func newRig(t *testing.T, temporalAddr string, jobDuration time.Duration, faults imsemu.Faults) *rig {
 	t.Helper()
-	emu, err := imsemu.Start(imsemu.Config{AK: testAK, SK: testSK, JobDuration: jobDuration, Seed: 7, Faults: faults})
+	return newRigWith(t, temporalAddr, imsemu.Config{JobDuration: jobDuration, Faults: faults})
+}
+
+// newRigWith is newRig with the emulator configured as cfg (its credentials and seed are the rig's).
+func newRigWith(t *testing.T, temporalAddr string, cfg imsemu.Config) *rig {
+	t.Helper()
+	cfg.AK, cfg.SK, cfg.Seed = testAK, testSK, 7
+	emu, err := imsemu.Start(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Close() })
 	var endpoints []string

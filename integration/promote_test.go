@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows/promote"
+)
+
+// recipient is a project of the emulator's second region that promotions share with.
+const recipient = "9a1b2c3d4e5f40718293a4b5c6d7e8f9"
+
+// eastKey is the emulator's KMS key in its second region.
+const eastKey = "7f3e2a1b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"
+
+// newPromotionRig is a rig whose emulator has a share recipient in its second region and whose
+// workers know their project there.
+func newPromotionRig(t *testing.T, jobDuration time.Duration, faults imsemu.Faults) *rig {
+	t.Helper()
+	east := imsemu.DefaultRegions[1]
+	r := newRigWith(t, sharedTemporal(t), imsemu.Config{JobDuration: jobDuration, Faults: faults,
+		OtherProjects: map[string][]string{east.Name: {recipient}}})
+	r.workerEnv = append(r.workerEnv, "IMS_PROJECTS="+east.Name+"="+east.ProjectID)
+	return r
+}
+
+// threeTargets: in-region encrypted, cross-region shared and accepted, cross-region encrypted.
+func threeTargets(name string) promote.Plan {
+	home, east := imsemu.DefaultRegions[0].Name, imsemu.DefaultRegions[1].Name
+	return promote.Plan{
+		Name: name, Source: promote.Source{Region: home, ImageID: imsemu.SeedImageID}, AgencyName: "ims_admin_agency",
+		Targets: []promote.Target{
+			{Region: home, CMKID: imsemu.SeedKMSKeyID},
+			{Region: east, Name: name + "-shared", ShareWith: []string{recipient}, Accept: true},
+			{Region: east, CMKID: eastKey},
+		},
+	}
+}
+
+func (r *rig) promote(c client.Client, p promote.Plan) client.WorkflowRun {
+	r.t.Helper()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: promote.ID(p), TaskQueue: r.taskQueue},
+		promote.WorkflowName, promote.Input{Plan: p})
+	require.NoError(r.t, err)
+	return run
+}
+
+// promotionReport waits for the promotion's end and returns its report, from its result or from
+// its failure's details.
+func promotionReport(t *testing.T, run client.WorkflowRun) (promote.Report, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var report promote.Report
+	err := run.Get(ctx, &report)
+	var app *temporal.ApplicationError
+	if err != nil && errors.As(err, &app) && app.HasDetails() {
+		require.NoError(t, app.Details(&report))
+	}
+	return report, err
+}
+
+// The README's promotion, with the worker killed by kill -9 while the cross-region copies run and a
+// new worker started: every target done, one final image each, the intermediate deleted, the member
+// accepted, the source untouched, and one IMS copy job per hop.
+func TestPromotionSurvivesAWorkerKill(t *testing.T) {
+	t.Parallel()
+	r := newPromotionRig(t, 8*time.Second, imsemu.Faults{})
+	first := r.startWorker()
+	c := r.client()
+	plan := threeTargets("itest-promoted")
+	run := r.promote(c, plan)
+
+	require.Eventually(t, func() bool {
+		for _, j := range r.emu.Jobs() {
+			if j.TargetRegion != "" && (j.Status == "INIT" || j.Status == "RUNNING") {
+				return true
+			}
+		}
+		return false
+	}, 2*time.Minute, 100*time.Millisecond, "a cross-region copy runs")
+	first.kill()
+	r.startWorker()
+
+	report, err := promotionReport(t, run)
+	require.NoError(t, err)
+	require.Len(t, report.Targets, 3)
+	for _, tr := range report.Targets {
+		assert.Equal(t, promote.StatusDone, tr.Status, "%s %s: %s", tr.Region, tr.Name, tr.Error)
+	}
+	east := imsemu.DefaultRegions[1].Name
+	for _, want := range []struct{ region, name, key string }{
+		{imsemu.DefaultRegions[0].Name, "itest-promoted", imsemu.SeedKMSKeyID},
+		{east, "itest-promoted-shared", ""},
+		{east, "itest-promoted", eastKey},
+	} {
+		var live []imsemu.AdminImage
+		for _, img := range r.liveImages(want.name) {
+			if img.Region == want.region {
+				live = append(live, img)
+			}
+		}
+		require.Len(t, live, 1, "one final image of %s in %s", want.name, want.region)
+		assert.Equal(t, want.key, live[0].CMKID)
+		assert.Equal(t, "active", live[0].Status)
+	}
+	assert.Empty(t, r.liveImages("itest-promoted-imscopy-hop"), "no intermediate left")
+	shared := report.Targets[1]
+	assert.Equal(t, []promote.Member{{ProjectID: recipient, Status: "accepted"}}, shared.Members)
+	assert.Equal(t, 4, r.requests(imsemu.RouteCopyInRegion, 200)+r.requests(imsemu.RouteCopyCrossRegion, 200), "one copy POST per hop")
+	for _, img := range r.emu.Images() {
+		if img.ID == imsemu.SeedImageID {
+			assert.Equal(t, "active", img.Status, "the source is untouched")
+			assert.Empty(t, img.Members, "the source is never shared")
+		}
+	}
+	r.assertNoSecrets(c, run.GetID())
+}
+
+// A target that IMS refuses fails alone: the promotion fails naming it, its step and IMS's code,
+// while the others finish. Run again once the cause is gone, only that target copies.
+func TestPromotionResumesOnlyTheFailedTarget(t *testing.T) {
+	t.Parallel()
+	// The agency lacks rights: every cross-region copy is refused (IMG.0151).
+	r := newPromotionRig(t, 3*time.Second, imsemu.Faults{Routes: map[string]imsemu.RouteFault{
+		imsemu.RouteCopyCrossRegion: {ErrorRate: 1, ErrorStatus: 400, ErrorCode: "IMG.0151"}}})
+	r.startWorker()
+	c := r.client()
+	plan := threeTargets("itest-resumed")
+	plan.Targets = plan.Targets[:2]
+
+	report, err := promotionReport(t, r.promote(c, plan))
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	assert.Equal(t, promote.ErrPromotionFailed, app.Type())
+	assert.Contains(t, app.Message(), "IMG.0151")
+	require.Len(t, report.Targets, 2)
+	assert.Equal(t, promote.StatusDone, report.Targets[0].Status)
+	failed := report.Targets[1]
+	assert.Equal(t, promote.StatusFailed, failed.Status)
+	assert.Equal(t, promote.StepCopy, failed.Step)
+	assert.Equal(t, "IMG.0151", failed.ErrorCode)
+	inRegionPosts := r.requests(imsemu.RouteCopyInRegion, 200)
+
+	r.emu.SetFaults(imsemu.Faults{})
+	report, err = promotionReport(t, r.promote(c, plan))
+	require.NoError(t, err)
+	for _, tr := range report.Targets {
+		assert.Equal(t, promote.StatusDone, tr.Status, "%s: %s", tr.Region, tr.Error)
+	}
+	assert.True(t, report.Targets[0].Adopted, "the finished target is found, not copied")
+	assert.Equal(t, inRegionPosts, r.requests(imsemu.RouteCopyInRegion, 200), "no new copy for the finished target")
+	assert.Equal(t, 1, r.requests(imsemu.RouteCopyCrossRegion, 200), "the failed target copies once")
+}
