@@ -14,9 +14,11 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/workflows"
 )
@@ -33,21 +35,43 @@ type historyScenario struct {
 	faults imsemu.Faults
 	// drive starts the copy and does what the path needs (cancel, lift a fault) while it runs.
 	drive func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun
+	// want is the path the scenario must take, checked before its history is written: a scenario
+	// that took another path would record the wrong history under its name.
+	want outcome
 }
 
+// outcome is where a copy ended and how it got there.
+type outcome struct {
+	// errType is "" for a copy that succeeded, errCancelled for a cancelled one, else the type of
+	// the workflow's application error.
+	errType string
+	adopted bool // the copy adopted an image instead of waiting for its own POST's job
+	// submits is how SubmitCopy ran: 0 never, 1 in its first attempt, 2 retried (2 or more attempts).
+	submits int32
+	// compensated: CleanupCopy ran, and IMS answered its delete of the copy's image.
+	compensated bool
+	// image is the status of the copy's one image in the emulator at the end, deleted ones
+	// included; "" when the copy made none.
+	image string
+}
+
+// errCancelled as outcome.errType: the workflow ended cancelled.
+const errCancelled = "(cancelled)"
+
 var historyScenarios = []historyScenario{
-	{name: "success", drive: startOnly},
-	{name: "job-failure-compensated", faults: imsemu.Faults{JobFailureRate: 1}, drive: startOnly},
+	{name: "success", drive: startOnly, want: outcome{submits: 1, image: "active"}},
+	{name: "job-failure-compensated", faults: imsemu.Faults{JobFailureRate: 1}, drive: startOnly,
+		want: outcome{errType: activities.ErrCopyFailed, submits: 1, compensated: true, image: "deleted"}},
 	{name: "job-failure-kept", faults: imsemu.Faults{JobFailureRate: 1}, drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
 		in.KeepFailedImages = true
 		return r.start(c, in)
-	}},
+	}, want: outcome{errType: activities.ErrCopyFailed, submits: 1, image: "killed"}},
 	{name: "cancelled-while-polling", drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
 		run := r.start(c, in)
 		r.waitPollJob(c, run.GetID(), checkpointed)
 		require.NoError(r.t, c.CancelWorkflow(context.Background(), run.GetID(), ""))
 		return run
-	}},
+	}, want: outcome{errType: errCancelled, submits: 1, compensated: true, image: "deleted"}},
 	// IMS answers the first POST with a 503; SubmitCopy's retry, after looking for an image the
 	// failed POST may have made, copies.
 	{name: "submit-retried", faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
@@ -57,14 +81,15 @@ var historyScenarios = []historyScenario{
 			require.Eventually(r.t, func() bool { return r.requests(imsemu.RouteCopyInRegion, 503) > 0 }, 3*time.Minute, 100*time.Millisecond)
 			r.emu.SetFaults(imsemu.Faults{})
 			return run
-		}},
+		}, want: outcome{submits: 2, image: "active"}},
 	// The POST's response is lost: the retry finds the image the POST made and adopts it.
 	{name: "lost-response-adopted", faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
-		imsemu.RouteCopyInRegion: {LostResponseRate: 1}}, VisibilityDelay: time.Second}, drive: startOnly},
+		imsemu.RouteCopyInRegion: {LostResponseRate: 1}}, VisibilityDelay: time.Second}, drive: startOnly,
+		want: outcome{adopted: true, submits: 2, image: "active"}},
 	{name: "invalid-input", drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
 		in.Name = "bad/name"
 		return r.start(c, in)
-	}},
+	}, want: outcome{errType: activities.ErrInvalidInput}},
 }
 
 func startOnly(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
@@ -87,8 +112,10 @@ func TestRecordHistories(t *testing.T) {
 			r := newRig(t, sharedTemporal(t), 2*time.Second, sc.faults)
 			r.startWorker()
 			c := r.client()
-			run := sc.drive(r, c, r.input("record-"+sc.name))
-			_, _ = result(t, run)
+			in := r.input("record-" + sc.name)
+			run := sc.drive(r, c, in)
+			res, err := result(t, run)
+			r.checkOutcome(c, run, in.Name, res, err, sc.want)
 
 			path := filepath.Join(dir, sc.name+".json")
 			require.NoError(t, os.WriteFile(path, historyJSON(t, c, run), 0o644))
@@ -98,6 +125,60 @@ func TestRecordHistories(t *testing.T) {
 			replayer.RegisterWorkflow(workflows.CopyImage)
 			assert.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, path))
 		})
+	}
+}
+
+// checkOutcome asserts that the copy took the path want describes, from the workflow's result, its
+// history and the emulator's images and request counts.
+func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string, res workflows.CopyResult, err error, want outcome) {
+	t := r.t
+	t.Helper()
+	switch want.errType {
+	case "":
+		require.NoError(t, err, "the copy succeeds")
+	case errCancelled:
+		require.True(t, temporal.IsCanceledError(err), "the copy is cancelled; got %v", err)
+	default:
+		var app *temporal.ApplicationError
+		require.ErrorAs(t, err, &app, "the copy fails with %s", want.errType)
+		require.Equal(t, want.errType, app.Type(), "the copy fails with %s: %v", want.errType, err)
+	}
+	assert.Equal(t, want.adopted, res.Adopted, "adopted")
+
+	runs := activityRuns(historyEvents(t, c, run))
+	submit := runs["SubmitCopy"]
+	switch want.submits {
+	case 0:
+		assert.Nil(t, submit, "SubmitCopy never ran")
+	case 1:
+		require.NotNil(t, submit, "SubmitCopy ran")
+		assert.Equal(t, int32(1), submit.attempt, "SubmitCopy's first attempt ended it")
+	default:
+		require.NotNil(t, submit, "SubmitCopy ran")
+		assert.GreaterOrEqual(t, submit.attempt, int32(2), "SubmitCopy was retried")
+	}
+	cleanup := runs["CleanupCopy"]
+	deletes := r.answered(imsemu.DefaultRegions[0].Name, imsemu.RouteGlanceDeleteImage)
+	if want.compensated {
+		require.NotNil(t, cleanup, "the copy was compensated")
+		assert.True(t, cleanup.completed, "CleanupCopy completed")
+		assert.Positive(t, deletes, "IMS answered CleanupCopy's delete")
+	} else {
+		assert.Nil(t, cleanup, "the copy was not compensated")
+		assert.Zero(t, deletes, "nothing was deleted")
+	}
+
+	images := r.allImages(name)
+	if want.image == "" {
+		assert.Empty(t, images, "the copy made no image")
+		assert.Zero(t, r.requests(imsemu.RouteCopyInRegion, -1), "IMS saw no copy request")
+		return
+	}
+	require.Len(t, images, 1, "the copy made one image")
+	assert.Equal(t, want.image, images[0].Status, "the copy's image")
+	assert.Len(t, r.jobsNamed(name), 1, "one copy job")
+	if want.errType == "" {
+		assert.Equal(t, images[0].ID, res.ImageID)
 	}
 }
 
