@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"testing"
@@ -68,6 +69,35 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 	assert.Equal(t, float64(posts), got.value(t, "imscopy_ims_calls_total", map[string]string{"op": "CopyInRegion", "class": "ok"}),
 		"one CopyInRegion per copy, as the emulator counted")
 	assert.Positive(t, got.value(t, "imscopy_ims_calls_total", map[string]string{"op": "GetJob", "class": "ok"}))
+	// Every IMS call is timed: per operation, the call-duration histogram has one sample for each
+	// call counted (of any class), and no series for an operation that was never called.
+	calls := map[string]uint64{}
+	for _, m := range got["imscopy_ims_calls_total"].GetMetric() {
+		calls[label(m, "op")] += uint64(m.GetCounter().GetValue())
+	}
+	for _, op := range []string{"ListImages", "CopyInRegion", "GetJob", "GetImage", "DeleteImage"} {
+		assert.Positive(t, calls[op], "the copies made %s calls (submit, poll, verify, clean-up)", op)
+	}
+	durations, ok := got["imscopy_ims_call_duration_seconds"]
+	require.True(t, ok, "imscopy_ims_call_duration_seconds is served")
+	series := durations.GetMetric()
+	assert.Len(t, series, len(calls), "one series per operation called: %v", calls)
+	for _, m := range series {
+		op := label(m, "op")
+		assert.Len(t, m.GetLabel(), 1, "the call-duration histogram is labelled by op alone")
+		h := m.GetHistogram()
+		assert.Equal(t, calls[op], h.GetSampleCount(), "one duration sample per %s call", op)
+		assert.Positive(t, h.GetSampleSum(), "%s calls took time", op)
+		var largest *dto.Bucket // the largest finite bucket: the text format lists +Inf too
+		for _, b := range h.GetBucket() {
+			if !math.IsInf(b.GetUpperBound(), 1) {
+				largest = b
+			}
+		}
+		require.NotNil(t, largest, "%s: the histogram has buckets", op)
+		assert.Equal(t, h.GetSampleCount(), largest.GetCumulativeCount(),
+			"every %s call of a fault-free emulator took under the largest bucket (%vs)", op, largest.GetUpperBound())
+	}
 	assert.Equal(t, uint64(1), got.histogram(t, "imscopy_ims_job_duration_seconds").GetSampleCount(), "the successful job")
 	assert.Positive(t, got.histogram(t, "imscopy_ims_job_duration_seconds").GetSampleSum())
 	assert.Equal(t, uint64(1), got.histogram(t, "imscopy_poll_lag_seconds").GetSampleCount())
@@ -162,3 +192,13 @@ func (quietLogger) Debug(string, ...interface{}) {}
 func (quietLogger) Info(string, ...interface{})  {}
 func (quietLogger) Warn(string, ...interface{})  {}
 func (quietLogger) Error(string, ...interface{}) {}
+
+// label is the value of a series' label, "" when it has none of that name.
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
