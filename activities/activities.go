@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
@@ -20,6 +21,12 @@ type Activities struct {
 	// Calibration, when set, is what PollJob learns from the copies it watches to their end, and
 	// how its later waits use it (calibration.go). Nil: PollJob waits by its rule alone.
 	Calibration *Calibration
+	// Temporal is the worker's client, for the activities that talk to Temporal itself: the
+	// cross-region permits (permits.go).
+	Temporal client.Client
+	// CrossRegionCopies is how many cross-region copies the tenant may run at once
+	// (CROSS_REGION_COPIES); 0 means IMS's own limit, 5.
+	CrossRegionCopies int
 }
 
 // PollConfig tunes how often the activities ask IMS about a job or an image.

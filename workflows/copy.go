@@ -13,6 +13,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/workflows/permit"
 )
 
 // Error types the workflow adds to the activities' ones (activities.Err*), for failures that are
@@ -66,6 +67,17 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 		c.enter(ctx, PhaseFailed)
 		c.progress.LastError = err.Error()
 		return CopyResult{}, invalidInput(err)
+	}
+
+	if c.in.CrossRegion() {
+		// IMS runs at most a few cross-region copies per tenant and refuses more (IMG.0149): hold
+		// one of the tenant's permits from before the POST until this copy has ended.
+		c.enter(ctx, PhaseAwaitingPermit)
+		held, err := permit.Acquire(ctx)
+		defer permit.Release(ctx, held)
+		if err != nil {
+			return CopyResult{}, c.fail(ctx, err)
+		}
 	}
 
 	c.enter(ctx, PhaseSubmitting)

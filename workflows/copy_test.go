@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/workflows/permit"
 )
 
 const (
@@ -412,6 +413,12 @@ func TestCrossRegionCopyActsInBothRegions(t *testing.T) {
 	in.CMKID, in.TargetRegion, in.AgencyName = "", "cn-east-3", "ims_admin_agency"
 	req := in.CopyRequest()
 	env := newEnv(t)
+	granted := permit.Request{Holder: "default-test-workflow-id", RunID: "default-test-run-id", RequestID: "default-test-run-id"}
+	env.OnActivity(a.RequestPermit, mock.Anything, granted).Return(func(context.Context, permit.Request) error {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(permit.GrantedSignal, granted.RequestID) }, time.Minute)
+		return nil
+	}).Once()
+	env.OnSignalExternalWorkflow(mock.Anything, permit.WorkflowID("default-test-taskqueue"), "", permit.ReleaseSignal, granted).Return(nil).Once()
 	env.OnActivity(a.SubmitCopy, mock.Anything, activities.SubmitCopyInput{Region: "cn-north-4", Request: req,
 		TargetRegion: "cn-east-3", AgencyName: "ims_admin_agency"}).Return(submitted(), nil).Once()
 	env.OnActivity(a.PollJob, mock.Anything, activities.PollJobInput{Region: "cn-north-4", JobID: jobID, ImageRegion: "cn-east-3"}).
@@ -427,6 +434,33 @@ func TestCrossRegionCopyActsInBothRegions(t *testing.T) {
 	app := workflowAppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrVerifyFailed, app.Type())
 	assert.Contains(t, app.Message(), "in cn-east-3", "the failure names the region of the image")
+}
+
+// A cross-region copy holds one of the tenant's permits from before its POST to its end: it does not
+// submit until the permit is granted, and gives it back after its compensation, cancelled or not.
+func TestCrossRegionCopyWaitsForItsPermit(t *testing.T) {
+	in := validInput()
+	in.CMKID, in.TargetRegion, in.AgencyName = "", "cn-east-3", "ims_admin_agency"
+	env := newEnv(t)
+	env.OnActivity(a.RequestPermit, mock.Anything, mock.Anything).Return(nil).Once()
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", permit.ReleaseSignal, mock.Anything).Return(nil).Once()
+	forbid(env, a.SubmitCopy, a.PollJob, a.VerifyImage, a.CleanupCopy)
+	starts := countStarts(env)
+	var phase string
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(ProgressQuery)
+		require.NoError(t, err)
+		var p Progress
+		require.NoError(t, v.Get(&p))
+		phase = p.Phase
+		env.CancelWorkflow()
+	}, time.Hour)
+
+	env.ExecuteWorkflow(CopyImage, in)
+
+	assert.Equal(t, PhaseAwaitingPermit, phase, "an hour without a permit, the copy still waits")
+	assert.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
+	assert.Zero(t, starts.of("SubmitCopy"), "nothing is POSTed without a permit")
 }
 
 // IMS cannot encrypt during a cross-region copy, and needs an agency for one.

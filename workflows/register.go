@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/workflows/permit"
 )
 
 // TaskQueue is the default task queue of the copy workflow and its activities.
@@ -12,6 +13,7 @@ const TaskQueue = "imscopy"
 // Register registers every workflow and activity of a copy on w (a worker, or a test environment).
 func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(CopyImage)
+	permit.Register(w)
 	w.RegisterActivity(a)
 }
 

@@ -72,13 +72,15 @@ func (in CopyInput) Validate() error {
 
 // Phases of a copy, as the progress query reports them.
 const (
-	PhaseValidating   = "validating"
-	PhaseSubmitting   = "submitting"
-	PhasePolling      = "polling"
-	PhaseVerifying    = "verifying"
-	PhaseCompensating = "compensating"
-	PhaseSucceeded    = "succeeded"
-	PhaseFailed       = "failed"
+	PhaseValidating = "validating"
+	// PhaseAwaitingPermit: a cross-region copy waits for one of the tenant's permits (package permit).
+	PhaseAwaitingPermit = "awaiting-permit"
+	PhaseSubmitting     = "submitting"
+	PhasePolling        = "polling"
+	PhaseVerifying      = "verifying"
+	PhaseCompensating   = "compensating"
+	PhaseSucceeded      = "succeeded"
+	PhaseFailed         = "failed"
 )
 
 // ProgressQuery is the name of the query that returns a Progress.

@@ -184,7 +184,8 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 		wopts.Interceptors = []interceptor.WorkerInterceptor{m.Interceptor()}
 	}
 	w := worker.New(c, cfg.TaskQueue, wopts)
-	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration()})
+	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration(),
+		Temporal: c, CrossRegionCopies: cfg.CrossRegionCopies})
 	promote.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)

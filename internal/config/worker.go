@@ -27,6 +27,9 @@ type Worker struct {
 	Region    string    `envconfig:"IMS_REGION" default:"cn-north-4" desc:"the home region ID, e.g. cn-north-4"`
 	Endpoints Endpoints `envconfig:"IMS_ENDPOINTS" desc:"region=URL pairs that replace the public IMS endpoints, e.g. cn-north-4=http://127.0.0.1:8080 (the emulator prints it)"`
 	Projects  Projects  `envconfig:"IMS_PROJECTS" desc:"region=projectID pairs for regions other than the home region, e.g. cn-east-3=5c5e0f6a1b2c4d3e8f9a0b1c2d3e4f50"`
+	// CrossRegionCopies is IMS's per-tenant limit of concurrent cross-region copies; every worker of
+	// the tenant should say the same, and the permits follow the latest request's.
+	CrossRegionCopies int `envconfig:"CROSS_REGION_COPIES" default:"5" desc:"how many cross-region copies the tenant runs at once (IMS refuses more with IMG.0149), a whole number such as 5"`
 
 	AK            Secret `envconfig:"HUAWEICLOUD_SDK_AK" desc:"the access key ID (AK) that signs IMS requests"`
 	SK            Secret `envconfig:"HUAWEICLOUD_SDK_SK" desc:"the secret access key (SK) of HUAWEICLOUD_SDK_AK"`
@@ -169,6 +172,9 @@ func (w *Worker) validate() error {
 	}
 	if w.TaskQueue == "" {
 		bad("TaskQueue", "is empty")
+	}
+	if w.CrossRegionCopies < 1 {
+		bad("CrossRegionCopies", "must be at least 1")
 	}
 	if w.DevMode() {
 		if w.Temporal.Secure() {

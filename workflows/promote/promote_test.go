@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/permit"
 )
 
 const (
@@ -41,6 +43,7 @@ func threeTargets() Plan {
 // asked: the test environment runs the real workflows (PromoteImage, PromoteTarget, CopyImage)
 // over it.
 type fakeIMS struct {
+	t        *testing.T
 	mu       sync.Mutex
 	submits  []activities.SubmitCopyInput
 	deleted  []activities.CleanupInput
@@ -61,6 +64,14 @@ func imageOf(name, region string) string {
 
 func (f *fakeIMS) install(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
 	env.OnActivity(a.CheckPromotion, mock.Anything, mock.Anything).Return(nil)
+	// Every cross-region copy gets its permit at once; this test is not about the limit.
+	env.OnActivity(a.RequestPermit, mock.Anything, mock.Anything).Return(func(_ context.Context, r permit.Request) error {
+		env.RegisterDelayedCallback(func() {
+			require.NoError(f.t, env.SignalWorkflowByID(r.Holder, permit.GrantedSignal, r.RequestID))
+		}, time.Second)
+		return nil
+	})
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", permit.ReleaseSignal, mock.Anything).Return(nil)
 	env.OnActivity(a.FindReencrypted, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FindReencryptedInput) (activities.FoundImage, error) {
 			f.mu.Lock()
@@ -141,7 +152,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeIMS) {
 	a := &activities.Activities{}
 	workflows.Register(env, a)
 	Register(env)
-	f := &fakeIMS{members: map[string]string{}, reencrypted: map[string]activities.FoundImage{}}
+	f := &fakeIMS{t: t, members: map[string]string{}, reencrypted: map[string]activities.FoundImage{}}
 	f.install(env, a)
 	return env, f
 }

@@ -1,0 +1,107 @@
+package integration
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows/promote"
+)
+
+// peakCrossRegion is the most cross-region copy jobs the emulator ever ran at once, from each job's
+// begin and end on its own clock.
+func peakCrossRegion(jobs []imsemu.AdminJob) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, j := range jobs {
+		if j.TargetRegion == "" {
+			continue
+		}
+		end := j.End
+		if end.IsZero() {
+			end = time.Now().Add(time.Hour)
+		}
+		edges = append(edges, edge{j.Begin, 1}, edge{end, -1})
+	}
+	// An end and a begin at the same instant: the end first, as IMS frees the slot.
+	sort.Slice(edges, func(i, k int) bool {
+		if !edges[i].at.Equal(edges[k].at) {
+			return edges[i].at.Before(edges[k].at)
+		}
+		return edges[i].delta < edges[k].delta
+	})
+	peak, n := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		peak = max(peak, n)
+	}
+	return peak
+}
+
+// 12 cross-region targets in 3 promotions started at once, on two workers, one of them killed by
+// kill -9 midway: every target is done, IMS never ran more than its 5 cross-region copies at once and
+// never refused one (IMG.0149), and no permit was lost (the last targets finish).
+func TestCrossRegionPermitsHoldIMSsLimit(t *testing.T) {
+	t.Parallel()
+	r := newPromotionRig(t, 4*time.Second, imsemu.Faults{})
+	first := r.startWorker()
+	r.startWorker()
+	c := r.client()
+	east := imsemu.DefaultRegions[1].Name
+	var runs []interface{ GetID() string }
+	var wg sync.WaitGroup
+	reports := make([]promote.Report, 3)
+	errs := make([]error, 3)
+	for i := range 3 {
+		plan := promote.Plan{Name: fmt.Sprintf("itest-limit-%d", i), AgencyName: "ims_admin_agency",
+			Source: promote.Source{Region: imsemu.DefaultRegions[0].Name, ImageID: imsemu.SeedImageID}}
+		for j := range 4 {
+			plan.Targets = append(plan.Targets, promote.Target{Region: east, Name: fmt.Sprintf("itest-limit-%d-%d", i, j)})
+		}
+		run := r.promote(c, plan)
+		runs = append(runs, run)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i], errs[i] = promotionReport(t, run)
+		}()
+	}
+	require.Eventually(t, func() bool {
+		done := 0
+		for _, j := range r.emu.Jobs() {
+			if j.TargetRegion != "" && j.Status == "SUCCESS" {
+				done++
+			}
+		}
+		return done >= 4
+	}, 3*time.Minute, 100*time.Millisecond, "a first wave of cross-region copies ends")
+	first.kill()
+	wg.Wait()
+
+	for i := range 3 {
+		require.NoError(t, errs[i], "promotion %s", runs[i].GetID())
+		for _, tr := range reports[i].Targets {
+			assert.Equal(t, promote.StatusDone, tr.Status, "%s: %s", tr.Name, tr.Error)
+		}
+	}
+	jobs := r.emu.Jobs()
+	crossJobs := 0
+	for _, j := range jobs {
+		if j.TargetRegion != "" {
+			crossJobs++
+		}
+	}
+	assert.Equal(t, 12, crossJobs, "one cross-region copy per target")
+	assert.LessOrEqual(t, peakCrossRegion(jobs), 5, "IMS never ran more than 5 cross-region copies at once")
+	assert.Zero(t, r.requests(imsemu.RouteCopyCrossRegion, 400), "IMS never refused a cross-region copy (IMG.0149)")
+	t.Logf("peak cross-region copies at once: %d of 12", peakCrossRegion(jobs))
+}

@@ -1,0 +1,117 @@
+package permit
+
+import (
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// checkEvery is how often the semaphore asks whether its holders still run: a holder that closed
+// without giving its permit back (terminated, reset, timed out) loses it at the next check.
+const checkEvery = time.Minute
+
+// maxSignals bounds the semaphore's history: after that many signals it continues as new with
+// its state.
+const maxSignals = 500
+
+var checkOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second, MaximumAttempts: 3},
+}
+
+// Semaphore hands out st.Limit permits, first come first served. Invariants: a request is held or
+// waiting at most once (by RequestID); no more than Limit are ever granted at once (after the
+// limit is lowered, none is granted until the holders are below it). It runs for as long as the
+// task queue is used; RequestPermit starts it when it is not running.
+func Semaphore(ctx workflow.Context, st State) error {
+	if st.Limit <= 0 {
+		st.Limit = DefaultLimit
+	}
+	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (State, error) { return st, nil }); err != nil {
+		return err
+	}
+	acquire := workflow.GetSignalChannel(ctx, AcquireSignal)
+	release := workflow.GetSignalChannel(ctx, ReleaseSignal)
+	for signals := 0; signals < maxSignals; {
+		st.grant(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(acquire, func(c workflow.ReceiveChannel, _ bool) {
+			var r Request
+			c.Receive(ctx, &r)
+			signals++
+			st.add(r)
+		})
+		sel.AddReceive(release, func(c workflow.ReceiveChannel, _ bool) {
+			var r Request
+			c.Receive(ctx, &r)
+			signals++
+			st.remove(r.RequestID)
+		})
+		timerCtx, stopTimer := workflow.WithCancel(ctx)
+		if len(st.Holders) > 0 {
+			sel.AddFuture(workflow.NewTimer(timerCtx, checkEvery), func(workflow.Future) { st.reclaim(ctx) })
+		}
+		sel.Select(ctx)
+		stopTimer()
+	}
+	// Take what arrived meanwhile into the state, so that no signal is lost with this run.
+	for {
+		var r Request
+		switch {
+		case acquire.ReceiveAsync(&r):
+			st.add(r)
+		case release.ReceiveAsync(&r):
+			st.remove(r.RequestID)
+		default:
+			return workflow.NewContinueAsNewError(ctx, WorkflowName, st)
+		}
+	}
+}
+
+// grant gives waiting requests permits while the holders are below the limit, and tells each. A
+// holder that cannot be told is gone: it gets nothing.
+func (st *State) grant(ctx workflow.Context) {
+	for len(st.Waiting) > 0 && len(st.Holders) < st.Limit {
+		r := st.Waiting[0]
+		st.Waiting = st.Waiting[1:]
+		err := workflow.SignalExternalWorkflow(ctx, r.Holder, r.RunID, GrantedSignal, r.RequestID).Get(ctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("A permit's requester is gone; not granting it", "Holder", r.Holder, "Error", err)
+			continue
+		}
+		st.Holders = append(st.Holders, r)
+	}
+}
+
+// reclaim takes back the permits of holders that closed without giving them back.
+func (st *State) reclaim(ctx workflow.Context) {
+	var closed []string
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, checkOptions), ClosedHoldersActivity, st.Holders).Get(ctx, &closed)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("Could not check the permits' holders; checking again later", "Error", err)
+	}
+	for _, id := range closed {
+		workflow.GetLogger(ctx).Warn("Reclaiming the permit of a holder that closed without giving it back", "RequestID", id)
+		st.remove(id)
+	}
+}
+
+func (st *State) add(r Request) {
+	if r.Limit > 0 {
+		st.Limit = r.Limit
+	}
+	same := func(h Request) bool { return h.RequestID == r.RequestID }
+	// Asked again (the requester's activity was retried): it holds or waits already.
+	if slices.ContainsFunc(st.Holders, same) || slices.ContainsFunc(st.Waiting, same) {
+		return
+	}
+	st.Waiting = append(st.Waiting, r)
+}
+
+func (st *State) remove(requestID string) {
+	match := func(h Request) bool { return h.RequestID == requestID }
+	st.Holders = slices.DeleteFunc(st.Holders, match)
+	st.Waiting = slices.DeleteFunc(st.Waiting, match)
+}

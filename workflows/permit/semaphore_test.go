@@ -1,0 +1,127 @@
+package permit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+func request(i int) Request {
+	return Request{Holder: fmt.Sprintf("copy-%d", i), RunID: fmt.Sprintf("run-%d", i), RequestID: fmt.Sprintf("run-%d", i)}
+}
+
+// semaphoreEnv runs the semaphore with grants recorded and closed holders answered by closed.
+func semaphoreEnv(t *testing.T, closed func([]Request) []string) (*testsuite.TestWorkflowEnvironment, func() []string) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	Register(env)
+	env.RegisterActivityWithOptions(func(_ context.Context, holders []Request) ([]string, error) { return closed(holders), nil },
+		activity.RegisterOptions{Name: ClosedHoldersActivity})
+	var mu sync.Mutex
+	var granted []string
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, GrantedSignal, mock.Anything).Return(
+		func(_, holder, _, _ string, _ any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			granted = append(granted, holder)
+			return nil
+		})
+	return env, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), granted...)
+	}
+}
+
+func state(t *testing.T, env *testsuite.TestWorkflowEnvironment) State {
+	v, err := env.QueryWorkflow(StateQuery)
+	require.NoError(t, err)
+	var st State
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+// At most Limit permits are out; the rest wait in order; a release grants the next; a request
+// asked twice is one request.
+func TestSemaphoreGrantsAtMostTheLimitInOrder(t *testing.T) {
+	env, granted := semaphoreEnv(t, func([]Request) []string { return nil })
+	for i := range 4 {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(i)) }, time.Duration(i+1)*time.Second)
+	}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(0)) }, 5*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1"}, granted())
+		st := state(t, env)
+		assert.Len(t, st.Holders, 2)
+		assert.Equal(t, []Request{request(2), request(3)}, st.Waiting, "a request asked twice waits once")
+		env.SignalWorkflow(ReleaseSignal, request(1))
+	}, 10*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-2"}, granted())
+		env.SignalWorkflow(ReleaseSignal, request(3)) // withdrawn before its grant
+		env.SignalWorkflow(ReleaseSignal, request(0))
+	}, 20*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-2"}, granted(), "a withdrawn request is never granted")
+		assert.Equal(t, []Request{request(2)}, state(t, env).Holders)
+		env.CancelWorkflow()
+	}, 30*time.Second)
+
+	env.ExecuteWorkflow(WorkflowName, State{Limit: 2})
+	require.True(t, env.IsWorkflowCompleted())
+}
+
+// A holder that closed without giving its permit back loses it at the next check.
+func TestSemaphoreReclaimsTheClosedHoldersPermits(t *testing.T) {
+	var gone sync.Map
+	env, granted := semaphoreEnv(t, func(holders []Request) []string {
+		var out []string
+		for _, h := range holders {
+			if _, ok := gone.Load(h.RequestID); ok {
+				out = append(out, h.RequestID)
+			}
+		}
+		return out
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(0)) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(1)) }, 2*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0"}, granted())
+		gone.Store("run-0", true) // terminated, never released
+	}, 3*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1"}, granted(), "the dead holder's permit went to the next")
+		env.CancelWorkflow()
+	}, 3*time.Second+2*checkEvery)
+
+	env.ExecuteWorkflow(WorkflowName, State{Limit: 1})
+	require.True(t, env.IsWorkflowCompleted())
+}
+
+// After maxSignals the semaphore continues as new, its holders and waiters carried over.
+func TestSemaphoreContinuesAsNewWithItsState(t *testing.T) {
+	env, _ := semaphoreEnv(t, func([]Request) []string { return nil })
+	for i := range maxSignals {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(i)) }, time.Duration(i+1)*time.Millisecond)
+	}
+	env.ExecuteWorkflow(WorkflowName, State{Limit: 3})
+	require.True(t, env.IsWorkflowCompleted())
+	err := env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, err, &can)
+	var next State
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	assert.Equal(t, 3, next.Limit)
+	assert.Len(t, next.Holders, 3)
+	assert.Len(t, next.Waiting, maxSignals-3)
+}
