@@ -25,13 +25,18 @@ type options struct {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("imsemu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var accounts []string
+	fs.Func("account", "a further account (tenant), AK:SK or AK:SK:P1,P2,... with its project ID (32 hex) in each -region, in order\n"+
+		"(default: IDs derived from the account and the region); its key acts only in its projects. Repeat for more accounts.\n"+
+		"The first account is -ak, -sk, -project and -other-projects",
+		func(v string) error { accounts = append(accounts, v); return nil })
 	var (
 		addr        = fs.String("addr", "127.0.0.1:9780", "listener of the first region; further regions use the following ports")
 		regions     = fs.String("region", "cn-north-4,cn-east-3", "comma-separated regions; the first holds the seed image")
 		projects    = fs.String("project", "", "comma-separated project IDs (32 hex), one per -region; default: built-in IDs")
-		others      = fs.String("other-projects", "", "comma-separated further project IDs accepted in every region (share recipients)")
-		ak          = fs.String("ak", imsemu.DefaultAK, "accepted access key")
-		sk          = fs.String("sk", imsemu.DefaultSK, "accepted secret key")
+		others      = fs.String("other-projects", "", "comma-separated further project IDs of the first account, accepted in every region (share recipients)")
+		ak          = fs.String("ak", imsemu.DefaultAK, "access key of the first account")
+		sk          = fs.String("sk", imsemu.DefaultSK, "secret key of the first account")
 		token       = fs.String("token", "", "accepted X-Auth-Token value (empty refuses tokens)")
 		jobDuration = fs.String("job-duration", "20s", "copy job duration, fixed (20s) or a seeded random range (10s-60s)")
 		seed        = fs.Int64("seed", 1, "seed of every random choice (IDs, faults, job failures, durations)")
@@ -96,6 +101,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			cfg.OtherProjects[r.Name] = splitList(*others)
 		}
 	}
+	for i, a := range accounts {
+		acct, err := parseAccount(a, i+1, regionList)
+		if err != nil {
+			return options{}, err
+		}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
 	if *logRequests {
 		cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	}
@@ -121,6 +133,38 @@ func parseRegions(regions, projects string) ([]imsemu.Region, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseAccount reads -account AK:SK[:P1,P2,...]: the account's key pair and its project in each
+// region, derived from the account's number and the region name when not given. The SK is never
+// repeated in an error.
+func parseAccount(v string, number int, regions []imsemu.Region) (imsemu.Account, error) {
+	parts := strings.SplitN(v, ":", 3)
+	if len(parts) < 2 || strings.TrimSpace(parts[0]) == "" || strings.TrimSpace(parts[1]) == "" {
+		return imsemu.Account{}, fmt.Errorf("-account number %d must be AK:SK or AK:SK:P1,P2,... (one project ID per -region)", number)
+	}
+	acct := imsemu.Account{AK: strings.TrimSpace(parts[0]), SK: strings.TrimSpace(parts[1]), Projects: map[string][]string{}}
+	var ids []string
+	if len(parts) == 3 {
+		ids = splitList(parts[2])
+		if len(ids) != len(regions) {
+			return imsemu.Account{}, fmt.Errorf("-account number %d lists %d project IDs for %d regions; give one per -region, in the same order", number, len(ids), len(regions))
+		}
+	}
+	for i, r := range regions {
+		id := accountProjectID(number, r.Name)
+		if ids != nil {
+			id = ids[i]
+		}
+		acct.Projects[r.Name] = []string{id}
+	}
+	return acct, nil
+}
+
+// accountProjectID derives a further account's project ID in a region, stable across restarts.
+func accountProjectID(number int, region string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("imsemu-account-%d-project-%s", number, region)))
+	return hex.EncodeToString(sum[:16])
 }
 
 func defaultProjectID(region string) string {

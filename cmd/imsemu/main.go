@@ -70,5 +70,14 @@ func printBanner(w io.Writer, srv *imsemu.Server, opts options) {
 	}
 	fmt.Fprintln(w, "HUAWEICLOUD_SDK_PROJECT_ID="+srv.Regions()[0].ProjectID)
 	fmt.Fprintln(w, "IMS_ENDPOINTS="+strings.Join(pairs, ","))
+	// Further accounts as comments: a second set of KEY=value lines would override the first
+	// account's in a shell that sources this. Their SKs are the user's, so never printed.
+	for i, a := range opts.config.Accounts {
+		var projects []string
+		for _, r := range srv.Regions() {
+			projects = append(projects, r.Name+"="+strings.Join(a.Projects[r.Name], ","))
+		}
+		fmt.Fprintf(w, "# -account %d: AK %s (SK: the value given with -account)  projects %s\n", i+1, a.AK, strings.Join(projects, " "))
+	}
 	fmt.Fprintln(w, "READY")
 }

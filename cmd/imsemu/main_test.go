@@ -54,6 +54,31 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestParseAccountFlag(t *testing.T) {
+	const p1, p2 = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b001", "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b002"
+	opts, err := parseFlags([]string{"-account", "AK2:sk-two:" + p1 + "," + p2, "-account", "AK3:sk-three"}, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, opts.config.Accounts, 2)
+	assert.Equal(t, imsemu.Account{AK: "AK2", SK: "sk-two", Projects: map[string][]string{"cn-north-4": {p1}, "cn-east-3": {p2}}},
+		opts.config.Accounts[0])
+	third := opts.config.Accounts[1]
+	assert.Equal(t, "AK3", third.AK)
+	assert.Regexp(t, "^[0-9a-f]{32}$", third.Projects["cn-east-3"][0], "derived project IDs")
+	assert.NotEqual(t, third.Projects["cn-north-4"], third.Projects["cn-east-3"])
+	_, err = imsemu.New(opts.config)
+	require.NoError(t, err, "the parsed accounts are a valid configuration")
+
+	for _, bad := range [][]string{
+		{"-account", "AK2"},                 // no SK
+		{"-account", ":sk"},                 // no AK
+		{"-account", "AK2:secret-sk:" + p1}, // one project for two regions
+	} {
+		_, err := parseFlags(bad, io.Discard)
+		require.Error(t, err, bad)
+		assert.NotContains(t, err.Error(), "secret-sk", "the SK is never repeated")
+	}
+}
+
 // The program as scripts use it: wait for READY, read IMS_ENDPOINTS, stop with a signal's
 // context, find the state saved.
 func TestRunPrintsEndpointsAndStopsCleanly(t *testing.T) {

@@ -74,11 +74,14 @@ type AdminMemberResult struct {
 }
 
 // RouteCount is how many requests one route of one region answered with one status; Status 0
-// counts responses lost on purpose, 499 requests whose client left during injected latency.
+// counts responses lost on purpose, 499 requests whose client left during injected latency. AK
+// is the access key whose signature the gateway verified, so that a test can tell which account
+// sent what; it is empty for token requests and for requests whose credentials were refused.
 type RouteCount struct {
 	Region string `json:"region"`
 	Route  string `json:"route"`
 	Status int    `json:"status"`
+	AK     string `json:"ak,omitempty"`
 	Count  int    `json:"count"`
 }
 
@@ -138,12 +141,12 @@ func (e *Emulator) markAnswerLost(jobID string) {
 	}
 }
 
-// Counts returns the request counts, sorted by region, route and status.
+// Counts returns the request counts, sorted by region, route, status and access key.
 func (e *Emulator) Counts() []RouteCount {
 	e.counts.mu.Lock()
 	out := make([]RouteCount, 0, len(e.counts.m))
 	for k, n := range e.counts.m {
-		out = append(out, RouteCount{Region: k.region, Route: k.route, Status: k.status, Count: n})
+		out = append(out, RouteCount{Region: k.region, Route: k.route, Status: k.status, AK: k.ak, Count: n})
 	}
 	e.counts.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -154,7 +157,10 @@ func (e *Emulator) Counts() []RouteCount {
 		if a.Route != b.Route {
 			return a.Route < b.Route
 		}
-		return a.Status < b.Status
+		if a.Status != b.Status {
+			return a.Status < b.Status
+		}
+		return a.AK < b.AK
 	})
 	return out
 }

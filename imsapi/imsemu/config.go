@@ -30,11 +30,22 @@ var DefaultRegions = []Region{
 	{Name: "cn-east-3", ProjectID: "5c2e8f0d4a7b4e1f9c3d2b6a8e0f1a23"},
 }
 
+// Account is a tenant of the cloud besides the first one, which is Config's AK/SK, Regions and
+// OtherProjects: its own AK/SK and its own projects. A request signed with an account's key acts
+// only in that account's projects (decisions.go, codeOtherAccount).
+type Account struct {
+	AK, SK string
+	// Projects lists the account's projects per region. The first of a region is the account's
+	// project there: a request without X-Project-Id acts in it, and a cross-region copy into the
+	// region creates its image in it.
+	Projects map[string][]string
+}
+
 // Config configures an Emulator. The zero value is a working two-region emulator.
 type Config struct {
 	Regions        []Region // first is the home region (holds the seed image); default DefaultRegions
-	AK, SK         string   // the one accepted AK/SK pair; default DefaultAK/DefaultSK
-	Token          string   // accepted X-Auth-Token value; "" refuses tokens
+	AK, SK         string   // the first account's AK/SK pair; default DefaultAK/DefaultSK
+	Token          string   // accepted X-Auth-Token value, the first account's; "" refuses tokens
 	JobDuration    time.Duration
 	JobDurationMax time.Duration // if > JobDuration, each job's duration is drawn in [JobDuration, JobDurationMax]
 	Seed           int64         // every random choice is seeded from this
@@ -48,9 +59,12 @@ type Config struct {
 	// KMSKeys lists the KMS key IDs that exist per region. Regions without an entry get one key:
 	// SeedKMSKeyID in the home region, a fixed key derived from the region name elsewhere.
 	KMSKeys map[string][]string
-	// OtherProjects lists further projects per region (other tenants, share recipients) whose
-	// X-Project-Id the emulator accepts, so that sharing and accepting can be exercised.
+	// OtherProjects lists further projects of the first account per region (share recipients)
+	// whose X-Project-Id the emulator accepts with AK/SK, so that sharing and accepting can be
+	// exercised.
 	OtherProjects map[string][]string
+	// Accounts are further tenants, each with its own AK/SK and projects.
+	Accounts []Account
 	// Jobs shapes copy jobs: their progress model and, optionally, a duration per image name.
 	Jobs JobModel
 }
@@ -112,6 +126,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.SK == "" {
 		cfg.SK = DefaultSK
 	}
+	if err := cfg.checkAccounts(seen); err != nil {
+		return cfg, err
+	}
 	if cfg.JobDuration <= 0 {
 		cfg.JobDuration = DefaultJobDuration
 	}
@@ -129,6 +146,46 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	return cfg, nil
+}
+
+// checkAccounts checks the further accounts: a key pair each, no access key used twice, projects
+// in configured regions, and no project of a region claimed by two accounts.
+func (cfg Config) checkAccounts(regions map[string]bool) error {
+	owner := map[string]int{} // region/project -> account number (0 is the first account)
+	for _, r := range cfg.Regions {
+		owner[r.Name+"/"+r.ProjectID] = 0
+		for _, p := range cfg.OtherProjects[r.Name] {
+			owner[r.Name+"/"+p] = 0
+		}
+	}
+	aks := map[string]bool{cfg.AK: true}
+	for i, a := range cfg.Accounts {
+		n := i + 1
+		switch {
+		case a.AK == "" || a.SK == "":
+			return fmt.Errorf("imsemu: account %d needs both an AK and an SK", n)
+		case aks[a.AK]:
+			return fmt.Errorf("imsemu: account %d's AK is already another account's; each account needs its own", n)
+		case len(a.Projects) == 0:
+			return fmt.Errorf("imsemu: account %d has no project; give it one in at least one region", n)
+		}
+		aks[a.AK] = true
+		for region, projects := range a.Projects {
+			if !regions[region] {
+				return fmt.Errorf("imsemu: account %d names region %q, which is not in Regions", n, region)
+			}
+			for _, p := range projects {
+				if !projectIDRE.MatchString(p) {
+					return fmt.Errorf("imsemu: project ID %q of account %d in region %s must be 32 lower-case hex characters", p, n, region)
+				}
+				if other, taken := owner[region+"/"+p]; taken && other != n {
+					return fmt.Errorf("imsemu: project %s in region %s is listed for account %d and account %d; a project belongs to one account", p, region, other, n)
+				}
+				owner[region+"/"+p] = n
+			}
+		}
+	}
+	return nil
 }
 
 func (l Limits) withDefaults() Limits {

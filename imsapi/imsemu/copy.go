@@ -75,6 +75,7 @@ func (e *Emulator) copyCrossRegion(c *call) reply {
 		return rep
 	}
 	target, ok := e.regions[b.Region]
+	targetOwner := c.account.home[b.Region] // the caller's account's project there
 	switch {
 	case b.Region == c.region.Name:
 		return badRequest(codeSameRegion, "the target region %s is the source region; use the in-region copy API", b.Region)
@@ -82,6 +83,8 @@ func (e *Emulator) copyCrossRegion(c *call) reply {
 		return badRequest(codeBadRegion, "target region %q is not a region of this cloud (known: %v)", b.Region, e.regionNames())
 	case b.ProjectName != target.Name:
 		return badRequest(codeBadProjectName, "project_name %q is not a project of region %s; use the region's default project name %q", b.ProjectName, target.Name, target.Name)
+	case targetOwner == "":
+		return badRequest(codeBadProjectName, "project_name %q: this account has no project in region %s", b.ProjectName, target.Name)
 	case b.AgencyName == "":
 		return badRequest(codeAgency, "agency_name is empty; name an IAM agency with IMS rights in both regions")
 	}
@@ -97,14 +100,14 @@ func (e *Emulator) copyCrossRegion(c *call) reply {
 	if limit := crossRegionSizeLimit(c.region.Name); src.SizeBytes > limit {
 		return badRequest(codeCrossTooLarge, "image %s is %d bytes; cross-region copies from %s are limited to %d GB", src.ID, src.SizeBytes, c.region.Name, limit/gib)
 	}
-	if atJobLimit(e.runningCross, e.cfg.Limits.CrossRegionCopiesPerTenant, c.now) {
+	if atJobLimit(e.runningCross[c.account], e.cfg.Limits.CrossRegionCopiesPerTenant, c.now) {
 		return badRequest(codeTooManyCross, "flow control: %d cross-region copies are already running for this tenant; wait for one to finish", e.cfg.Limits.CrossRegionCopiesPerTenant)
 	}
-	if rep, ok := e.checkCopyLimits(c, target.Name, target.ProjectID, *b.Name); !ok {
+	if rep, ok := e.checkCopyLimits(c, target.Name, targetOwner, *b.Name); !ok {
 		return rep
 	}
 	jobID := e.startCopy(c, src, copySpec{jobType: jobTypeCrossRegion, name: *b.Name, description: b.Description,
-		enterpriseProject: "0", targetRegion: target.Name, targetOwner: target.ProjectID})
+		enterpriseProject: "0", targetRegion: target.Name, targetOwner: targetOwner})
 	return okReply(jobIDResponse{jobID})
 }
 

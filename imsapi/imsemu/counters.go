@@ -8,9 +8,10 @@ import (
 type countKey struct {
 	region, route string
 	status        int
+	ak            string // the access key whose signature was verified; "" for none or a token
 }
 
-// counter counts requests per region, route and status.
+// counter counts requests per region, route, status and access key.
 type counter struct {
 	mu sync.Mutex
 	m  map[countKey]int

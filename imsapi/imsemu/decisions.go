@@ -34,6 +34,23 @@ const (
 	// A project in a ShowJob path that is not the caller's is refused like the gateway refuses
 	// a token used outside its scope (not documented for IMS): 403 APIGW.0302.
 	codeProjectMismatch = "APIGW.0302"
+
+	// A request whose signature is valid but whose X-Project-Id is a project of another account
+	// (Config.Accounts) is refused by the gateway before IMS sees it: 403 APIGW.0302, "The IAM or
+	// ACL authentication failed". Not documented for IMS. Why this code and not another:
+	//   - The credentials are right; only their scope is wrong. That is the ShowJob path's case
+	//     above (a project that is not the credentials'), so it gets the same gateway answer, and
+	//     imsapi classes a 403 as forbidden, not auth: the worker's report then says the worker
+	//     may not act there (so the accept belongs on the recipient account's accept_queue)
+	//     rather than "check HUAWEICLOUD_SDK_AK/SK", which would send an operator after a key
+	//     that is fine.
+	//   - 401 APIGW.0301 stays the answer for a project no account has, as before: IAM cannot
+	//     scope a token to it at all, as for a bad signature.
+	//   - IMS's own IMG.0106 ("the owner is another tenant") is for member calls on an image of
+	//     another tenant, which IMS only sees after the gateway let the caller in; a project of
+	//     another account never gets that far.
+	// The message never names the access key, so that it may be logged and kept in histories.
+	codeOtherAccount = "APIGW.0302"
 )
 
 // Job phases. INIT lasts a twentieth of the job (at most 2 s) before RUNNING; member jobs

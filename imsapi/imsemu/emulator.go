@@ -11,8 +11,10 @@ import (
 // Emulator is the shared state of every region plus the knobs. Create it with New; serve a
 // region with Handler.
 type Emulator struct {
-	cfg     Config
-	regions map[string]*regionInfo
+	cfg      Config
+	regions  map[string]*regionInfo
+	accounts []*account          // the first account (Config's AK/SK) first, then Config.Accounts
+	byAK     map[string]*account // by access key
 
 	mu           sync.RWMutex
 	allImages    []*image // creation order, deleted ones included
@@ -23,7 +25,7 @@ type Emulator struct {
 	jobs         map[string]*job                  // by ID: the job-status path is one map lookup
 	allJobs      []*job                           // creation order
 	running      map[string]map[string]*job       // per project, copy jobs not yet seen ending
-	runningCross map[string]*job                  // cross-region copies not yet seen ending (tenant-wide)
+	runningCross map[*account]map[string]*job     // per account, cross-region copies not yet seen ending
 	members      map[string]map[string]*member    // image ID -> project ID -> member
 	sharedWith   map[string]map[string]*image     // project ID -> image ID -> image shared with it
 	generation   int64
@@ -45,8 +47,15 @@ type ownerKey struct{ region, project string }
 
 type regionInfo struct {
 	Region
-	projects map[string]bool // the home project and Config.OtherProjects
+	projects map[string]*account // every account's projects in this region, and whose each is
 	kmsKeys  map[string]bool
+}
+
+// account is one tenant: its key pair and, per region, the project it acts in by default.
+type account struct {
+	number int // 0 for the first account, i for Config.Accounts[i-1]
+	ak, sk string
+	home   map[string]string // region -> the account's project there ("" when it has none)
 }
 
 // New builds an emulator. With Config.StatePath set and the file present, the state is loaded
@@ -65,17 +74,34 @@ func New(cfg Config) (*Emulator, error) {
 		liveImages:   map[ownerKey]int{},
 		jobs:         map[string]*job{},
 		running:      map[string]map[string]*job{},
-		runningCross: map[string]*job{},
+		runningCross: map[*account]map[string]*job{},
 		members:      map[string]map[string]*member{},
 		sharedWith:   map[string]map[string]*image{},
 		faults:       cfg.Faults.clone(),
 		counts:       counter{m: map[countKey]int{}},
 		throttle:     throttler{buckets: map[bucketKey]*bucket{}},
 	}
+	first := &account{ak: cfg.AK, sk: cfg.SK, home: map[string]string{}}
+	e.accounts, e.byAK = []*account{first}, map[string]*account{cfg.AK: first}
+	for i, a := range cfg.Accounts {
+		acct := &account{number: i + 1, ak: a.AK, sk: a.SK, home: map[string]string{}}
+		e.accounts = append(e.accounts, acct)
+		e.byAK[a.AK] = acct
+	}
 	for _, r := range cfg.Regions {
-		ri := &regionInfo{Region: r, projects: map[string]bool{r.ProjectID: true}, kmsKeys: map[string]bool{}}
+		ri := &regionInfo{Region: r, projects: map[string]*account{r.ProjectID: first}, kmsKeys: map[string]bool{}}
+		first.home[r.Name] = r.ProjectID
 		for _, p := range cfg.OtherProjects[r.Name] {
-			ri.projects[p] = true
+			ri.projects[p] = first
+		}
+		for i, a := range cfg.Accounts {
+			acct := e.accounts[i+1]
+			for _, p := range a.Projects[r.Name] {
+				ri.projects[p] = acct
+			}
+			if ps := a.Projects[r.Name]; len(ps) > 0 {
+				acct.home[r.Name] = ps[0]
+			}
 		}
 		for _, k := range cfg.kmsKeysFor(r.Name) {
 			ri.kmsKeys[k] = true
@@ -153,8 +179,21 @@ func (e *Emulator) addJob(j *job) {
 	}
 	e.running[j.Project][j.ID] = j
 	if j.Type == jobTypeCrossRegion {
-		e.runningCross[j.ID] = j
+		acct := e.accountOf(j.Region, j.Project)
+		if e.runningCross[acct] == nil {
+			e.runningCross[acct] = map[string]*job{}
+		}
+		e.runningCross[acct][j.ID] = j
 	}
+}
+
+// accountOf is the account a project of a region belongs to; a project no longer configured (a
+// state file from another configuration) counts as the first account's.
+func (e *Emulator) accountOf(region, project string) *account {
+	if ri := e.regions[region]; ri != nil && ri.projects[project] != nil {
+		return ri.projects[project]
+	}
+	return e.accounts[0]
 }
 
 // markDeleted marks an image deleted and drops it from the live indexes; the caller holds e.mu.

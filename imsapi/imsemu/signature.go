@@ -142,38 +142,46 @@ func signature(sk, date, canonical string) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// authFailure is why the gateway refuses a request (always 401).
+// authFailure is why the gateway refuses a request: 401 unless status says otherwise.
 type authFailure struct {
+	status  int
 	code    string
 	message string
 }
 
-// verifySignature checks an SDK-HMAC-SHA256 request against the one accepted key pair, over
+func (f *authFailure) httpStatus() int {
+	if f.status == 0 {
+		return http.StatusUnauthorized
+	}
+	return f.status
+}
+
+// verifySignature checks an SDK-HMAC-SHA256 request against one account's key pair, over
 // the headers the client says it signed. The date check comes first, as the gateway's
 // "signature expired" answer does not depend on the signature.
 func verifySignature(r *http.Request, body []byte, ak, sk string, now time.Time) *authFailure {
 	const refused = "Incorrect IAM authentication information: verify aksk signature fail"
 	auth, ok := parseAuthorization(r.Header.Get("Authorization"))
 	if !ok {
-		return &authFailure{codeBadSignature, refused + " (the Authorization header is not \"SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...\")"}
+		return &authFailure{code: codeBadSignature, message: refused + " (the Authorization header is not \"SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...\")"}
 	}
 	date := r.Header.Get(sdkDateHeader)
 	t, err := time.Parse(sdkDateFormat, date)
 	if err != nil {
-		return &authFailure{codeBadSignature, refused + " (X-Sdk-Date is missing or not in the form 20060102T150405Z)"}
+		return &authFailure{code: codeBadSignature, message: refused + " (X-Sdk-Date is missing or not in the form 20060102T150405Z)"}
 	}
 	if skew := now.Sub(t); skew > maxClockSkew || skew < -maxClockSkew {
-		return &authFailure{codeSignatureExpired, "Incorrect IAM authentication information: signature expired (X-Sdk-Date is more than 15 minutes from the server time; check the client's clock)"}
+		return &authFailure{code: codeSignatureExpired, message: "Incorrect IAM authentication information: signature expired (X-Sdk-Date is more than 15 minutes from the server time; check the client's clock)"}
 	}
 	if !signsDate(auth.SignedHeaders) {
-		return &authFailure{codeBadSignature, refused + " (SignedHeaders must include x-sdk-date)"}
+		return &authFailure{code: codeBadSignature, message: refused + " (SignedHeaders must include x-sdk-date)"}
 	}
 	if auth.AccessKey != ak {
-		return &authFailure{codeBadSignature, refused + " (unknown access key)"}
+		return &authFailure{code: codeBadSignature, message: refused + " (unknown access key)"}
 	}
 	want := signature(sk, date, canonicalRequest(r, body, auth.SignedHeaders))
 	if !hmac.Equal([]byte(want), []byte(auth.Signature)) {
-		return &authFailure{codeBadSignature, refused}
+		return &authFailure{code: codeBadSignature, message: refused}
 	}
 	return nil
 }
