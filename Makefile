@@ -40,7 +40,7 @@ fmt:
 # needs the build of `build`. Among the packages: deploy loads docker-compose.yml with the Compose
 # loader and checks it against the code, cmd/worker scrapes the metrics endpoint after real copies,
 # integration connects worker and starter over mTLS and records every workflow path, and workflows
-# replays the recorded histories in workflows/testdata/histories.
+# replays the recorded histories in workflows/copyimage/testdata/histories.
 test: build workflowcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

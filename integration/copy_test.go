@@ -19,7 +19,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // A worker dies by kill -9 while PollJob waits; a new worker finishes the copy. The retry of
@@ -137,7 +137,7 @@ func TestWorkerKilledMidSubmit(t *testing.T) {
 
 	second := r.startWorker(front.workerEnv(r))
 	for _, tc := range []struct {
-		in      workflows.CopyInput
+		in      copyimage.Input
 		run     client.WorkflowRun
 		adopted bool
 	}{{answered, answeredRun, true}, {inFlight, inFlightRun, false}} {
@@ -321,11 +321,11 @@ func TestBadInput(t *testing.T) {
 
 	cases := []struct {
 		field string
-		in    workflows.CopyInput
+		in    copyimage.Input
 	}{
-		{"name", func() workflows.CopyInput { in := r.input(" leading-space"); return in }()},
-		{"name", func() workflows.CopyInput { in := r.input("bad/slash"); return in }()},
-		{"description", func() workflows.CopyInput { in := r.input("ok-name"); in.Description = "<script>"; return in }()},
+		{"name", func() copyimage.Input { in := r.input(" leading-space"); return in }()},
+		{"name", func() copyimage.Input { in := r.input("bad/slash"); return in }()},
+		{"description", func() copyimage.Input { in := r.input("ok-name"); in.Description = "<script>"; return in }()},
 	}
 	for _, tc := range cases {
 		cmd := exec.Command(binaries(t)+"/starter", "copy", "--image", tc.in.SourceImageID, "--name", tc.in.Name,
@@ -337,7 +337,7 @@ func TestBadInput(t *testing.T) {
 		assert.Equal(t, 2, exit.ExitCode(), "bad input exits 2; output: %s", out)
 		assert.Contains(t, string(out), tc.field, "the message names the field")
 
-		_, err = c.DescribeWorkflowExecution(context.Background(), workflows.CopyWorkflowID(tc.in), "")
+		_, err = c.DescribeWorkflowExecution(context.Background(), copyimage.WorkflowID(tc.in), "")
 		var notFound *serviceerror.NotFound
 		assert.True(t, errors.As(err, &notFound), "no workflow was started for %q: %v", tc.in.Name, err)
 	}
@@ -345,7 +345,7 @@ func TestBadInput(t *testing.T) {
 	// Straight to Temporal, past the starter's check: the workflow's own check refuses it.
 	r.startWorker()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: r.taskQueue},
-		workflows.CopyImage, cases[0].in)
+		copyimage.CopyImage, cases[0].in)
 	require.NoError(t, err)
 	_, err = result(t, run)
 	var appErr *temporal.ApplicationError

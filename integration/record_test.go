@@ -20,21 +20,21 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
-// -record writes the histories to workflows/testdata/histories, where workflows' replay test
+// -record writes the histories to workflows/copyimage/testdata/histories, where copyimage's replay test
 // reads them: go test ./integration -run TestRecordHistories -record
-var record = flag.Bool("record", false, "write the recorded histories to workflows/testdata/histories")
+var record = flag.Bool("record", false, "write the recorded histories to workflows/copyimage/testdata/histories")
 
-const historiesDir = "../workflows/testdata/histories"
+const historiesDir = "../workflows/copyimage/testdata/histories"
 
 // historyScenario is one path through CopyImage, run for real to record its history.
 type historyScenario struct {
 	name   string
 	faults imsemu.Faults
 	// drive starts the copy and does what the path needs (cancel, lift a fault) while it runs.
-	drive func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun
+	drive func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun
 	// want is the path the scenario must take, checked before its history is written: a scenario
 	// that took another path would record the wrong history under its name.
 	want outcome
@@ -62,11 +62,11 @@ var historyScenarios = []historyScenario{
 	{name: "success", drive: startOnly, want: outcome{submits: 1, image: "active"}},
 	{name: "job-failure-compensated", faults: imsemu.Faults{JobFailureRate: 1}, drive: startOnly,
 		want: outcome{errType: activities.ErrCopyFailed, submits: 1, compensated: true, image: "deleted"}},
-	{name: "job-failure-kept", faults: imsemu.Faults{JobFailureRate: 1}, drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
+	{name: "job-failure-kept", faults: imsemu.Faults{JobFailureRate: 1}, drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 		in.KeepFailedImages = true
 		return r.start(c, in)
 	}, want: outcome{errType: activities.ErrCopyFailed, submits: 1, image: "killed"}},
-	{name: "cancelled-while-polling", drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
+	{name: "cancelled-while-polling", drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 		run := r.start(c, in)
 		r.waitPollJob(c, run.GetID(), checkpointed)
 		require.NoError(r.t, c.CancelWorkflow(context.Background(), run.GetID(), ""))
@@ -76,7 +76,7 @@ var historyScenarios = []historyScenario{
 	// failed POST may have made, copies.
 	{name: "submit-retried", faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		imsemu.RouteCopyInRegion: {ErrorRate: 1, ErrorStatus: 503}}},
-		drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
+		drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 			run := r.start(c, in)
 			require.Eventually(r.t, func() bool { return r.requests(imsemu.RouteCopyInRegion, 503) > 0 }, 3*time.Minute, 100*time.Millisecond)
 			r.emu.SetFaults(imsemu.Faults{})
@@ -86,18 +86,18 @@ var historyScenarios = []historyScenario{
 	{name: "lost-response-adopted", faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		imsemu.RouteCopyInRegion: {LostResponseRate: 1}}, VisibilityDelay: time.Second}, drive: startOnly,
 		want: outcome{adopted: true, submits: 2, image: "active"}},
-	{name: "invalid-input", drive: func(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
+	{name: "invalid-input", drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 		in.Name = "bad/name"
 		return r.start(c, in)
 	}, want: outcome{errType: activities.ErrInvalidInput}},
 }
 
-func startOnly(r *rig, c client.Client, in workflows.CopyInput) client.WorkflowRun {
+func startOnly(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 	return r.start(c, in)
 }
 
 // Every path of CopyImage runs against the embedded server and the emulator; its history is saved
-// (to workflows/testdata/histories with -record, to a temporary folder otherwise) and must replay
+// (to workflows/copyimage/testdata/histories with -record, to a temporary folder otherwise) and must replay
 // with the current workflow code, so that the recorder's output is what the replay test reads.
 func TestRecordHistories(t *testing.T) {
 	t.Parallel()
@@ -122,7 +122,7 @@ func TestRecordHistories(t *testing.T) {
 			r.assertNoSecrets(c, run.GetID())
 
 			replayer := worker.NewWorkflowReplayer()
-			replayer.RegisterWorkflow(workflows.CopyImage)
+			replayer.RegisterWorkflow(copyimage.CopyImage)
 			assert.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, path))
 		})
 	}
@@ -130,7 +130,7 @@ func TestRecordHistories(t *testing.T) {
 
 // checkOutcome asserts that the copy took the path want describes, from the workflow's result, its
 // history and the emulator's images and request counts.
-func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string, res workflows.CopyResult, err error, want outcome) {
+func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string, res copyimage.Result, err error, want outcome) {
 	t := r.t
 	t.Helper()
 	switch want.errType {

@@ -24,7 +24,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/devserver"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // Credentials distinctive enough that finding them in a log or a history cannot be a coincidence.
@@ -133,30 +133,30 @@ func (r *rig) client() client.Client {
 	return c
 }
 
-func (r *rig) input(name string) workflows.CopyInput {
-	return workflows.CopyInput{
+func (r *rig) input(name string) copyimage.Input {
+	return copyimage.Input{
 		Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name,
 		Description: "integration test", CMKID: imsemu.SeedKMSKeyID,
 	}
 }
 
-func (r *rig) start(c client.Client, in workflows.CopyInput) client.WorkflowRun {
+func (r *rig) start(c client.Client, in copyimage.Input) client.WorkflowRun {
 	r.t.Helper()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.CopyWorkflowID(in), TaskQueue: r.taskQueue,
-	}, workflows.CopyImage, in)
+		ID: copyimage.WorkflowID(in), TaskQueue: r.taskQueue,
+	}, copyimage.CopyImage, in)
 	require.NoError(r.t, err)
 	return run
 }
 
 // waitProgress polls the progress query until ok says so. The bound only turns a hang into a
 // failure; nothing is asserted about how long it took.
-func (r *rig) waitProgress(c client.Client, id string, ok func(workflows.Progress) bool) workflows.Progress {
+func (r *rig) waitProgress(c client.Client, id string, ok func(copyimage.Progress) bool) copyimage.Progress {
 	r.t.Helper()
-	var last workflows.Progress
+	var last copyimage.Progress
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
-		v, err := c.QueryWorkflow(context.Background(), id, "", workflows.ProgressQuery)
+		v, err := c.QueryWorkflow(context.Background(), id, "", copyimage.ProgressQuery)
 		if err == nil && v.Get(&last) == nil && ok(last) {
 			return last
 		}
@@ -197,11 +197,11 @@ func (r *rig) waitPollJob(c client.Client, id string, ok func(activities.PollHea
 func checkpointed(hb activities.PollHeartbeat) bool { return !hb.NextPollAt.IsZero() }
 
 // result waits for the workflow's end; the context bound only turns a hang into a failure.
-func result(t *testing.T, run client.WorkflowRun) (workflows.CopyResult, error) {
+func result(t *testing.T, run client.WorkflowRun) (copyimage.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var res workflows.CopyResult
+	var res copyimage.Result
 	err := run.Get(ctx, &res)
 	require.NotErrorIs(t, err, context.DeadlineExceeded, "the workflow did not end")
 	return res, err

@@ -15,7 +15,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // percentLine finds the percent of a plain progress line of the polling phase.
@@ -48,9 +48,9 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 		}
 	}
 
-	id := workflows.CopyWorkflowID(in)
+	id := copyimage.WorkflowID(in)
 	hb := r.waitPollJob(c, id, func(hb activities.PollHeartbeat) bool { return hb.Status == "RUNNING" && hb.Percent > 0 })
-	asked := r.waitProgress(c, id, func(p workflows.Progress) bool { return p.Phase == workflows.PhasePolling })
+	asked := r.waitProgress(c, id, func(p copyimage.Progress) bool { return p.Phase == copyimage.PhasePolling })
 	assert.Zero(t, asked.Percent, "the workflow does not know the percent while the job copies")
 	assert.Zero(t, asked.Polls)
 
@@ -83,7 +83,7 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 	t.Logf("status --json:\n%s", asJSON)
 	require.NoError(t, json.Unmarshal([]byte(asJSON), &got))
 	assert.Equal(t, "Running", got.Status)
-	assert.Equal(t, workflows.PhasePolling, got.Phase)
+	assert.Equal(t, copyimage.PhasePolling, got.Phase)
 	assert.GreaterOrEqual(t, got.Percent, hb.Percent, "at least what the heartbeat said a moment before")
 	assert.Less(t, got.Percent, 1.0)
 	assert.GreaterOrEqual(t, got.Polls, hb.Polls)

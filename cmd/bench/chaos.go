@@ -18,7 +18,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // chaosStrategy names the chaos run's copies (bench-chaos-<i>); they all run the product's
@@ -195,9 +195,9 @@ func startChaosCopies(ctx context.Context, c client.Client, ids []string) error 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			in := workflows.CopyInput{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: id}
+			in := copyimage.Input{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: id}
 			_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: benchTaskQueue,
-				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, workflows.CopyImage, in)
+				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, copyimage.CopyImage, in)
 			if err != nil {
 				mu.Lock()
 				errs = errors.Join(errs, fmt.Errorf("start %s: %w", id, err))
@@ -255,7 +255,7 @@ type outcome struct {
 // closedOutcome reads a closed workflow's outcome from its Get and its status; false when the Get
 // failed for another reason than the workflow's own failure (the server away), so the caller must
 // ask again rather than record a result it did not read.
-func closedOutcome(status enums.WorkflowExecutionStatus, res workflows.CopyResult, err error) (outcome, bool) {
+func closedOutcome(status enums.WorkflowExecutionStatus, res copyimage.Result, err error) (outcome, bool) {
 	var wee *temporal.WorkflowExecutionError
 	switch {
 	case status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && err != nil:
@@ -277,7 +277,7 @@ func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outc
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				var res workflows.CopyResult
+				var res copyimage.Result
 				err := c.GetWorkflow(ctx, id, "").Get(ctx, &res)
 				desc, derr := c.DescribeWorkflowExecution(ctx, id, "")
 				status := desc.GetWorkflowExecutionInfo().GetStatus()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // A failure that says IMS's reason was lost passes only where the reason really was out of reach:
@@ -57,11 +57,11 @@ func TestChaosCheckAcceptsALostReasonOnlyWhereItWasLost(t *testing.T) {
 func TestChaosWaitDoesNotRecordAResultItDidNotRead(t *testing.T) {
 	completed, failed := enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, enums.WORKFLOW_EXECUTION_STATUS_FAILED
 	unavailable := errors.New("rpc error: code = Unavailable")
-	_, ok := closedOutcome(completed, workflows.CopyResult{}, unavailable)
+	_, ok := closedOutcome(completed, copyimage.Result{}, unavailable)
 	assert.False(t, ok, "completed, but its result was not read")
-	_, ok = closedOutcome(failed, workflows.CopyResult{}, unavailable)
+	_, ok = closedOutcome(failed, copyimage.Result{}, unavailable)
 	assert.False(t, ok, "failed, but its failure was not read")
-	oc, ok := closedOutcome(completed, workflows.CopyResult{ImageID: "img"}, nil)
+	oc, ok := closedOutcome(completed, copyimage.Result{ImageID: "img"}, nil)
 	assert.True(t, ok)
 	assert.Equal(t, "img", oc.imageID)
 }

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // copyRecord is one copy's measurements.
@@ -243,11 +243,11 @@ func runWarmup(ctx context.Context, r *rig, o options) error {
 // startCopy starts copy i under strategy s.
 func startCopy(ctx context.Context, c client.Client, o options, s string, i int) (client.WorkflowRun, error) {
 	name := copyName(s, i)
-	in := workflows.CopyInput{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name}
+	in := copyimage.Input{Region: imsemu.DefaultRegions[0].Name, SourceImageID: imsemu.SeedImageID, Name: name}
 	opts := client.StartWorkflowOptions{ID: name, TaskQueue: benchTaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}
 	if s == strategyAdaptive || s == warmupStrategy {
-		return c.ExecuteWorkflow(ctx, opts, workflows.CopyImage, in)
+		return c.ExecuteWorkflow(ctx, opts, copyimage.CopyImage, in)
 	}
 	return c.ExecuteWorkflow(ctx, opts, StrategyCopy, StrategyInput{Copy: in, Strategy: s, Scale: o.scale})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // The strategies, in the order of the report.
@@ -40,7 +41,7 @@ const (
 
 // StrategyInput is a comparison workflow's input: the same copy the adaptive workflow gets.
 type StrategyInput struct {
-	Copy     workflows.CopyInput
+	Copy     copyimage.Input
 	Strategy string
 	Scale    float64
 }

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/internal/config"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -24,7 +24,7 @@ var timeNow = time.Now
 
 // finish reports how a watched or awaited copy ended and returns the exit code.
 func finish(ctx context.Context, cfg config.Starter, stdout, stderr io.Writer, asJSON bool, run client.WorkflowRun,
-	res workflows.CopyResult, err error) int {
+	res copyimage.Result, err error) int {
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "stopped waiting; the copy goes on. `starter result %s` waits for it again.\n", run.GetID())
 		return exitInterrupted
@@ -162,7 +162,7 @@ func runResult(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 		err := run.Get(ctx, &report)
 		return finishPromotion(ctx, cfg, stdout, stderr, asJSON, id, report, err)
 	}
-	var res workflows.CopyResult
+	var res copyimage.Result
 	err := run.Get(ctx, &res)
 	return finish(ctx, cfg, stdout, stderr, asJSON, run, res, err)
 }

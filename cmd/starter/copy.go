@@ -15,12 +15,12 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/config"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // copyRequest is what `starter copy` was asked to do.
 type copyRequest struct {
-	in       workflows.CopyInput
+	in       copyimage.Input
 	id       string
 	wait     bool
 	jsonOut  bool
@@ -97,7 +97,7 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 		return r, &usageError{msg: "refusing to start the copy: " + err.Error()}
 	}
 	if r.id == "" {
-		r.id = workflows.CopyWorkflowID(r.in)
+		r.id = copyimage.WorkflowID(r.in)
 	}
 	return r, nil
 }
@@ -125,7 +125,7 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	}
 	defer c.Close()
 
-	run, err := c.ExecuteWorkflow(ctx, startOptions(r.id, cfg.TaskQueue), workflows.CopyImage, r.in)
+	run, err := c.ExecuteWorkflow(ctx, startOptions(r.id, cfg.TaskQueue), copyimage.CopyImage, r.in)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):
@@ -171,8 +171,8 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 
 // startedInput reads back the request a workflow run was started with: the input of the first
 // event of its history.
-func startedInput(ctx context.Context, c client.Client, run client.WorkflowRun) (workflows.CopyInput, error) {
-	var in workflows.CopyInput
+func startedInput(ctx context.Context, c client.Client, run client.WorkflowRun) (copyimage.Input, error) {
+	var in copyimage.Input
 	events := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	first, err := events.Next()
 	if err != nil {
@@ -186,7 +186,7 @@ func startedInput(ctx context.Context, c client.Client, run client.WorkflowRun) 
 }
 
 // differences names the fields where two copy requests differ, or returns "".
-func differences(running, asked workflows.CopyInput) string {
+func differences(running, asked copyimage.Input) string {
 	var diffs []string
 	field := func(name, a, b string) {
 		if a != b {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/temporalconn"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 const (
@@ -115,17 +115,17 @@ func TestCopyInputFromFlags(t *testing.T) {
 		"--cmk-id", seedKey, "--enterprise-project-id", "0", "--keep-failed", "--wait", "--json"}, cfg, &bytes.Buffer{})
 	require.NoError(t, err)
 
-	assert.Equal(t, workflows.CopyInput{Region: "cn-east-3", SourceImageID: seedImage, Name: "ims_encrypted_copy3",
+	assert.Equal(t, copyimage.Input{Region: "cn-east-3", SourceImageID: seedImage, Name: "ims_encrypted_copy3",
 		Description: "test copy", CMKID: seedKey, EnterpriseProjectID: "0", KeepFailedImages: true}, r.in)
-	assert.Equal(t, workflows.CopyWorkflowID(r.in), r.id, "the default ID is derived, so the same copy is one workflow")
+	assert.Equal(t, copyimage.WorkflowID(r.in), r.id, "the default ID is derived, so the same copy is one workflow")
 	assert.True(t, r.wait)
 	assert.True(t, r.jsonOut)
 
 	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--target-region", "cn-north-4", "--agency-name", "ims_admin_agency"}, cfg, &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, workflows.CopyInput{Region: "cn-east-3", SourceImageID: seedImage, Name: "x", TargetRegion: "cn-north-4",
+	assert.Equal(t, copyimage.Input{Region: "cn-east-3", SourceImageID: seedImage, Name: "x", TargetRegion: "cn-north-4",
 		AgencyName: "ims_admin_agency"}, r.in, "a cross-region copy")
-	assert.Equal(t, workflows.CopyWorkflowID(r.in), r.id)
+	assert.Equal(t, copyimage.WorkflowID(r.in), r.id)
 
 	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--region", "cn-north-4", "--id", "my-copy"}, cfg, &bytes.Buffer{})
 	require.NoError(t, err)
@@ -179,7 +179,7 @@ func TestUnreachableTemporalSaysWhatToDo(t *testing.T) {
 }
 
 func TestDifferencesNameEveryChangedField(t *testing.T) {
-	running := workflows.CopyInput{Region: "cn-north-4", SourceImageID: seedImage, Name: "x", CMKID: seedKey}
+	running := copyimage.Input{Region: "cn-north-4", SourceImageID: seedImage, Name: "x", CMKID: seedKey}
 	assert.Empty(t, differences(running, running))
 
 	asked := running

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // pollJobActivity is PollJob's activity type: the method name workflows.Register gives it.
@@ -73,21 +73,21 @@ func describeLive(ctx context.Context, c client.Client, workflowID string) (*liv
 // snapshot is what the starter shows of a copy: the workflow's progress query, completed with
 // PollJob's live state while it waits for the job.
 type snapshot struct {
-	workflows.Progress
+	copyimage.Progress
 	Live *livePoll
 }
 
 // combine puts the live poll over the query's answer: while PollJob waits, its heartbeat knows
 // the percent, the polls and the image, and the workflow does not yet.
-func combine(p workflows.Progress, live *livePoll) snapshot {
-	if live == nil || (p.Phase != "" && p.Phase != workflows.PhasePolling) {
+func combine(p copyimage.Progress, live *livePoll) snapshot {
+	if live == nil || (p.Phase != "" && p.Phase != copyimage.PhasePolling) {
 		// The describe and the query are two calls: PollJob may have ended between them.
 		return snapshot{Progress: p}
 	}
 	s := snapshot{Progress: p, Live: live}
 	if s.Phase == "" {
 		// The query got no answer (no worker), but a pending PollJob says where the copy is.
-		s.Phase = workflows.PhasePolling
+		s.Phase = copyimage.PhasePolling
 	}
 	if live.HasHeartbeat {
 		s.Percent, s.Polls = live.Percent, live.Polls

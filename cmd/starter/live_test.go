@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // describing builds the server's answer for a workflow whose PollJob is pending with heartbeat
@@ -46,7 +46,7 @@ var heartbeat = activities.PollHeartbeat{
 }
 
 // queried is what the workflow answers while PollJob waits: it has heard nothing from it yet.
-var queried = workflows.Progress{Phase: workflows.PhasePolling, JobID: "ff8080814dbd65d7014dbe0d84db0013", StartedAt: t0, PhaseStartedAt: t0.Add(time.Second)}
+var queried = copyimage.Progress{Phase: copyimage.PhasePolling, JobID: "ff8080814dbd65d7014dbe0d84db0013", StartedAt: t0, PhaseStartedAt: t0.Add(time.Second)}
 
 func TestLivePollReadsTheHeartbeat(t *testing.T) {
 	live := livePollOf(describing(t, 1, "", &heartbeat))
@@ -88,11 +88,11 @@ func TestCombineKeepsTheQueryOutsidePolling(t *testing.T) {
 	assert.Nil(t, livePollOf(&workflowservice.DescribeWorkflowExecutionResponse{}), "no pending PollJob")
 
 	live := livePollOf(describing(t, 1, "", &heartbeat))
-	verifying := workflows.Progress{Phase: workflows.PhaseVerifying, Percent: 1, Polls: 9, ImageID: heartbeat.ImageID}
+	verifying := copyimage.Progress{Phase: copyimage.PhaseVerifying, Percent: 1, Polls: 9, ImageID: heartbeat.ImageID}
 	assert.Equal(t, snapshot{Progress: verifying}, combine(verifying, live), "PollJob ended between the describe and the query")
 
-	noWorker := combine(workflows.Progress{}, live)
-	assert.Equal(t, workflows.PhasePolling, noWorker.Phase, "a pending PollJob says where a copy is when no worker answers")
+	noWorker := combine(copyimage.Progress{}, live)
+	assert.Equal(t, copyimage.PhasePolling, noWorker.Phase, "a pending PollJob says where a copy is when no worker answers")
 	assert.InDelta(t, 0.42, noWorker.Percent, 1e-9)
 }
 
@@ -114,7 +114,7 @@ func TestStatusJSONCarriesThePoll(t *testing.T) {
 	}, got)
 
 	out.Reset()
-	require.Equal(t, exitOK, printJSON(&out, snapshotJSON("wf", "Completed", snapshot{Progress: workflows.Progress{Phase: workflows.PhaseSucceeded, Percent: 1}},
+	require.Equal(t, exitOK, printJSON(&out, snapshotJSON("wf", "Completed", snapshot{Progress: copyimage.Progress{Phase: copyimage.PhaseSucceeded, Percent: 1}},
 		errors.New("no worker"))))
 	assert.NotContains(t, out.String(), `"poll"`, "no PollJob, no poll object")
 	assert.Contains(t, out.String(), `"progressError": "no worker"`)

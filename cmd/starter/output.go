@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // resultJSON is the --json form of a copy's outcome: stable lower-case names for scripts.
@@ -31,7 +31,7 @@ type phaseJSON struct {
 }
 
 type failureJSON struct {
-	Type    string `json:"type"` // an activities.Err* or workflows.Err* name, or Canceled, Terminated, TimedOut
+	Type    string `json:"type"` // an activities.Err* or failures.Err* name, or Canceled, Terminated, TimedOut
 	Message string `json:"message"`
 	// IMS's own words, when the IMS job failed.
 	IMSErrorCode  string `json:"imsErrorCode,omitempty"`
@@ -61,7 +61,7 @@ func describeFailure(err error) failureJSON {
 }
 
 // printOutcome writes a finished copy's result (stdout) or failure (stderr, or stdout with --json).
-func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID string, res workflows.CopyResult, err error) error {
+func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID string, res copyimage.Result, err error) error {
 	if asJSON {
 		out := resultJSON{WorkflowID: workflowID, RunID: runID, Succeeded: err == nil}
 		if err != nil {

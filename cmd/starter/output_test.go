@@ -12,15 +12,15 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
-var result = workflows.CopyResult{
+var result = copyimage.Result{
 	ImageID: "a1b2c3d4-0000-4000-8000-000000000001",
 	JobID:   "ff8080814dbd65d7014dbe0d84db0013",
-	Phases: []workflows.PhaseTime{
-		{Phase: workflows.PhaseSubmitting, Duration: 1230 * time.Millisecond},
-		{Phase: workflows.PhasePolling, Duration: 61*time.Second + 400*time.Millisecond},
+	Phases: []copyimage.PhaseTime{
+		{Phase: copyimage.PhaseSubmitting, Duration: 1230 * time.Millisecond},
+		{Phase: copyimage.PhasePolling, Duration: 61*time.Second + 400*time.Millisecond},
 	},
 }
 
@@ -59,13 +59,13 @@ func TestPrintSuccessJSON(t *testing.T) {
 
 func TestPrintFailureCarriesIMSReason(t *testing.T) {
 	var out, errOut bytes.Buffer
-	require.NoError(t, printOutcome(&out, &errOut, false, "wf", "run", workflows.CopyResult{}, copyFailed))
+	require.NoError(t, printOutcome(&out, &errOut, false, "wf", "run", copyimage.Result{}, copyFailed))
 	assert.Empty(t, out.String(), "a failure is not a result")
 	assert.Contains(t, errOut.String(), "copy failed (CopyFailed): ")
 	assert.Contains(t, errOut.String(), "IMS.0007 the KMS key is disabled")
 
 	out.Reset()
-	require.NoError(t, printOutcome(&out, &bytes.Buffer{}, true, "wf", "run", workflows.CopyResult{}, copyFailed))
+	require.NoError(t, printOutcome(&out, &bytes.Buffer{}, true, "wf", "run", copyimage.Result{}, copyFailed))
 	var got resultJSON
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
 	assert.False(t, got.Succeeded)

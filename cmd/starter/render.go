@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 const barWidth = 24
@@ -15,7 +15,7 @@ const barWidth = 24
 // barLine is the live line on a terminal: a bar, the percent, the phase and what is known so far.
 func barLine(p snapshot, now time.Time) string {
 	pct := clampPercent(p.Percent)
-	if p.Phase == workflows.PhaseSucceeded {
+	if p.Phase == copyimage.PhaseSucceeded {
 		pct = 1
 	}
 	filled := int(pct*barWidth + 0.5)
@@ -26,7 +26,7 @@ func barLine(p snapshot, now time.Time) string {
 // plainLine is one line of progress for a log or a pipe.
 func plainLine(p snapshot, now time.Time) string {
 	pct := clampPercent(p.Percent)
-	if p.Phase == workflows.PhaseSucceeded {
+	if p.Phase == copyimage.PhaseSucceeded {
 		pct = 1
 	}
 	return fmt.Sprintf("%3d%% %s", int(pct*100+0.5), summary(p, now))
@@ -58,7 +58,7 @@ func summary(p snapshot, now time.Time) string {
 		parts = append(parts, "next poll in "+max(p.Live.NextPollAt.Sub(now).Round(time.Second), time.Second).String())
 	}
 	// A finished copy's time is up to its end, which is when its last phase began.
-	if (p.Phase == workflows.PhaseSucceeded || p.Phase == workflows.PhaseFailed) && !p.PhaseStartedAt.IsZero() {
+	if (p.Phase == copyimage.PhaseSucceeded || p.Phase == copyimage.PhaseFailed) && !p.PhaseStartedAt.IsZero() {
 		now = p.PhaseStartedAt
 	}
 	if !p.StartedAt.IsZero() && now.After(p.StartedAt) {

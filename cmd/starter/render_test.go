@@ -9,20 +9,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 var (
 	t0      = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	polling = snapshot{Progress: workflows.Progress{
-		Phase: workflows.PhasePolling, Percent: 0.42, JobID: "ff8080814dbd65d7014dbe0d84db0013",
+	polling = snapshot{Progress: copyimage.Progress{
+		Phase: copyimage.PhasePolling, Percent: 0.42, JobID: "ff8080814dbd65d7014dbe0d84db0013",
 		ImageID: "a1b2c3d4-0000-4000-8000-000000000001", Polls: 7, StartedAt: t0,
 	}}
 )
 
 // phase is a snapshot of a copy in that phase that knows nothing else yet.
 func phase(name string, percent float64) snapshot {
-	return snapshot{Progress: workflows.Progress{Phase: name, Percent: percent}}
+	return snapshot{Progress: copyimage.Progress{Phase: name, Percent: percent}}
 }
 
 func TestBarLine(t *testing.T) {
@@ -30,10 +30,10 @@ func TestBarLine(t *testing.T) {
 	assert.Equal(t, "[##########..............]  42% polling  job ff8080814dbd65d7014dbe0d84db0013  "+
 		"image a1b2c3d4-0000-4000-8000-000000000001  7 polls  1m5s", line)
 
-	assert.True(t, strings.HasPrefix(barLine(phase(workflows.PhaseSubmitting, 0), t0), "[........................]   0% submitting"))
-	assert.True(t, strings.HasPrefix(barLine(phase(workflows.PhaseSucceeded, 0.97), t0), "[########################] 100% succeeded"),
+	assert.True(t, strings.HasPrefix(barLine(phase(copyimage.PhaseSubmitting, 0), t0), "[........................]   0% submitting"))
+	assert.True(t, strings.HasPrefix(barLine(phase(copyimage.PhaseSucceeded, 0.97), t0), "[########################] 100% succeeded"),
 		"a finished copy is drawn full even if the last poll saw less")
-	assert.True(t, strings.HasPrefix(barLine(phase(workflows.PhasePolling, 1.7), t0), "[########################] 100%"),
+	assert.True(t, strings.HasPrefix(barLine(phase(copyimage.PhasePolling, 1.7), t0), "[########################] 100%"),
 		"an out-of-range percent is clamped")
 }
 
@@ -54,8 +54,8 @@ func TestPlainViewPrintsOnlyChanges(t *testing.T) {
 	var out bytes.Buffer
 	v := &progressView{out: &out, now: func() time.Time { return t0 }}
 
-	v.show(phase(workflows.PhaseSubmitting, 0))
-	v.show(phase(workflows.PhaseSubmitting, 0)) // same: no line
+	v.show(phase(copyimage.PhaseSubmitting, 0))
+	v.show(phase(copyimage.PhaseSubmitting, 0)) // same: no line
 	p := polling
 	v.show(p)
 	p.Polls++ // a poll alone is not news

@@ -8,7 +8,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // queryEvery is how often --wait asks the workflow for progress (and, while PollJob waits, the
@@ -68,11 +68,11 @@ func (v *progressView) finishLine() {
 }
 
 // queryProgress asks a workflow for its progress once.
-func queryProgress(ctx context.Context, c client.Client, workflowID string) (workflows.Progress, error) {
+func queryProgress(ctx context.Context, c client.Client, workflowID string) (copyimage.Progress, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var p workflows.Progress
-	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.ProgressQuery)
+	var p copyimage.Progress
+	v, err := c.QueryWorkflow(ctx, workflowID, "", copyimage.ProgressQuery)
 	if err != nil {
 		return p, err
 	}
@@ -83,7 +83,7 @@ func queryProgress(ctx context.Context, c client.Client, workflowID string) (wor
 // PollJob's last heartbeat, which holds the job's percent.
 func progressSnapshot(ctx context.Context, c client.Client, workflowID string) (snapshot, error) {
 	p, err := queryProgress(ctx, c, workflowID)
-	if err != nil || p.Phase != workflows.PhasePolling {
+	if err != nil || p.Phase != copyimage.PhasePolling {
 		return snapshot{Progress: p}, err
 	}
 	// A failed describe costs only this second's percent; the next tick asks again.
@@ -93,8 +93,8 @@ func progressSnapshot(ctx context.Context, c client.Client, workflowID string) (
 
 // watch waits for run's result while it shows progress every queryEvery. It returns when the
 // workflow ends or ctx is done (the copy goes on either way).
-func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *progressView) (workflows.CopyResult, error) {
-	var result workflows.CopyResult
+func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *progressView) (copyimage.Result, error) {
+	var result copyimage.Result
 	done := make(chan error, 1)
 	go func() { done <- run.Get(ctx, &result) }()
 
@@ -131,7 +131,7 @@ func watch(ctx context.Context, c client.Client, run client.WorkflowRun, view *p
 			if err == nil && view.terminal {
 				// The last answer may predate the end; draw the end itself.
 				end := last
-				end.Phase, end.Percent, end.JobID, end.ImageID = workflows.PhaseSucceeded, 1, result.JobID, result.ImageID
+				end.Phase, end.Percent, end.JobID, end.ImageID = copyimage.PhaseSucceeded, 1, result.JobID, result.ImageID
 				end.PhaseStartedAt, end.Live = view.now(), nil
 				view.show(end)
 			}

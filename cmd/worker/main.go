@@ -36,7 +36,6 @@ import (
 	"github.com/imscopy/imscopy/internal/logging"
 	"github.com/imscopy/imscopy/internal/metrics"
 	"github.com/imscopy/imscopy/workflows"
-	"github.com/imscopy/imscopy/workflows/promote"
 )
 
 // Exit codes.
@@ -186,7 +185,6 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	w := worker.New(c, cfg.TaskQueue, wopts)
 	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration(),
 		Temporal: c, CrossRegionCopies: cfg.CrossRegionCopies})
-	promote.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/logging"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // lockedBuffer is the worker's output, read by the test while the worker writes it.
@@ -88,12 +89,12 @@ func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
 	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: logging.NewTemporalLogger(logging.New(logging.Options{Output: os.Stderr}))})
 	require.NoError(t, err)
 	defer c.Close()
-	in := workflows.CopyInput{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: "worker-test-copy",
+	in := copyimage.Input{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: "worker-test-copy",
 		CMKID: imsemu.SeedKMSKeyID}
 	run, err := c.ExecuteWorkflow(context.Background(),
-		client.StartWorkflowOptions{ID: workflows.CopyWorkflowID(in), TaskQueue: workflows.TaskQueue}, workflows.CopyImage, in)
+		client.StartWorkflowOptions{ID: copyimage.WorkflowID(in), TaskQueue: workflows.TaskQueue}, copyimage.CopyImage, in)
 	require.NoError(t, err)
-	var res workflows.CopyResult
+	var res copyimage.Result
 	require.NoError(t, run.Get(context.Background(), &res))
 	assert.NotEmpty(t, res.ImageID)
 

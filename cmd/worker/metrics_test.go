@@ -19,6 +19,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // The worker's metrics endpoint after two real copies on the embedded server and the emulator, one
@@ -36,9 +37,9 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	copyImage := func(name string) error {
-		in := workflows.CopyInput{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: name, CMKID: imsemu.SeedKMSKeyID}
+		in := copyimage.Input{Region: "cn-north-4", SourceImageID: imsemu.SeedImageID, Name: name, CMKID: imsemu.SeedKMSKeyID}
 		run, err := c.ExecuteWorkflow(context.Background(),
-			client.StartWorkflowOptions{ID: workflows.CopyWorkflowID(in), TaskQueue: workflows.TaskQueue}, workflows.CopyImage, in)
+			client.StartWorkflowOptions{ID: copyimage.WorkflowID(in), TaskQueue: workflows.TaskQueue}, copyimage.CopyImage, in)
 		require.NoError(t, err)
 		return run.Get(context.Background(), nil)
 	}

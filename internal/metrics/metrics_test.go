@@ -19,6 +19,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 const (
@@ -46,8 +47,8 @@ func copyEnv(m *Metrics) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
-func input() workflows.CopyInput {
-	return workflows.CopyInput{Region: "cn-north-4", SourceImageID: sourceID, Name: "metrics-copy"}
+func input() copyimage.Input {
+	return copyimage.Input{Region: "cn-north-4", SourceImageID: sourceID, Name: "metrics-copy"}
 }
 
 func TestCopyOutcomesAreCounted(t *testing.T) {
@@ -57,7 +58,7 @@ func TestCopyOutcomesAreCounted(t *testing.T) {
 	ok.OnActivity(acts.PollJob, mock.Anything, mock.Anything).After(3*time.Minute).
 		Return(activities.PollJobResult{ImageID: imageID, Status: "SUCCESS"}, nil)
 	ok.OnActivity(acts.VerifyImage, mock.Anything, mock.Anything).Return(nil)
-	ok.ExecuteWorkflow(workflows.CopyImage, input())
+	ok.ExecuteWorkflow(copyimage.CopyImage, input())
 	require.NoError(t, ok.GetWorkflowError())
 
 	failed := copyEnv(m)
@@ -65,13 +66,13 @@ func TestCopyOutcomesAreCounted(t *testing.T) {
 		temporal.NewNonRetryableApplicationError("IMS copy job failed", activities.ErrCopyFailed, nil,
 			activities.CopyFailure{JobID: jobID, ImageID: imageID, ErrorCode: "IMG.0099"}))
 	failed.OnActivity(acts.CleanupCopy, mock.Anything, mock.Anything).Return(nil)
-	failed.ExecuteWorkflow(workflows.CopyImage, input())
+	failed.ExecuteWorkflow(copyimage.CopyImage, input())
 	require.Error(t, failed.GetWorkflowError())
 
 	invalid := copyEnv(m)
 	bad := input()
 	bad.Name = "bad/name"
-	invalid.ExecuteWorkflow(workflows.CopyImage, bad)
+	invalid.ExecuteWorkflow(copyimage.CopyImage, bad)
 	require.Error(t, invalid.GetWorkflowError())
 
 	assert.Equal(t, 3.0, testutil.ToFloat64(m.copiesStarted))
@@ -88,7 +89,7 @@ func TestCancelledCopyCountsAsCanceled(t *testing.T) {
 		Return(activities.PollJobResult{ImageID: imageID, Status: "SUCCESS"}, nil)
 	env.OnActivity(acts.CleanupCopy, mock.Anything, mock.Anything).Return(nil)
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-	env.ExecuteWorkflow(workflows.CopyImage, input())
+	env.ExecuteWorkflow(copyimage.CopyImage, input())
 	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()))
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.copiesFailed.WithLabelValues("Canceled")))
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.copiesSucceeded))
@@ -200,8 +201,8 @@ func TestReplayCountsNothing(t *testing.T) {
 			Interceptors: []interceptor.WorkerInterceptor{m.Interceptor()},
 		})
 		require.NoError(t, err)
-		r.RegisterWorkflow(workflows.CopyImage)
-		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "../../workflows/testdata/histories/"+name+".json"), name)
+		r.RegisterWorkflow(copyimage.CopyImage)
+		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "../../workflows/copyimage/testdata/histories/"+name+".json"), name)
 	}
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.copiesStarted))
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.copiesSucceeded))

@@ -111,9 +111,11 @@ func TestSemaphoreReclaimsTheClosedHoldersPermits(t *testing.T) {
 // After maxSignals the semaphore continues as new, its holders and waiters carried over.
 func TestSemaphoreContinuesAsNewWithItsState(t *testing.T) {
 	env, _ := semaphoreEnv(t, func([]Request) []string { return nil })
-	for i := range maxSignals {
-		env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(i)) }, time.Duration(i+1)*time.Millisecond)
-	}
+	env.RegisterDelayedCallback(func() {
+		for i := range maxSignals {
+			env.SignalWorkflow(AcquireSignal, request(i))
+		}
+	}, time.Second)
 	env.ExecuteWorkflow(WorkflowName, State{Limit: 3})
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/failures"
 )
 
 // PromoteImage runs a plan: it checks the whole plan (every rule, then IMS's facts with reads only),
@@ -33,7 +33,7 @@ func PromoteImage(ctx workflow.Context, in Input) (Report, error) {
 		return Report{}, err
 	}
 	if err := in.Plan.Validate(); err != nil {
-		return report, invalidPlan(err)
+		return report, failures.InvalidInput(err, "fix the plan and start the promotion again")
 	}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.CheckPromotion,
 		checkInput(in.Plan)).Get(ctx, nil); err != nil {
@@ -114,11 +114,6 @@ func checkInput(p Plan) activities.CheckPromotionInput {
 	return in
 }
 
-// invalidPlan fails the promotion before any call; the message names the target and field.
-func invalidPlan(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error()+"; fix the plan and start the promotion again",
-		activities.ErrInvalidInput, nil)
-}
 
 // refused fails the promotion whose check against IMS failed; nothing was written.
 func refused(err error) error {
@@ -127,5 +122,5 @@ func refused(err error) error {
 		return temporal.NewApplicationErrorWithOptions("the plan was refused before anything was copied: "+app.Message(), app.Type(),
 			temporal.ApplicationErrorOptions{NonRetryable: true})
 	}
-	return temporal.NewNonRetryableApplicationError("the plan could not be checked: "+err.Error(), workflows.ErrInternal, nil)
+	return temporal.NewNonRetryableApplicationError("the plan could not be checked: "+err.Error(), failures.ErrInternal, nil)
 }

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/permit"
 )
 
@@ -150,7 +150,9 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeIMS) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	a := &activities.Activities{}
-	workflows.Register(env, a)
+	copyimage.Register(env)
+	permit.Register(env)
+	env.RegisterActivity(a)
 	Register(env)
 	f := &fakeIMS{t: t, members: map[string]string{}, reencrypted: map[string]activities.FoundImage{}}
 	f.install(env, a)
@@ -181,9 +183,9 @@ func TestPromotionTakesTheImageToEveryTarget(t *testing.T) {
 		Role: RoleIntermediate, Fate: FateDeleted}, hops.Images[0])
 	assert.Equal(t, ImageRecord{ID: imageOf("golden-2026.12", "ap-southeast-1"), Region: "ap-southeast-1", Role: RoleFinal, Fate: FateKept}, hops.Images[1])
 	assert.Contains(t, ims.submits, activities.SubmitCopyInput{Region: "cn-north-4", TargetRegion: "ap-southeast-1", AgencyName: "ims_admin_agency",
-		Request: workflows.CopyInput{SourceImageID: sourceID, Name: "golden-2026.12-imscopy-hop"}.CopyRequest()})
+		Request: copyimage.Input{SourceImageID: sourceID, Name: "golden-2026.12-imscopy-hop"}.CopyRequest()})
 	assert.Contains(t, ims.submits, activities.SubmitCopyInput{Region: "ap-southeast-1",
-		Request: workflows.CopyInput{SourceImageID: hops.Images[0].ID, Name: "golden-2026.12", CMKID: eastKey}.CopyRequest()})
+		Request: copyimage.Input{SourceImageID: hops.Images[0].ID, Name: "golden-2026.12", CMKID: eastKey}.CopyRequest()})
 	assert.Equal(t, []activities.CleanupInput{{Region: "ap-southeast-1", ImageID: hops.Images[0].ID}}, ims.deleted,
 		"only the intermediate image is deleted")
 	assert.Len(t, ims.submits, 4, "one copy per hop")

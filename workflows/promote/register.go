@@ -6,8 +6,7 @@ import (
 )
 
 // Register registers the promotion's workflows on w under their contract names. The activities
-// they call, and the CopyImage they run for each copy, are registered with the copy
-// (workflows.Register).
+// they call and the CopyImage they run for each copy are registered by workflows.Register.
 func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(PromoteImage, workflow.RegisterOptions{Name: WorkflowName})
 	w.RegisterWorkflowWithOptions(PromoteTarget, workflow.RegisterOptions{Name: TargetWorkflowName})

@@ -12,14 +12,12 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
-	"github.com/imscopy/imscopy/workflows"
+	"github.com/imscopy/imscopy/workflows/copyimage"
+	"github.com/imscopy/imscopy/workflows/failures"
 )
 
 // acts is only a typed handle for naming activity methods; the worker runs its own instance.
 var acts *activities.Activities
-
-// copyWorkflow is the registered name of the durable copy each hop runs as a child.
-const copyWorkflow = "CopyImage"
 
 // intermediateSuffix names the plain image an encrypted target in another region is copied
 // through; the name is derived, so a rerun's first hop adopts the same image.
@@ -64,7 +62,7 @@ type targetRun struct {
 
 func (r *targetRun) run(ctx workflow.Context) error {
 	plan, t := r.in.Plan, r.t
-	final := workflows.CopyInput{Region: t.Region, SourceImageID: plan.Source.ImageID, Name: t.ImageName(plan),
+	final := copyimage.Input{Region: t.Region, SourceImageID: plan.Source.ImageID, Name: t.ImageName(plan),
 		Description: t.ImageDescription(plan), CMKID: t.CMKID, EnterpriseProjectID: t.EnterpriseProjectID,
 		KeepFailedImages: r.in.KeepFailedImages}
 	switch {
@@ -102,7 +100,7 @@ func (r *targetRun) run(ctx workflow.Context) error {
 // twoHops copies an encrypted target in another region: plain across regions under an
 // intermediate name, then in the target region with the key under the final name, then deletes
 // the intermediate image, which is also deleted (or kept, if asked) when the second hop fails.
-func (r *targetRun) twoHops(ctx workflow.Context, final workflows.CopyInput) error {
+func (r *targetRun) twoHops(ctx workflow.Context, final copyimage.Input) error {
 	plan, t := r.in.Plan, r.t
 	// The final image's lineage names the intermediate, which is gone once the target is done: a
 	// rerun looks for the final image by itself, or it would copy both hops again.
@@ -118,7 +116,7 @@ func (r *targetRun) twoHops(ctx workflow.Context, final workflows.CopyInput) err
 		return nil
 	}
 	if found.ID == "" {
-		hop := workflows.CopyInput{Region: plan.Source.Region, TargetRegion: t.Region, AgencyName: plan.AgencyName,
+		hop := copyimage.Input{Region: plan.Source.Region, TargetRegion: t.Region, AgencyName: plan.AgencyName,
 			SourceImageID: plan.Source.ImageID, Name: intermediateName(final.Name), Description: final.Description,
 			KeepFailedImages: r.in.KeepFailedImages}
 		if err := r.copy(ctx, "hop", hop, RoleIntermediate); err != nil {
@@ -165,14 +163,14 @@ func intermediateName(final string) string {
 
 // copy runs one CopyImage child and records its image and job; a failed copy's image was deleted
 // by the copy itself unless failed images are kept.
-func (r *targetRun) copy(ctx workflow.Context, suffix string, in workflows.CopyInput, role string) error {
+func (r *targetRun) copy(ctx workflow.Context, suffix string, in copyimage.Input, role string) error {
 	opts := workflow.ChildWorkflowOptions{
 		WorkflowID: r.report.WorkflowID + "/" + suffix,
 		// The child deletes what it half-made when cancelled; the target waits for that.
 		WaitForCancellation: true,
 	}
-	var res workflows.CopyResult
-	err := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), copyWorkflow, in).Get(ctx, &res)
+	var res copyimage.Result
+	err := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), copyimage.WorkflowName, in).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
 		var f activities.CopyFailure
@@ -310,7 +308,7 @@ func (r *targetRun) failure(err error) error {
 	}
 	r.report.Status = StatusFailed
 	if r.report.ErrorType == "" {
-		r.report.ErrorType = workflows.ErrInternal
+		r.report.ErrorType = failures.ErrInternal
 	}
 	r.logger.Error("Target failed", "Step", r.report.Step, "Error", err)
 	msg := fmt.Sprintf("target %s (%s) failed while %s: %s", r.report.Region, r.report.Name, r.report.Step, r.report.Error)

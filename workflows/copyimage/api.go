@@ -1,14 +1,17 @@
-package workflows
+package copyimage
 
 import (
 	"time"
 
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// CopyInput is one in-region image copy. The starter and the workflow validate it with the
+// Input is one in-region image copy. The starter and the workflow validate it with the
 // same function, so bad input fails before anything is started or called.
-type CopyInput struct {
+type Input struct {
 	Region              string // the region of the source image, where the copy is made
 	SourceImageID       string
 	Name                string
@@ -25,10 +28,10 @@ type CopyInput struct {
 }
 
 // CrossRegion says whether the copy goes to another region.
-func (in CopyInput) CrossRegion() bool { return in.TargetRegion != "" && in.TargetRegion != in.Region }
+func (in Input) CrossRegion() bool { return in.TargetRegion != "" && in.TargetRegion != in.Region }
 
 // ImageRegion is the region where the new image is made.
-func (in CopyInput) ImageRegion() string {
+func (in Input) ImageRegion() string {
 	if in.CrossRegion() {
 		return in.TargetRegion
 	}
@@ -36,7 +39,7 @@ func (in CopyInput) ImageRegion() string {
 }
 
 // CopyRequest is the IMS request this input asks for.
-func (in CopyInput) CopyRequest() imsapi.CopyRequest {
+func (in Input) CopyRequest() imsapi.CopyRequest {
 	return imsapi.CopyRequest{
 		SourceImageID:       in.SourceImageID,
 		Name:                in.Name,
@@ -47,7 +50,7 @@ func (in CopyInput) CopyRequest() imsapi.CopyRequest {
 }
 
 // Validate checks the input without any I/O.
-func (in CopyInput) Validate() error {
+func (in Input) Validate() error {
 	if err := imsapi.ValidateRegion("region", in.Region); err != nil {
 		return err
 	}
@@ -106,10 +109,27 @@ type PhaseTime struct {
 	Duration time.Duration
 }
 
-// CopyResult is what a successful copy returns.
-type CopyResult struct {
+// Result is what a successful copy returns.
+type Result struct {
 	ImageID string
 	JobID   string
 	Adopted bool // an earlier attempt's image was found and adopted instead of copying again
 	Phases  []PhaseTime
+}
+
+// WorkflowName is CopyImage's registered name, as other clients start it and histories record it.
+const WorkflowName = "CopyImage"
+
+// Register registers CopyImage on w under WorkflowName.
+func Register(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(CopyImage, workflow.RegisterOptions{Name: WorkflowName})
+}
+
+// WorkflowID is the workflow ID of a copy: derived from what makes the copy the same copy,
+// so that starting it twice attaches to the one workflow instead of copying twice.
+func WorkflowID(in Input) string {
+	if in.CrossRegion() {
+		return "copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + in.Name
+	}
+	return "copy/" + in.Region + "/" + in.SourceImageID + "/" + in.Name
 }

@@ -1,4 +1,4 @@
-package workflows
+package copyimage
 
 import (
 	"log/slog"
@@ -27,7 +27,7 @@ func historyFiles(t *testing.T) []string {
 }
 
 // replay replays one history with copy registered as CopyImage.
-func replay(t *testing.T, copy func(workflow.Context, CopyInput) (CopyResult, error), file string) error {
+func replay(t *testing.T, copy func(workflow.Context, Input) (Result, error), file string) error {
 	t.Helper()
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(copy, workflow.RegisterOptions{Name: "CopyImage"})
@@ -50,20 +50,20 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 // looks like. Added as is, it breaks every history that has submitted already; behind
 // workflow.GetVersion, old histories take the old path and replay.
 func TestReplayCatchesAnUnversionedChange(t *testing.T) {
-	checkSourceFirst := func(ctx workflow.Context, in CopyInput) error {
+	checkSourceFirst := func(ctx workflow.Context, in Input) error {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
 			activities.VerifyImageInput{Region: in.Region, ImageID: in.SourceImageID, SourceImageID: in.SourceImageID, Name: in.Name}).Get(ctx, nil)
 	}
-	unversioned := func(ctx workflow.Context, in CopyInput) (CopyResult, error) {
+	unversioned := func(ctx workflow.Context, in Input) (Result, error) {
 		if err := checkSourceFirst(ctx, in); err != nil {
-			return CopyResult{}, err
+			return Result{}, err
 		}
 		return CopyImage(ctx, in)
 	}
-	versioned := func(ctx workflow.Context, in CopyInput) (CopyResult, error) {
+	versioned := func(ctx workflow.Context, in Input) (Result, error) {
 		if workflow.GetVersion(ctx, "check-source-first", workflow.DefaultVersion, 1) == 1 {
 			if err := checkSourceFirst(ctx, in); err != nil {
-				return CopyResult{}, err
+				return Result{}, err
 			}
 		}
 		return CopyImage(ctx, in)

@@ -1,6 +1,7 @@
-// Package workflows holds the workflow code: deterministic decisions only. Everything that talks
-// to IMS is an activity (package activities).
-package workflows
+// Package copyimage is the CopyImage workflow: one durable image copy, in a region or to another,
+// exactly once in effect. Its contract (input, result, progress, names) is api.go. Workflow code
+// only: everything that talks to IMS is an activity (package activities).
+package copyimage
 
 import (
 	"errors"
@@ -12,15 +13,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
-)
-
-// Error types the workflow adds to the activities' ones (activities.Err*), for failures that are
-// not an activity's application error.
-const (
-	ErrTimeout  = "Timeout"  // an activity ran out of time: IMS or the workers are stuck
-	ErrInternal = "Internal" // anything else: a bug or a panic; the message says which
 )
 
 // acts is only a typed handle for naming activity methods; the worker runs its own instance.
@@ -29,20 +23,20 @@ var acts *activities.Activities
 // CopyImage copies an image within a region, durably: Validate, SubmitCopy, PollJob, VerifyImage.
 // When it fails or is cancelled after IMS created an image, it deletes that image (unless asked to
 // keep it) and returns an error that carries IMS's reason.
-func CopyImage(ctx workflow.Context, in CopyInput) (CopyResult, error) {
+func CopyImage(ctx workflow.Context, in Input) (Result, error) {
 	c := &copyRun{
 		in:     in,
 		logger: log.With(workflow.GetLogger(ctx), "Region", in.Region, "SourceImageID", in.SourceImageID, "Name", in.Name),
 	}
 	if err := c.setup(ctx); err != nil {
-		return CopyResult{}, err
+		return Result{}, err
 	}
 	return c.run(ctx)
 }
 
 // copyRun is one copy's state, shared by its steps and its progress query.
 type copyRun struct {
-	in       CopyInput
+	in       Input
 	logger   log.Logger
 	progress Progress
 	phases   []PhaseTime
@@ -62,11 +56,11 @@ func (c *copyRun) setup(ctx workflow.Context) error {
 	return workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return c.progress, nil })
 }
 
-func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
+func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 	if err := c.in.Validate(); err != nil {
 		c.enter(ctx, PhaseFailed)
 		c.progress.LastError = err.Error()
-		return CopyResult{}, invalidInput(err)
+		return Result{}, failures.InvalidInput(err, "fix it and start the copy again")
 	}
 
 	if c.in.CrossRegion() {
@@ -76,7 +70,7 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 		held, err := permit.Acquire(ctx)
 		defer permit.Release(ctx, held)
 		if err != nil {
-			return CopyResult{}, c.fail(ctx, err)
+			return Result{}, c.fail(ctx, err)
 		}
 	}
 
@@ -88,31 +82,31 @@ func (c *copyRun) run(ctx workflow.Context) (CopyResult, error) {
 			AgencyName: c.in.AgencyName}).Get(ctx, &sub)
 	if err != nil {
 		c.lostPost, c.owned = mayHavePosted(err), true
-		return CopyResult{}, c.fail(ctx, err)
+		return Result{}, c.fail(ctx, err)
 	}
 	c.progress.JobID, c.progress.ImageID, c.adopted = sub.JobID, sub.ImageID, sub.Adopted
 	c.owned = !sub.Adopted || sub.AdoptedStatus != "active"
 	c.logger.Info("Copy submitted", "JobID", sub.JobID, "ImageID", sub.ImageID, "Adopted", sub.Adopted)
 	if ctx.Err() != nil {
 		// Cancelled while the POST was in flight: the job exists, so undo it.
-		return CopyResult{}, c.fail(ctx, temporal.NewCanceledError())
+		return Result{}, c.fail(ctx, temporal.NewCanceledError())
 	}
 
 	c.enter(ctx, PhasePolling)
 	if err := c.poll(ctx); err != nil {
-		return CopyResult{}, c.fail(ctx, err)
+		return Result{}, c.fail(ctx, err)
 	}
 
 	c.enter(ctx, PhaseVerifying)
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
 		c.verifyInput()).Get(ctx, nil)
 	if err != nil {
-		return CopyResult{}, c.fail(ctx, err)
+		return Result{}, c.fail(ctx, err)
 	}
 
 	c.enter(ctx, PhaseSucceeded)
 	c.logger.Info("Copy succeeded", "ImageID", c.progress.ImageID)
-	return CopyResult{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, Phases: c.phases}, nil
+	return Result{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, Phases: c.phases}, nil
 }
 
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
@@ -209,49 +203,5 @@ func (c *copyRun) failure(phase string, err error) error {
 		return err
 	}
 	msg := fmt.Sprintf("copy of image %s to %q in %s failed while %s", c.in.SourceImageID, c.in.Name, c.in.ImageRegion(), phase)
-	var app *temporal.ApplicationError
-	if !errors.As(err, &app) {
-		errType := ErrInternal
-		var timeout *temporal.TimeoutError
-		if errors.As(err, &timeout) {
-			errType = ErrTimeout
-		}
-		return temporal.NewNonRetryableApplicationError(msg+": "+err.Error(), errType, nil)
-	}
-	return temporal.NewApplicationErrorWithOptions(msg+": "+app.Message(), app.Type(),
-		temporal.ApplicationErrorOptions{NonRetryable: true, Details: failureDetails(app)})
-}
-
-// failureDetails carries the activity's structured detail over to the workflow's error.
-func failureDetails(app *temporal.ApplicationError) []any {
-	var d any
-	switch app.Type() {
-	case activities.ErrCopyFailed:
-		d = &activities.CopyFailure{}
-	case activities.ErrVerifyFailed:
-		d = &[]string{}
-	default:
-		// SubmitCopy's SubmitFailure embeds IMSFailure, so it reads as one too; an error that
-		// carried no IMS answer leaves it empty, and an empty detail would only confuse.
-		var f activities.IMSFailure
-		if !app.HasDetails() || app.Details(&f) != nil || f == (activities.IMSFailure{}) {
-			return nil
-		}
-		return []any{f}
-	}
-	if !app.HasDetails() || app.Details(d) != nil {
-		return nil
-	}
-	return []any{d}
-}
-
-// invalidInput fails the workflow before any activity runs; the message names the field.
-func invalidInput(err error) error {
-	var details []any
-	var v *imsapi.ValidationError
-	if errors.As(err, &v) {
-		details = []any{*v}
-	}
-	return temporal.NewApplicationErrorWithOptions(err.Error()+"; fix it and start the copy again",
-		activities.ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true, Details: details})
+	return failures.Wrap(msg, err)
 }

@@ -1,4 +1,4 @@
-package workflows
+package copyimage
 
 import (
 	"context"
@@ -28,8 +28,8 @@ const (
 
 var a *activities.Activities
 
-func validInput() CopyInput {
-	return CopyInput{Region: "cn-north-4", SourceImageID: sourceID, Name: "golden-copy", CMKID: kmsKey}
+func validInput() Input {
+	return Input{Region: "cn-north-4", SourceImageID: sourceID, Name: "golden-copy", CMKID: kmsKey}
 }
 
 // workflowStart is when every test workflow starts, by the test environment's clock.
@@ -39,7 +39,9 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(workflowStart)
-	Register(env, &activities.Activities{})
+	Register(env)
+	permit.Register(env)
+	env.RegisterActivity(&activities.Activities{})
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }
@@ -113,7 +115,7 @@ func TestCopySucceeds(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	assert.Zero(t, starts.of("CleanupCopy"), "a copy that succeeded is not undone")
-	var res CopyResult
+	var res Result
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
 	assert.Equal(t, jobID, res.JobID)
@@ -309,13 +311,13 @@ func TestThrottledSubmitIsRetried(t *testing.T) {
 
 	require.NoError(t, env.GetWorkflowError())
 	env.AssertNumberOfCalls(t, "SubmitCopy", 3)
-	var res CopyResult
+	var res Result
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
 }
 
 func TestBadInputFailsWithoutActivities(t *testing.T) {
-	for field, in := range map[string]CopyInput{
+	for field, in := range map[string]Input{
 		"name":        {Region: "cn-north-4", SourceImageID: sourceID, Name: "bad<name>"},
 		"description": {Region: "cn-north-4", SourceImageID: sourceID, Name: "ok", Description: "line\rbreak"},
 		"image_id":    {Region: "cn-north-4", SourceImageID: "not-a-uuid", Name: "ok"},
@@ -390,7 +392,7 @@ func TestProgressSignalFromAnOlderWorkerIsHarmless(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.NoError(t, env.GetWorkflowError())
-	var res CopyResult
+	var res Result
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
 }
@@ -401,9 +403,9 @@ func TestCopyWorkflowIDIsTheCopysIdentity(t *testing.T) {
 	again.Description = "same copy, other words"
 	other := in
 	other.Name = "another-copy"
-	assert.Equal(t, "copy/cn-north-4/"+sourceID+"/golden-copy", CopyWorkflowID(in))
-	assert.Equal(t, CopyWorkflowID(in), CopyWorkflowID(again))
-	assert.NotEqual(t, CopyWorkflowID(in), CopyWorkflowID(other))
+	assert.Equal(t, "copy/cn-north-4/"+sourceID+"/golden-copy", WorkflowID(in))
+	assert.Equal(t, WorkflowID(in), WorkflowID(again))
+	assert.NotEqual(t, WorkflowID(in), WorkflowID(other))
 }
 
 // A cross-region copy's job is submitted and polled in the source's region; its image is watched,
@@ -472,5 +474,5 @@ func TestCrossRegionCopyInputRules(t *testing.T) {
 	assert.NoError(t, in.Validate())
 	in.AgencyName = ""
 	assert.ErrorContains(t, in.Validate(), "agency_name")
-	assert.NotEqual(t, CopyWorkflowID(validInput()), CopyWorkflowID(in), "a cross-region copy is another copy")
+	assert.NotEqual(t, WorkflowID(validInput()), WorkflowID(in), "a cross-region copy is another copy")
 }
