@@ -114,7 +114,6 @@ func checkInput(p Plan) activities.CheckPromotionInput {
 	return in
 }
 
-
 // refused fails the promotion whose check against IMS failed; nothing was written.
 func refused(err error) error {
 	var app *temporal.ApplicationError
