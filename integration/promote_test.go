@@ -3,6 +3,9 @@ package integration
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/replay"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -159,4 +163,54 @@ func TestPromotionResumesOnlyTheFailedTarget(t *testing.T) {
 	assert.True(t, report.Targets[0].Adopted, "the finished target is found, not copied")
 	assert.Equal(t, inRegionPosts, r.requests(imsemu.RouteCopyInRegion, 200), "no new copy for the finished target")
 	assert.Equal(t, 1, r.requests(imsemu.RouteCopyCrossRegion, 200), "the failed target copies once")
+}
+
+// promotionHistoriesDir is where -record writes the promotion's histories for promote's replay test.
+const promotionHistoriesDir = "../workflows/promote/testdata/histories"
+
+// A promotion of the three kinds of target that succeeds, and one whose cross-region target IMS
+// refuses, run for real; the histories of the promotions and of each target are saved (to
+// workflows/promote/testdata/histories with -record) and must replay with the current code.
+func TestRecordPromotionHistories(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if *record {
+		dir = promotionHistoriesDir
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+	}
+	for _, sc := range []struct {
+		name   string
+		faults imsemu.Faults
+		failed bool
+	}{
+		{name: "done"},
+		{name: "target-refused", failed: true, faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
+			imsemu.RouteCopyCrossRegion: {ErrorRate: 1, ErrorStatus: 400, ErrorCode: "IMG.0151"}}}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newPromotionRig(t, 2*time.Second, sc.faults)
+			r.startWorker()
+			c := r.client()
+			run := r.promote(c, threeTargets("record-"+sc.name))
+			report, err := promotionReport(t, run)
+			require.Equal(t, sc.failed, err != nil, "%v", err)
+			require.Len(t, report.Targets, 3)
+
+			// Child IDs derive from the parent's, so a replay needs each history's workflow ID: the
+			// file name is the ID with its slashes made dashes, and the ID is kept beside it.
+			ids := []string{run.GetID()}
+			for _, tr := range report.Targets {
+				ids = append(ids, tr.WorkflowID)
+			}
+			for _, id := range ids {
+				name := "promotion-" + sc.name + strings.ReplaceAll(strings.TrimPrefix(id, run.GetID()), "/", "-")
+				path := filepath.Join(dir, name+".json")
+				require.NoError(t, os.WriteFile(path, historyJSON(t, c, c.GetWorkflow(context.Background(), id, "")), 0o644))
+				require.NoError(t, os.WriteFile(strings.TrimSuffix(path, ".json")+".id", []byte(id+"\n"), 0o644))
+				assert.NoError(t, replay.File(path, id, promote.Register, quietLogger{}), name)
+			}
+			r.assertNoSecrets(c, run.GetID())
+		})
+	}
 }

@@ -121,7 +121,7 @@ type Result struct {
 const WorkflowName = "CopyImage"
 
 // Register registers CopyImage on w under WorkflowName.
-func Register(w worker.Registry) {
+func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(CopyImage, workflow.RegisterOptions{Name: WorkflowName})
 }
 

@@ -7,6 +7,6 @@ import (
 
 // Register registers the semaphore workflow on w; its activities are package activities'
 // (RequestPermit, ClosedHolders).
-func Register(w worker.Registry) {
+func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(Semaphore, workflow.RegisterOptions{Name: WorkflowName})
 }

@@ -7,7 +7,7 @@ import (
 
 // Register registers the promotion's workflows on w under their contract names. The activities
 // they call and the CopyImage they run for each copy are registered by workflows.Register.
-func Register(w worker.Registry) {
+func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(PromoteImage, workflow.RegisterOptions{Name: WorkflowName})
 	w.RegisterWorkflowWithOptions(PromoteTarget, workflow.RegisterOptions{Name: TargetWorkflowName})
 }
