@@ -99,6 +99,9 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 	if r.id == "" {
 		r.id = copyimage.WorkflowID(r.in)
 	}
+	if err := checkWorkflowID(r.id); err != nil {
+		return r, &usageError{msg: "refusing to start the copy: --id " + err.Error()}
+	}
 	return r, nil
 }
 

@@ -88,6 +88,7 @@ func TestCopyRefusesBadInputWithoutContactingTemporal(t *testing.T) {
 		{"target region", []string{"--image", seedImage, "--name", "ok", "--target-region", "east", "--agency-name", "a"}, []string{"--target-region", "region ID like cn-north-4"}},
 		{"encrypted cross-region", []string{"--image", seedImage, "--name", "ok", "--target-region", "cn-east-3", "--agency-name", "a", "--cmk-id", seedKey}, []string{"--cmk-id", "cannot encrypt during a cross-region copy"}},
 		{"cross-region without agency", []string{"--image", seedImage, "--name", "ok", "--target-region", "cn-east-3"}, []string{"--agency-name", "is required with target_region"}},
+		{"id with Chinese", []string{"--image", seedImage, "--name", "ok", "--id", "拷贝"}, []string{"--id", "printable ASCII"}},
 		{"missing image", []string{"--name", "ok"}, []string{"--image is required"}},
 		{"missing name", []string{"--image", seedImage}, []string{"--name is required"}},
 		{"stray argument", []string{"--image", seedImage, "--name", "ok", "extra"}, []string{`unexpected argument "extra"`}},
@@ -125,6 +126,10 @@ func TestCopyInputFromFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, copyimage.Input{Region: "cn-east-3", SourceImageID: seedImage, Name: "x", TargetRegion: "cn-north-4",
 		AgencyName: "ims_admin_agency"}, r.in, "a cross-region copy")
+	assert.Equal(t, copyimage.WorkflowID(r.in), r.id)
+
+	r, err = parseCopy([]string{"--image", seedImage, "--name", "金色镜像 2026.12"}, cfg, &bytes.Buffer{})
+	require.NoError(t, err, "a Chinese name, which IMS allows, gets a default ID Temporal can carry")
 	assert.Equal(t, copyimage.WorkflowID(r.in), r.id)
 
 	r, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--region", "cn-north-4", "--id", "my-copy"}, cfg, &bytes.Buffer{})

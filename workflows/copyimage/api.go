@@ -1,6 +1,8 @@
 package copyimage
 
 import (
+	"net/url"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/worker"
@@ -126,10 +128,16 @@ func Register(w worker.WorkflowRegistry) {
 }
 
 // WorkflowID is the workflow ID of a copy: derived from what makes the copy the same copy,
-// so that starting it twice attaches to the one workflow instead of copying twice.
+// so that starting it twice attaches to the one workflow instead of copying twice. A workflow ID
+// travels as a gRPC header value, which must be printable ASCII: a name with other characters
+// (Chinese, which IMS allows) is percent-encoded; other names appear as they are.
 func WorkflowID(in Input) string {
-	if in.CrossRegion() {
-		return "copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + in.Name
+	name := in.Name
+	if strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r > '~' }) {
+		name = url.PathEscape(name)
 	}
-	return "copy/" + in.Region + "/" + in.SourceImageID + "/" + in.Name
+	if in.CrossRegion() {
+		return "copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + name
+	}
+	return "copy/" + in.Region + "/" + in.SourceImageID + "/" + name
 }

@@ -3,6 +3,7 @@ package copyimage
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,6 +407,15 @@ func TestCopyWorkflowIDIsTheCopysIdentity(t *testing.T) {
 	assert.Equal(t, "copy/cn-north-4/"+sourceID+"/golden-copy", WorkflowID(in))
 	assert.Equal(t, WorkflowID(in), WorkflowID(again))
 	assert.NotEqual(t, WorkflowID(in), WorkflowID(other))
+
+	// Names IMS allows but a gRPC header cannot carry as they are make a printable ID, one per name.
+	chinese, other2 := in, in
+	chinese.Name, other2.Name = "金色镜像 2026", "金色镜像 2027"
+	id := WorkflowID(chinese)
+	assert.False(t, strings.ContainsFunc(id, func(r rune) bool { return r < ' ' || r > '~' }), id)
+	assert.NotEqual(t, id, WorkflowID(other2))
+	assert.Equal(t, "copy/cn-north-4/"+sourceID+"/golden copy", WorkflowID(Input{Region: "cn-north-4", SourceImageID: sourceID,
+		Name: "golden copy"}), "an ASCII name stays as it was, so running copies are still found")
 }
 
 // A cross-region copy's job is submitted and polled in the source's region; its image is watched,
