@@ -102,6 +102,7 @@ func TestCrossRegionPermitsHoldIMSsLimit(t *testing.T) {
 	}
 	assert.Equal(t, 12, crossJobs, "one cross-region copy per target")
 	assert.LessOrEqual(t, peakCrossRegion(jobs), 5, "IMS never ran more than 5 cross-region copies at once")
+	assert.LessOrEqual(t, r.emu.PeakCrossRegionCopies(), 5, "as the emulator counted them")
 	assert.Zero(t, r.requests(imsemu.RouteCopyCrossRegion, 400), "IMS never refused a cross-region copy (IMG.0149)")
-	t.Logf("peak cross-region copies at once: %d of 12", peakCrossRegion(jobs))
+	t.Logf("peak cross-region copies at once: %d of 12 (emulator's count: %d)", peakCrossRegion(jobs), r.emu.PeakCrossRegionCopies())
 }

@@ -182,6 +182,8 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		send(http.StatusOK, e.Jobs())
 	case "GET " + adminPrefix + "counts":
 		send(http.StatusOK, e.Counts())
+	case "GET " + adminPrefix + "peaks":
+		send(http.StatusOK, map[string]int{"cross_region_copies": e.PeakCrossRegionCopies()})
 	case "GET " + adminPrefix + "faults":
 		send(http.StatusOK, e.Faults())
 	case "PUT " + adminPrefix + "faults":
@@ -202,6 +204,6 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		e.SetFaults(f)
 		send(http.StatusOK, e.Faults())
 	default:
-		fail(http.StatusNotFound, "no admin API %s %s; use GET %[3]simages, GET %[3]sjobs, GET %[3]scounts, GET or PUT %[3]sfaults", r.Method, r.URL.Path, adminPrefix)
+		fail(http.StatusNotFound, "no admin API %s %s; use GET %[3]simages, GET %[3]sjobs, GET %[3]scounts, GET %[3]speaks, GET or PUT %[3]sfaults", r.Method, r.URL.Path, adminPrefix)
 	}
 }

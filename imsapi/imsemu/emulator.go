@@ -26,6 +26,7 @@ type Emulator struct {
 	allJobs      []*job                           // creation order
 	running      map[string]map[string]*job       // per project, copy jobs not yet seen ending
 	runningCross map[*account]map[string]*job     // per account, cross-region copies not yet seen ending
+	peakCross    int                              // the most of one account's that ever ran at once
 	members      map[string]map[string]*member    // image ID -> project ID -> member
 	sharedWith   map[string]map[string]*image     // project ID -> image ID -> image shared with it
 	generation   int64
@@ -184,7 +185,22 @@ func (e *Emulator) addJob(j *job) {
 			e.runningCross[acct] = map[string]*job{}
 		}
 		e.runningCross[acct][j.ID] = j
+		running := 0
+		for _, other := range e.runningCross[acct] {
+			if other.view(j.Begin).End.IsZero() {
+				running++
+			}
+		}
+		e.peakCross = max(e.peakCross, running)
 	}
+}
+
+// PeakCrossRegionCopies is the most cross-region copies one account ever had running at once
+// since the emulator started (GET /_emulator/peaks): what IMS's per-tenant limit bounds.
+func (e *Emulator) PeakCrossRegionCopies() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.peakCross
 }
 
 // accountOf is the account a project of a region belongs to; a project no longer configured (a

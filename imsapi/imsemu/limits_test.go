@@ -59,8 +59,14 @@ func TestCrossRegionCopyLimit(t *testing.T) {
 	assert.Equal(t, "IMG.0149", r.code(t))
 	c.startCopy("in-region copies are not limited by it")
 
+	assert.Equal(t, 5, f.srv.PeakCrossRegionCopies(), "five ran at once; the refused sixth never ran")
+
 	f.clock.Add(testJobDuration)
 	assert.Equal(t, 200, cross("after").status)
+	assert.Equal(t, 5, f.srv.PeakCrossRegionCopies(), "the peak is kept after the copies end")
+	peaks := c.do("GET", "/_emulator/peaks", nil)
+	require.Equal(t, 200, peaks.status)
+	assert.JSONEq(t, `{"cross_region_copies":5}`, string(peaks.raw))
 }
 
 func TestThrottle(t *testing.T) {
