@@ -149,15 +149,21 @@ func fromIMS(err error) error {
 	if !ok {
 		t = classTypes[imsapi.ClassUnknown]
 	}
-	opts := temporal.ApplicationErrorOptions{NonRetryable: !class.Retryable()}
+	opts := temporal.ApplicationErrorOptions{NonRetryable: !class.Retryable(), Details: fromIMSDetails(err)}
 	var ierr *imsapi.Error
-	if errors.As(err, &ierr) {
-		opts.Details = []any{IMSFailure{Op: ierr.Op, Status: ierr.Status, Code: ierr.Code, Class: string(class), RequestID: ierr.RequestID}}
-		if class == imsapi.ClassThrottled {
-			opts.NextRetryDelay = retryDelay(ierr.RetryAfter)
-		}
+	if errors.As(err, &ierr) && class == imsapi.ClassThrottled {
+		opts.NextRetryDelay = retryDelay(ierr.RetryAfter)
 	}
 	return temporal.NewApplicationErrorWithOptions(err.Error()+"; "+t.advice, t.errType, opts)
+}
+
+// fromIMSDetails is the IMSFailure detail of an error that came from an IMS answer; nil otherwise.
+func fromIMSDetails(err error) []any {
+	var ierr *imsapi.Error
+	if !errors.As(err, &ierr) {
+		return nil
+	}
+	return []any{IMSFailure{Op: ierr.Op, Status: ierr.Status, Code: ierr.Code, Class: string(imsapi.ClassOf(err)), RequestID: ierr.RequestID}}
 }
 
 // retryDelay honours IMS's Retry-After and adds up to 20% so that throttled workers do not all

@@ -2,10 +2,12 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -106,6 +108,13 @@ func (a *Activities) AcceptShare(ctx context.Context, in AcceptInput) error {
 		return invalidInput(err)
 	}
 	jobID, err := recipient.UpdateMemberStatus(ctx, []string{in.ImageID}, in.ProjectID, imsapi.MemberAccepted)
+	if c := imsapi.ClassOf(err); c == imsapi.ClassForbidden || c == imsapi.ClassAuth {
+		// The usual cause: the project belongs to another account, whose credentials this worker
+		// must not hold.
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%v; if project %s belongs to another account, "+
+			"set the target's accept_queue to a task queue served by a worker of that account", err, in.ProjectID),
+			classTypes[c].errType, temporal.ApplicationErrorOptions{NonRetryable: true, Details: fromIMSDetails(err)})
+	}
 	if err != nil {
 		return fromIMS(err)
 	}

@@ -226,6 +226,7 @@ func TestPromotionAcceptInAnotherAccountIsRefused(t *testing.T) {
 	assert.Equal(t, activities.ErrIMSForbidden, target.ErrorType)
 	assert.Contains(t, target.Error, "403")
 	assert.Contains(t, target.Error, recipientB, "the report names the project the worker may not act in")
+	assert.Contains(t, target.Error, "accept_queue", "and says what to do")
 	assert.NotEmpty(t, target.ImageID, "the copy and the share were done")
 
 	assert.Equal(t, map[int]int{403: 1}, r.updatesBy(testAK), "one accept, refused and not retried")
