@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
 // Route names, used as keys of Faults.Routes and in request counts.
@@ -147,7 +149,7 @@ func (rf RouteFault) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads durations as Go duration strings.
 func (rf *RouteFault) UnmarshalJSON(b []byte) error {
 	var j routeFaultJSON
-	if err := strictUnmarshal(b, &j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return err
 	}
 	*rf = RouteFault{j.ErrorRate, j.ErrorStatus, j.ErrorCode, time.Duration(j.Latency), j.LostResponseRate, j.ThrottleRate}
@@ -164,7 +166,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 // does not silently leave a fault off.
 func (f *Faults) UnmarshalJSON(b []byte) error {
 	var j faultsJSON
-	if err := strictUnmarshal(b, &j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return err
 	}
 	*f = Faults{j.Routes, j.JobFailureRate, j.MemberFailureRate, time.Duration(j.VisibilityDelay),
