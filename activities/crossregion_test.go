@@ -109,6 +109,14 @@ func TestFindReencryptedFindsTheSecondHopsImage(t *testing.T) {
 	assert.NotEmpty(t, saving.ID)
 	assert.NotEqual(t, "active", saving.Status)
 	assert.Equal(t, intermediate, saving.SourceImageID, "a second hop under way names its intermediate")
+	for name, want := range map[string]bool{"golden-final": true, "golden-other-hop": false} {
+		v, err := newActivityEnv(a).ExecuteActivity(a.FindReencrypted, FindReencryptedInput{Region: target, Name: "golden-final",
+			CMKID: eastKey, IntermediateName: name, SourceImageID: imsemu.SeedImageID})
+		require.NoError(t, err)
+		var f FoundImage
+		require.NoError(t, v.Get(&f))
+		assert.Equal(t, want, f.ID != "", "a second hop under way from %q", name)
+	}
 
 	clock.advance(2 * time.Minute)
 	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: target, ImageID: intermediate})

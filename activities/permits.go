@@ -28,15 +28,16 @@ func (a *Activities) RequestPermit(ctx context.Context, r permit.Request) error 
 	return err
 }
 
-// ClosedHolders returns the request IDs of holders whose workflow run is no longer running (or
-// not known to Temporal), so the semaphore can take their permits back.
+// ClosedHolders returns the request IDs of holders that cannot be using their permit any more: the
+// workflow is not running, not known to Temporal, or running in another chain than the one that
+// asked (a new start of the same workflow ID), so the semaphore can take their permits back.
 func (a *Activities) ClosedHolders(ctx context.Context, holders []permit.Request) ([]string, error) {
 	if a.Temporal == nil {
 		return nil, temporal.NewNonRetryableApplicationError("this worker has no Temporal client for cross-region permits", ErrInvalidInput, nil)
 	}
 	var closed []string
 	for _, h := range holders {
-		desc, err := a.Temporal.DescribeWorkflowExecution(ctx, h.Holder, h.RunID)
+		desc, err := a.Temporal.DescribeWorkflowExecution(ctx, h.Holder, "")
 		var notFound *serviceerror.NotFound
 		switch {
 		case errors.As(err, &notFound):
@@ -44,6 +45,8 @@ func (a *Activities) ClosedHolders(ctx context.Context, holders []permit.Request
 		case err != nil:
 			return nil, err
 		case desc.GetWorkflowExecutionInfo().GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING:
+			closed = append(closed, h.RequestID)
+		case desc.GetWorkflowExecutionInfo().GetFirstRunId() != "" && desc.GetWorkflowExecutionInfo().GetFirstRunId() != h.RequestID:
 			closed = append(closed, h.RequestID)
 		}
 	}

@@ -2,9 +2,12 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -57,11 +60,16 @@ func (a *Activities) CheckPromotion(ctx context.Context, in CheckPromotionInput)
 	return nil
 }
 
-// FindReencryptedInput names the final image of an encrypted target in another region.
+// FindReencryptedInput names the final image of an encrypted target in another region, and the
+// intermediate image a second hop under way must have been copied from.
 type FindReencryptedInput struct {
 	Region string
 	Name   string
 	CMKID  string
+	// IntermediateName and SourceImageID identify this target's intermediate: a final image still
+	// being made from anything else is not this target's.
+	IntermediateName string `json:",omitempty"`
+	SourceImageID    string `json:",omitempty"`
 }
 
 // FoundImage is an image a lookup found; ID is empty when none was.
@@ -98,6 +106,21 @@ func (a *Activities) FindReencrypted(ctx context.Context, in FindReencryptedInpu
 	}
 	if found == nil {
 		return FoundImage{}, nil
+	}
+	if found.Status != "active" && in.IntermediateName != "" {
+		// Still being made: only from this target's intermediate is it this target's (its
+		// intermediate is then deleted once it is done, so it must be the right one).
+		src, err := r.GetImage(ctx, found.OriginalImageName)
+		switch {
+		case imsapi.ClassOf(err) == imsapi.ClassNotFound || errors.Is(err, imsapi.ErrNotListed):
+			return FoundImage{}, nil
+		case err != nil:
+			return FoundImage{}, fromIMS(err)
+		case src.Name != in.IntermediateName || src.OriginalImageName != in.SourceImageID:
+			activity.GetLogger(ctx).Info("An image of the final name is being made from another source; not this target's",
+				"ImageID", found.ID, "From", src.ID)
+			return FoundImage{}, nil
+		}
 	}
 	return FoundImage{ID: found.ID, Status: found.Status, SourceImageID: found.OriginalImageName}, nil
 }

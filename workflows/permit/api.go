@@ -26,8 +26,8 @@ func WorkflowID(taskQueue string) string { return "imscopy-permits/cross-region-
 type Request struct {
 	Holder string `json:"holder"` // the workflow ID
 	RunID  string `json:"run_id"`
-	// RequestID tells one request from another of the same holder; a run holds one permit, so
-	// it is the run's ID.
+	// RequestID tells one request from another: a copy holds one permit, so it is the first run ID
+	// of its workflow's chain, which a reset keeps.
 	RequestID string `json:"request_id"`
 	// Limit is the limit the requesting worker is configured with (CROSS_REGION_COPIES); the
 	// semaphore follows the latest one it was told.

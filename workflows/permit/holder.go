@@ -9,6 +9,9 @@ import (
 
 var requestOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
+	// A request in flight when the holder is cancelled lands before the holder's release, never
+	// after it.
+	WaitForCancellation: true,
 	RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
 }
 
@@ -17,7 +20,13 @@ var requestOptions = workflow.ActivityOptions{
 // error (a request may be waiting). Waiting adds nothing to the history but the grant.
 func Acquire(ctx workflow.Context) (Request, error) {
 	info := workflow.GetInfo(ctx)
-	r := Request{Holder: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, RequestID: info.WorkflowExecution.RunID}
+	// The chain's first run ID survives a reset, which replays the request's activity rather than
+	// asking again: the reset run is the same request.
+	id := info.FirstRunID
+	if id == "" {
+		id = info.WorkflowExecution.RunID
+	}
+	r := Request{Holder: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, RequestID: id}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, requestOptions), RequestActivity, r).Get(ctx, nil); err != nil {
 		return r, err
 	}

@@ -24,8 +24,10 @@ var checkOptions = workflow.ActivityOptions{
 // Semaphore hands out st.Limit permits, first come first served. Invariants: a request is held or
 // waiting at most once (by RequestID); no more than Limit are ever granted at once (after the
 // limit is lowered, none is granted until the holders are below it). It runs for as long as the
-// task queue is used; RequestPermit starts it when it is not running.
+// task queue is used; RequestPermit starts it when it is not running. A cancel request is ignored:
+// the permits of running copies must not be lost with it (terminate it to stop it).
 func Semaphore(ctx workflow.Context, st State) error {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	if st.Limit <= 0 {
 		st.Limit = DefaultLimit
 	}
@@ -34,8 +36,22 @@ func Semaphore(ctx workflow.Context, st State) error {
 	}
 	acquire := workflow.GetSignalChannel(ctx, AcquireSignal)
 	release := workflow.GetSignalChannel(ctx, ReleaseSignal)
-	for signals := 0; signals < maxSignals; {
+	// nextCheck is when the holders are next checked: a deadline kept across signals, so that a
+	// steady flow of signals cannot put the check off.
+	var nextCheck time.Time
+	for signals := 0; signals < maxSignals && !workflow.GetInfo(ctx).GetContinueAsNewSuggested(); {
 		st.grant(ctx)
+		now := workflow.Now(ctx)
+		switch {
+		case len(st.Holders) == 0:
+			nextCheck = time.Time{}
+		case nextCheck.IsZero():
+			nextCheck = now.Add(checkEvery)
+		case !now.Before(nextCheck):
+			st.reclaim(ctx)
+			nextCheck = now.Add(checkEvery)
+			continue
+		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(acquire, func(c workflow.ReceiveChannel, _ bool) {
 			var r Request
@@ -50,8 +66,8 @@ func Semaphore(ctx workflow.Context, st State) error {
 			st.remove(r.RequestID)
 		})
 		timerCtx, stopTimer := workflow.WithCancel(ctx)
-		if len(st.Holders) > 0 {
-			sel.AddFuture(workflow.NewTimer(timerCtx, checkEvery), func(workflow.Future) { st.reclaim(ctx) })
+		if !nextCheck.IsZero() {
+			sel.AddFuture(workflow.NewTimer(timerCtx, nextCheck.Sub(now)), func(workflow.Future) {})
 		}
 		sel.Select(ctx)
 		stopTimer()
@@ -76,7 +92,9 @@ func (st *State) grant(ctx workflow.Context) {
 	for len(st.Waiting) > 0 && len(st.Holders) < st.Limit {
 		r := st.Waiting[0]
 		st.Waiting = st.Waiting[1:]
-		err := workflow.SignalExternalWorkflow(ctx, r.Holder, r.RunID, GrantedSignal, r.RequestID).Get(ctx, nil)
+		// To the holder's current run: a reset run is the same request (RequestID is its chain's
+		// first run ID) and takes the grant.
+		err := workflow.SignalExternalWorkflow(ctx, r.Holder, "", GrantedSignal, r.RequestID).Get(ctx, nil)
 		if err != nil {
 			workflow.GetLogger(ctx).Warn("A permit's requester is gone; not granting it", "Holder", r.Holder, "Error", err)
 			continue
@@ -99,7 +117,9 @@ func (st *State) reclaim(ctx workflow.Context) {
 }
 
 func (st *State) add(r Request) {
-	if r.Limit > 0 {
+	if r.Limit > 0 && r.Limit != st.Limit {
+		// Workers of one tenant should all say the same; the latest request wins, and is logged by
+		// RequestPermit's worker.
 		st.Limit = r.Limit
 	}
 	same := func(h Request) bool { return h.RequestID == r.RequestID }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
@@ -74,11 +75,26 @@ func TestSemaphoreGrantsAtMostTheLimitInOrder(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		assert.Equal(t, []string{"copy-0", "copy-1", "copy-2"}, granted(), "a withdrawn request is never granted")
 		assert.Equal(t, []Request{request(2)}, state(t, env).Holders)
+		// A cancel must not lose the permits of running copies: it is ignored.
 		env.CancelWorkflow()
+		env.SignalWorkflow(AcquireSignal, request(4))
 	}, 30*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-2", "copy-4"}, granted(), "still serving after a cancel")
+	}, 35*time.Second)
 
-	env.ExecuteWorkflow(WorkflowName, State{Limit: 2})
+	ranUntilItsTimeout(t, env, State{Limit: 2})
+}
+
+// ranUntilItsTimeout runs the semaphore, which never ends by itself, until a run timeout, and
+// requires that it was that timeout which ended it, not a failure or a deadlock.
+func ranUntilItsTimeout(t *testing.T, env *testsuite.TestWorkflowEnvironment, st State) {
+	t.Helper()
+	env.SetWorkflowRunTimeout(10 * time.Minute)
+	env.ExecuteWorkflow(WorkflowName, st)
 	require.True(t, env.IsWorkflowCompleted())
+	var timeout *temporal.TimeoutError
+	require.ErrorAs(t, env.GetWorkflowError(), &timeout)
 }
 
 // A holder that closed without giving its permit back loses it at the next check.
@@ -101,11 +117,34 @@ func TestSemaphoreReclaimsTheClosedHoldersPermits(t *testing.T) {
 	}, 3*time.Second)
 	env.RegisterDelayedCallback(func() {
 		assert.Equal(t, []string{"copy-0", "copy-1"}, granted(), "the dead holder's permit went to the next")
-		env.CancelWorkflow()
 	}, 3*time.Second+2*checkEvery)
 
-	env.ExecuteWorkflow(WorkflowName, State{Limit: 1})
-	require.True(t, env.IsWorkflowCompleted())
+	ranUntilItsTimeout(t, env, State{Limit: 1})
+}
+
+// A steady flow of signals, one more often than the check, does not put the check off.
+func TestSemaphoreChecksItsHoldersWhileSignalsKeepComing(t *testing.T) {
+	var gone sync.Map
+	gone.Store("run-0", true) // granted, then terminated without releasing
+	env, granted := semaphoreEnv(t, func(holders []Request) []string {
+		var out []string
+		for _, h := range holders {
+			if _, ok := gone.Load(h.RequestID); ok {
+				out = append(out, h.RequestID)
+			}
+		}
+		return out
+	})
+	for i := range 10 {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, request(i)) }, time.Duration(i)*checkEvery/2+time.Second)
+	}
+	env.RegisterDelayedCallback(func() {
+		got := granted()
+		require.GreaterOrEqual(t, len(got), 2, "granted: %v", got)
+		assert.Equal(t, []string{"copy-0", "copy-1"}, got[:2], "copy-0's permit was reclaimed while signals kept coming")
+	}, 3*checkEvery)
+
+	ranUntilItsTimeout(t, env, State{Limit: 1})
 }
 
 // After maxSignals the semaphore continues as new, its holders and waiters carried over.

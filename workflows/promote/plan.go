@@ -131,6 +131,10 @@ func (t Target) validate(p Plan) error {
 	if err := imsapi.ValidateEnterpriseProjectID(t.EnterpriseProjectID); err != nil {
 		return err
 	}
+	if t.CrossRegion(p) && t.CMKID == "" && t.EnterpriseProjectID != "" && t.EnterpriseProjectID != "0" {
+		return invalid("enterprise_project_id", t.EnterpriseProjectID, "cannot be used for a plain target in another region: "+
+			"IMS's cross-region copy puts the image in the default enterprise project")
+	}
 	if len(t.ShareWith) > 0 && t.CMKID != "" {
 		return invalid("share_with", strings.Join(t.ShareWith, ","), "cannot be used with cmk_id: IMS cannot share an encrypted image (IMG.0098); "+
 			"share an unencrypted target instead, and let each recipient project copy it with its own key")

@@ -35,15 +35,18 @@ func TestPlanRulesNameTheTargetAndField(t *testing.T) {
 		field  string // the start of the ValidationError's field
 		says   string
 	}{
-		"no targets":              {func(p *Plan) { p.Targets = nil }, "targets", "at least one"},
-		"bad name":                {func(p *Plan) { p.Name = "bad<name>" }, "name", "letters"},
-		"bad target name":         {func(p *Plan) { p.Targets[1].Name = " lead" }, "targets[1] (cn-east-3) name", "space"},
-		"bad description":         {func(p *Plan) { p.Description = "a <b>" }, "description", "'<'"},
-		"bad source image":        {func(p *Plan) { p.Source.ImageID = "golden" }, "source.image_id", "UUID"},
-		"bad source region":       {func(p *Plan) { p.Source.Region = "Beijing" }, "source.region", "region ID"},
-		"bad target region":       {func(p *Plan) { p.Targets[0].Region = "north" }, "targets[0] (north) region", "region ID"},
-		"bad key":                 {func(p *Plan) { p.Targets[0].CMKID = "key" }, "targets[0] (cn-north-4) cmk_id", "UUID"},
-		"bad enterprise project":  {func(p *Plan) { p.Targets[0].EnterpriseProjectID = "x" }, "targets[0] (cn-north-4) enterprise_project_id", "UUID"},
+		"no targets":             {func(p *Plan) { p.Targets = nil }, "targets", "at least one"},
+		"bad name":               {func(p *Plan) { p.Name = "bad<name>" }, "name", "letters"},
+		"bad target name":        {func(p *Plan) { p.Targets[1].Name = " lead" }, "targets[1] (cn-east-3) name", "space"},
+		"bad description":        {func(p *Plan) { p.Description = "a <b>" }, "description", "'<'"},
+		"bad source image":       {func(p *Plan) { p.Source.ImageID = "golden" }, "source.image_id", "UUID"},
+		"bad source region":      {func(p *Plan) { p.Source.Region = "Beijing" }, "source.region", "region ID"},
+		"bad target region":      {func(p *Plan) { p.Targets[0].Region = "north" }, "targets[0] (north) region", "region ID"},
+		"bad key":                {func(p *Plan) { p.Targets[0].CMKID = "key" }, "targets[0] (cn-north-4) cmk_id", "UUID"},
+		"bad enterprise project": {func(p *Plan) { p.Targets[0].EnterpriseProjectID = "x" }, "targets[0] (cn-north-4) enterprise_project_id", "UUID"},
+		"enterprise project on a plain cross-region target": {func(p *Plan) {
+			p.Targets[1].EnterpriseProjectID = "2b5e9e47-0000-4000-8000-000000000001"
+		}, "targets[1] (cn-east-3) enterprise_project_id", "default enterprise project"},
 		"a repeated target":       {func(p *Plan) { p.Targets = append(p.Targets, Target{Region: "cn-east-3"}) }, "targets[2] (cn-east-3) region", "repeats targets[1]"},
 		"encrypted and shared":    {func(p *Plan) { p.Targets[1].CMKID = "bd66288c-9081-460a-8227-4cbd0c814cb4" }, "targets[1] (cn-east-3) share_with", "IMG.0098"},
 		"bad member":              {func(p *Plan) { p.Targets[1].ShareWith = []string{"ABC"} }, "targets[1] (cn-east-3) share_with[0]", "project ID"},

@@ -106,7 +106,8 @@ func (r *targetRun) twoHops(ctx workflow.Context, final copyimage.Input) error {
 	// rerun looks for the final image by itself, or it would copy both hops again.
 	var found activities.FoundImage
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.FindReencrypted,
-		activities.FindReencryptedInput{Region: t.Region, Name: final.Name, CMKID: final.CMKID}).Get(ctx, &found); err != nil {
+		activities.FindReencryptedInput{Region: t.Region, Name: final.Name, CMKID: final.CMKID,
+			IntermediateName: intermediateName(final.Name), SourceImageID: plan.Source.ImageID}).Get(ctx, &found); err != nil {
 		return err
 	}
 	if found.Status == "active" {
