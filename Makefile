@@ -68,18 +68,18 @@ workflowcheck:
 demo: build
 	$(BIN)/demo
 
-# emulator: run the IMS emulator alone in the foreground (flags in README).
+# emulator: run the IMS emulator alone in the foreground (flags in docs/emulator.md).
 emulator: build
 	$(BIN)/imsemu $(EMU_ARGS)
 
-# bench: the polling strategies side by side on the same seeded jobs (flags in README, e.g.
+# bench: the polling strategies side by side on the same seeded jobs (flags in docs/benchmarks.md, e.g.
 # BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/.
 bench:
 	$(GO) build -o $(BIN)/bench ./cmd/bench
 	$(BIN)/bench $(BENCH_ARGS)
 
 # chaos: 500 copies, two workers, injected IMS faults, worker and server kills; exits non-zero if
-# anything is lost (flags in README, via CHAOS_ARGS).
+# anything is lost (flags in docs/benchmarks.md, via CHAOS_ARGS).
 chaos:
 	$(GO) build -o $(BIN)/bench ./cmd/bench
 	$(BIN)/bench chaos $(CHAOS_ARGS)

@@ -24,7 +24,7 @@ import (
 	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
-// The services the code and the README rely on, and what each runs.
+// The services the code and docs/operations.md rely on, and what each runs.
 const (
 	workerService   = "worker"
 	starterService  = "starter"
@@ -67,7 +67,7 @@ func (c *checker) bad(format string, args ...any) {
 func (c *checker) service(name string) (types.ServiceConfig, bool) {
 	s, err := c.p.GetService(name)
 	if err != nil {
-		c.bad("no service %q: the code and the README rely on it", name)
+		c.bad("no service %q: the code and docs/operations.md rely on it", name)
 		return types.ServiceConfig{}, false
 	}
 	return s, true
@@ -392,12 +392,12 @@ func dockerfileBinaries(t *testing.T) []string {
 	return out
 }
 
-// The real file agrees with the code and with the README.
+// The real file agrees with the code and with docs/operations.md.
 func TestComposeFileAgreesWithTheCode(t *testing.T) {
 	p, err := loadCompose(read(t, "../docker-compose.yml"), map[string]string{})
 	require.NoError(t, err)
-	named := servicesNamedIn(read(t, "../README.md"))
-	require.NotEmpty(t, named, "README.md shows no `docker compose` command naming a service: its production section "+
+	named := servicesNamedIn(read(t, "../docs/operations.md"))
+	require.NotEmpty(t, named, "docs/operations.md shows no `docker compose` command naming a service: its production section "+
 		"must show how to start the services, start a copy with the starter and scale the workers")
 	assert.Empty(t, check(t, p, named))
 	assert.Subset(t, dockerfileBinaries(t), []string{"worker", "starter", "imsemu", "healthcheck"}, "the image holds every program")
@@ -430,7 +430,7 @@ func TestBrokenComposeFilesAreCaught(t *testing.T) {
 		{"starter on another queue", "    environment:\n      <<: *temporal-env\n    depends_on:\n      temporal:", "    environment:\n      <<: *temporal-env\n      TEMPORAL_TASK_QUEUE: other\n    depends_on:\n      temporal:", "starter's TEMPORAL_TASK_QUEUE"},
 		{"an entrypoint the image lacks", `entrypoint: ["/usr/local/bin/worker"]`, `entrypoint: ["/usr/local/bin/imscopy-worker"]`, "none of the binaries"},
 		{"healthy without a health check", "    healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/healthcheck\", \"http://127.0.0.1:9780", "    x-healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/healthcheck\", \"http://127.0.0.1:9780", "imsemu has no health check"},
-		{"a service the README names is gone", "\n  temporal-ui:\n", "\n  web-ui:\n", `no service "temporal-ui"`},
+		{"a service the docs name is gone", "\n  temporal-ui:\n", "\n  web-ui:\n", `no service "temporal-ui"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

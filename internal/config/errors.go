@@ -45,7 +45,7 @@ func process(spec any) error {
 func fixFor(spec any, fieldName string) string {
 	field, ok := reflect.TypeOf(spec).Elem().FieldByName(fieldName)
 	if !ok || field.Tag.Get("desc") == "" {
-		return "see the README's table of variables"
+		return "see the table of variables in docs/operations.md"
 	}
 	return "set it to " + field.Tag.Get("desc")
 }

@@ -58,7 +58,7 @@ type Worker struct {
 
 	MetricsAddr HostPort `envconfig:"METRICS_ADDR" desc:"the host:port where the worker serves Prometheus metrics (/metrics) and its health (/healthz), e.g. 0.0.0.0:9090, or empty for none"`
 
-	// Worker tuning. The README's "Worker tuning" section gives the reasons for each default.
+	// Worker tuning. docs/operations.md's "Worker tuning" section gives the reasons for each default.
 	//
 	// Each running copy holds an activity slot for as long as PollJob waits (minutes to hours),
 	// so the activity slots are the copies one worker can follow at once. IMS runs at most 40

@@ -37,7 +37,7 @@ func replay(t *testing.T, copy func(workflow.Context, Input) (Result, error), fi
 
 // Workflows that are running when a new worker version is deployed continue on the new code by
 // replaying their history. Every recorded history must replay with the current CopyImage, or the
-// change breaks copies in flight (see the README: "Histories and versioning").
+// change breaks copies in flight (see docs/versioning.md).
 func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, file := range historyFiles(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
