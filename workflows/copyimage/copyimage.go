@@ -158,12 +158,17 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		c.logger.Error("Copy failed", "Phase", failedIn, "Error", err)
 	}
 	known := c.progress.JobID != "" || c.progress.ImageID != ""
+	// left is what the copy leaves in IMS, named in its failure so every way of reading the end
+	// can say which image still costs quota and what to do.
+	var left *failures.LeftBehind
 	switch {
 	case !known && !c.lostPost:
 	case !c.owned:
 		c.logger.Info("Leaving the adopted image in place: it was active before this copy", "ImageID", c.progress.ImageID)
 	case c.in.KeepFailedImages:
 		c.logger.Info("Keeping the failed copy's image for inspection", "ImageID", c.progress.ImageID, "LostPost", c.lostPost)
+		left = c.leftBehind()
+		left.Kept = true
 	default:
 		c.enter(ctx, PhaseCompensating)
 		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
@@ -177,12 +182,21 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		defer cancel()
 		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy, in).Get(dctx, nil)
 		if cerr != nil {
-			c.logger.Error("Could not delete the failed copy's image; delete it by hand", "ImageID", c.progress.ImageID, "Error", cerr)
-			c.progress.LastError += "; the failed copy's image could not be deleted: " + cerr.Error()
+			left = c.leftBehind()
+			left.CleanupError = failures.Reason(cerr)
+			c.logger.Error("Could not delete the failed copy's image; delete it by hand", "ImageID", left.ImageID, "Error", cerr)
+			c.progress.LastError += "; " + left.Summary()
 		}
 	}
 	c.enter(ctx, PhaseFailed)
-	return c.failure(failedIn, err)
+	return c.failure(failedIn, err, left)
+}
+
+// leftBehind names what the copy may leave in IMS. An image the clean-up learned from the job
+// after the workflow last heard of it is not known here; the job then says which it is.
+func (c *copyRun) leftBehind() *failures.LeftBehind {
+	return &failures.LeftBehind{ImageID: c.progress.ImageID, Region: c.in.ImageRegion(), Name: c.in.Name,
+		JobID: c.progress.JobID, Since: c.submitAt}
 }
 
 // mayHavePosted reports whether a SubmitCopy that returned no result may still have created a copy.
@@ -198,10 +212,18 @@ func mayHavePosted(err error) bool {
 // failure is the workflow's error: a cancellation stays a cancellation; anything else becomes a
 // non-retryable application error whose type is the activity's and whose message leads with what
 // failed, so that the starter can print one line with IMS's reason in it.
-func (c *copyRun) failure(phase string, err error) error {
+// What the copy left behind is the cancellation's detail, or the failure's cause.
+func (c *copyRun) failure(phase string, err error, left *failures.LeftBehind) error {
 	if temporal.IsCanceledError(err) {
+		if left != nil {
+			return temporal.NewCanceledError(*left)
+		}
 		return err
 	}
 	msg := fmt.Sprintf("copy of image %s to %q in %s failed while %s", c.in.SourceImageID, c.in.Name, c.in.ImageRegion(), phase)
-	return failures.Wrap(msg, err)
+	var cause error
+	if left != nil {
+		cause = failures.LeftBehindError(*left)
+	}
+	return failures.Wrap(msg, err, cause)
 }

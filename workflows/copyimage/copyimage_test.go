@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
 )
 
@@ -156,6 +157,67 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 	assert.Equal(t, failure, got)
 }
 
+// A clean-up that fails leaves the image in IMS: the copy's failure names it as its cause, with
+// what to do, so that every way of reading the end can say it.
+func TestFailedCleanupNamesTheImageLeftBehind(t *testing.T) {
+	env := newEnv(t)
+	failure := activities.CopyFailure{JobID: jobID, ImageID: imageID, ErrorCode: "IMG.0099", FailReason: "no access to the KMS key"}
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, pollInput()).Return(activities.PollJobResult{},
+		temporal.NewApplicationErrorWithOptions("IMS copy job failed", activities.ErrCopyFailed,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{failure}})).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).
+		Return(temporal.NewNonRetryableApplicationError("DeleteImage: IMS answered 403 IMG.0403", activities.ErrIMSForbidden, nil)).Once()
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	err := env.GetWorkflowError()
+	app := workflowAppError(t, err)
+	assert.Equal(t, activities.ErrCopyFailed, app.Type(), "the copy's own failure stays its type")
+	var got activities.CopyFailure
+	require.NoError(t, app.Details(&got))
+	assert.Equal(t, failure, got)
+	left, ok := failures.LeftBehindOf(err)
+	require.True(t, ok, "the failure names what it left: %v", err)
+	assert.Equal(t, failures.LeftBehind{ImageID: imageID, Region: "cn-north-4", Name: "golden-copy", JobID: jobID,
+		Since: workflowStart, CleanupError: "DeleteImage: IMS answered 403 IMG.0403"}, left)
+	assert.Contains(t, left.Summary(), imageID)
+	assert.Contains(t, left.Summary(), "by hand")
+}
+
+// A copy that succeeds in deleting its image leaves nothing to name.
+func TestCleanedUpFailureNamesNothingLeft(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).Return(activities.PollJobResult{},
+		temporal.NewNonRetryableApplicationError("failed", activities.ErrCopyFailed, nil, activities.CopyFailure{ImageID: imageID})).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).Return(nil).Once()
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	_, ok := failures.LeftBehindOf(env.GetWorkflowError())
+	assert.False(t, ok)
+}
+
+// A cancelled copy whose clean-up fails says so in its cancellation's detail.
+func TestCancelWithAFailedCleanupNamesTheImageLeftBehind(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, mock.Anything).After(time.Hour).Return(pollDone(), nil).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).
+		Return(temporal.NewNonRetryableApplicationError("GetJob: no response from IMS", activities.ErrIMSTransient, nil)).Once()
+	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	err := env.GetWorkflowError()
+	require.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
+	left, ok := failures.LeftBehindOf(err)
+	require.True(t, ok, "the cancellation names what it left: %v", err)
+	assert.Equal(t, jobID, left.JobID)
+	assert.Contains(t, left.Summary(), "the image of IMS job "+jobID)
+}
+
 func TestVerifyFailureCompensates(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
@@ -190,6 +252,10 @@ func TestKeepFailedImagesSkipsCompensation(t *testing.T) {
 
 	assert.Equal(t, activities.ErrCopyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
 	assert.Zero(t, starts.of("CleanupCopy"), "the user asked to keep the failed image")
+	left, ok := failures.LeftBehindOf(env.GetWorkflowError())
+	require.True(t, ok, "the failure says which image it kept")
+	assert.True(t, left.Kept)
+	assert.Equal(t, jobID, left.JobID)
 }
 
 func TestAdoptedActiveImageIsNeverDeleted(t *testing.T) {

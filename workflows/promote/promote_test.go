@@ -43,13 +43,14 @@ func threeTargets() Plan {
 // asked: the test environment runs the real workflows (PromoteImage, PromoteTarget, CopyImage)
 // over it.
 type fakeIMS struct {
-	t        *testing.T
-	mu       sync.Mutex
-	submits  []activities.SubmitCopyInput
-	deleted  []activities.CleanupInput
-	accepted []activities.AcceptInput
-	members  map[string]string // project -> status
-	failJob  string            // the copy job that fails
+	t          *testing.T
+	mu         sync.Mutex
+	submits    []activities.SubmitCopyInput
+	deleted    []activities.CleanupInput
+	accepted   []activities.AcceptInput
+	members    map[string]string // project -> status
+	failJob    string            // the copy job that fails
+	failDelete bool              // every clean-up fails, as when IMS refuses the delete
 	// reencrypted are the finished two-hop images by region/name, as FindReencrypted finds them.
 	reencrypted map[string]activities.FoundImage
 }
@@ -107,6 +108,9 @@ func (f *fakeIMS) install(env *testsuite.TestWorkflowEnvironment, a *activities.
 	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CleanupInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if f.failDelete {
+			return temporal.NewNonRetryableApplicationError("DeleteImage: IMS answered 403 IMG.0403", activities.ErrIMSForbidden, nil)
+		}
 		f.deleted = append(f.deleted, in)
 		return nil
 	})
@@ -222,6 +226,24 @@ func TestAFailedTargetLeavesTheOthersDone(t *testing.T) {
 	for _, d := range ims.deleted {
 		assert.NotEqual(t, sourceID, d.ImageID, "the source is never touched")
 	}
+}
+
+// A failed target whose copy could not delete its image reports that image left, not deleted:
+// the report is what a person reads to find what still costs quota.
+func TestAFailedCopysImageThatCouldNotBeDeletedIsReportedLeft(t *testing.T) {
+	env, ims := newEnv(t)
+	ims.failJob, ims.failDelete = "job|golden-2026.12|cn-north-4", true
+	p := threeTargets()
+	p.Targets = p.Targets[:1]
+	env.ExecuteWorkflow(WorkflowName, Input{Plan: p})
+
+	require.True(t, env.IsWorkflowCompleted())
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, env.GetWorkflowError(), &app)
+	var report Report
+	require.NoError(t, app.Details(&report))
+	assert.Equal(t, []ImageRecord{{ID: imageOf("golden-2026.12", "cn-north-4"), Region: "cn-north-4", Role: RoleFinal, Fate: FateLeft}},
+		report.Targets[0].Images)
 }
 
 // A bad plan fails before any activity, naming the target and field.

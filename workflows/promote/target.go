@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -175,15 +176,26 @@ func (r *targetRun) copy(ctx workflow.Context, suffix string, in copyimage.Input
 	if err != nil {
 		var app *temporal.ApplicationError
 		var f activities.CopyFailure
-		if errors.As(err, &app) && app.HasDetails() && app.Details(&f) == nil && f.ImageID != "" {
-			fate := FateDeleted
-			if r.in.KeepFailedImages {
+		if errors.As(err, &app) && app.HasDetails() && app.Details(&f) != nil {
+			f = activities.CopyFailure{}
+		}
+		fate := FateDeleted
+		if r.in.KeepFailedImages {
+			fate = FateKept
+		}
+		// The copy says what it could not delete; "deleted" is only for what it did.
+		if left, ok := failures.LeftBehindOf(err); ok {
+			fate = FateLeft
+			if left.Kept {
 				fate = FateKept
 			}
+			f.ImageID = cmp.Or(left.ImageID, f.ImageID)
+		}
+		if f.ImageID != "" {
 			r.report.Images = append(r.report.Images, ImageRecord{ID: f.ImageID, Region: in.ImageRegion(), Role: role, Fate: fate})
-			if f.JobID != "" {
-				r.report.JobIDs = append(r.report.JobIDs, f.JobID)
-			}
+		}
+		if f.JobID != "" {
+			r.report.JobIDs = append(r.report.JobIDs, f.JobID)
 		}
 		return err
 	}
@@ -301,6 +313,10 @@ func (r *targetRun) failure(err error) error {
 		case app.HasDetails() && app.Details(&ims) == nil:
 			r.report.ErrorCode = ims.Code
 		}
+	}
+	if left, ok := failures.LeftBehindOf(err); ok && left.ImageID == "" {
+		// No image record can say it: the error must.
+		r.report.Error += "; " + left.Summary()
 	}
 	if temporal.IsCanceledError(err) {
 		r.report.Status = StatusCancelled
