@@ -26,7 +26,8 @@ type ports struct {
 func (p ports) addr(port int) string { return net.JoinHostPort(p.host, strconv.Itoa(port)) }
 
 // serverConfig is a single-process, single-shard server on SQLite: the shape of the Temporal
-// CLI's dev server without UI, metrics or pprof listeners (nothing here scrapes them).
+// CLI's dev server without metrics or pprof listeners (nothing here scrapes them); the Web UI is
+// served beside it when asked (see webUI).
 func serverConfig(p ports, store *config.SQL) *config.Config {
 	service := func(port int) config.Service {
 		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: p.host}}

@@ -6,6 +6,7 @@ package devserver
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,6 +51,10 @@ type Options struct {
 	// FrontendInterceptors run on every request to the frontend, after the server's own; tests
 	// use one to see the credentials clients send.
 	FrontendInterceptors []grpc.UnaryServerInterceptor
+	// UIHostPort, when set, is where the Temporal Web UI listens (see webUI), opening on
+	// Namespace; empty serves no UI. It must be a loopback IP: the UI has no authentication.
+	// The UI dials the frontend in plain text, so it cannot be combined with TLS.
+	UIHostPort string
 }
 
 // TLS is the frontend's TLS. The server's own system workers dial the frontend too, presenting
@@ -64,6 +69,7 @@ type TLS struct {
 type Server struct {
 	srv      temporal.Server
 	hostPort string
+	ui       *webUI // nil without Options.UIHostPort
 	lock     *filelock.Lock
 	log      *serverLog
 	stopOnce sync.Once
@@ -87,6 +93,9 @@ func Start(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.UIHostPort != "" && opts.TLS != nil {
+		return nil, errors.New("devserver: Options.UIHostPort with Options.TLS: the Web UI dials the frontend in plain text")
+	}
 	logger := opts.Logger.Named("temporal-server")
 
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
@@ -101,18 +110,40 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("lock the data folder %s: %w", opts.DataDir, err)
 	}
 
-	serverLogs := newServerLog(logger)
-	srv, err := newServer(opts, logger, serverLogs)
-	if err != nil {
+	// The UI's port is taken before the server starts, so a port in use fails at once rather
+	// than after the server's start-up.
+	var uiListener net.Listener
+	if opts.UIHostPort != "" {
+		if uiListener, err = listenUI(opts.UIHostPort); err != nil {
+			_ = lock.Release()
+			return nil, err
+		}
+	}
+	failed := func(err error) (*Server, error) {
+		if uiListener != nil {
+			_ = uiListener.Close()
+		}
 		_ = lock.Release()
 		return nil, err
 	}
+
+	serverLogs := newServerLog(logger)
+	srv, err := newServer(opts, logger, serverLogs)
+	if err != nil {
+		return failed(err)
+	}
 	if err := srv.Start(); err != nil {
-		_ = lock.Release()
-		return nil, fmt.Errorf("start the embedded Temporal server on %s (data in %s): %w", opts.HostPort, opts.DataDir, err)
+		return failed(fmt.Errorf("start the embedded Temporal server on %s (data in %s): %w", opts.HostPort, opts.DataDir, err))
 	}
 	serverLogs.open()
-	return &Server{srv: srv, hostPort: opts.HostPort, lock: lock, log: serverLogs}, nil
+	s := &Server{srv: srv, hostPort: opts.HostPort, lock: lock, log: serverLogs}
+	if uiListener != nil {
+		if s.ui, err = serveUI(uiListener, opts.HostPort, opts.Namespace); err != nil {
+			_ = uiListener.Close()
+			return nil, errors.Join(err, s.Stop())
+		}
+	}
+	return s, nil
 }
 
 func newServer(opts Options, logger *zap.Logger, serverLogs *serverLog) (temporal.Server, error) {
@@ -152,21 +183,34 @@ func newServer(opts Options, logger *zap.Logger, serverLogs *serverLog) (tempora
 // HostPort is the frontend's address, for clients.
 func (s *Server) HostPort() string { return s.hostPort }
 
+// UIURL is the Web UI's address, such as http://127.0.0.1:8233, or empty when it serves none.
+func (s *Server) UIURL() string {
+	if s.ui == nil {
+		return ""
+	}
+	return s.ui.url
+}
+
 // Stop stops the server and releases the data folder. It returns within stopTimeout; a server that
 // takes longer is left to the process's exit, which releases the folder. Calling Stop again
 // returns the first result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
+		var uiErr error
+		if s.ui != nil {
+			// First: the UI's requests would only fail against a stopping server.
+			uiErr = s.ui.stop()
+		}
 		s.log.quiet()
 		done := make(chan error, 1)
 		go func() { done <- s.srv.Stop() }()
 		select {
 		case err := <-done:
-			s.stopErr = errors.Join(err, s.lock.Release())
+			s.stopErr = errors.Join(uiErr, err, s.lock.Release())
 		case <-time.After(stopTimeout):
 			// The lock stays held (the process's exit drops it): the server may still write.
-			s.stopErr = fmt.Errorf("the embedded Temporal server did not stop within %s; its data is safe and the "+
-				"next start recovers it", stopTimeout)
+			s.stopErr = errors.Join(uiErr, fmt.Errorf("the embedded Temporal server did not stop within %s; its data is safe and the "+
+				"next start recovers it", stopTimeout))
 		}
 	})
 	return s.stopErr
