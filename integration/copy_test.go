@@ -182,7 +182,8 @@ func TestDevModeProcessKilled(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	r := newRig(t, addr, 15*time.Second, imsemu.Faults{})
-	devMode := []string{"TEMPORAL_ADDRESS=", "DEV_SERVER_ADDRESS=" + addr, "DATA_DIR=" + t.TempDir()}
+	// No Web UI: its default port would be shared with every other dev-mode worker on the machine.
+	devMode := []string{"TEMPORAL_ADDRESS=", "DEV_SERVER_ADDRESS=" + addr, "DATA_DIR=" + t.TempDir(), "DEV_UI_ADDRESS="}
 	first := r.startWorker(devMode...)
 	c := r.client()
 	in := r.input("itest-devmode-killed")

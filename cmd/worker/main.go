@@ -2,7 +2,8 @@
 //
 // It is configured by environment variables only (`worker -h` lists them). With TEMPORAL_ADDRESS
 // empty it runs in dev mode: it hosts an embedded Temporal server on DEV_SERVER_ADDRESS with its
-// state under DATA_DIR, so one process is all a laptop needs, and a restart keeps every workflow.
+// state under DATA_DIR, so one process is all a laptop needs, and a restart keeps every workflow;
+// it serves the Temporal Web UI on DEV_UI_ADDRESS, as `temporal server start-dev` does.
 //
 // With TEMPORAL_ADDRESS set it dials that cluster instead, with the Temporal CLI's connection
 // settings (TEMPORAL_TLS_*, TEMPORAL_API_KEY, a TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE). With
@@ -139,10 +140,11 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	address := string(cfg.TemporalAddress)
 	if cfg.DevMode() {
 		srv, err := devserver.Start(devserver.Options{
-			DataDir:   cfg.DataDir,
-			HostPort:  string(cfg.DevServerAddress),
-			Namespace: cfg.Namespace,
-			Logger:    logger,
+			DataDir:    cfg.DataDir,
+			HostPort:   string(cfg.DevServerAddress),
+			Namespace:  cfg.Namespace,
+			Logger:     logger,
+			UIHostPort: string(cfg.DevUIAddress),
 		})
 		if err != nil {
 			return err
@@ -157,6 +159,9 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 		}()
 		address = srv.HostPort()
 		logger.Info("embedded Temporal server started", zap.String("address", address), zap.String("dataDir", cfg.DataDir))
+		if url := srv.UIURL(); url != "" {
+			logger.Info("serving the Temporal Web UI", zap.String("url", url))
+		}
 	}
 
 	opts := cfg.Temporal.Options(address, cfg.Namespace)

@@ -142,6 +142,8 @@ func startDevWorker(t *testing.T, emu *imsemu.Server, devAddr string, extra map[
 		"POLL_HEARTBEAT":             "1s",
 		"VISIBILITY_WAIT":            "1s",
 		"WORKER_STOP_TIMEOUT":        "5s",
+		// No Web UI unless a test asks: its default port would be shared by every test worker.
+		"DEV_UI_ADDRESS": "",
 	}
 	for k, v := range extra {
 		vars[k] = v

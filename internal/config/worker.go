@@ -23,6 +23,10 @@ type Worker struct {
 	TaskQueue        string   `envconfig:"TEMPORAL_TASK_QUEUE" default:"imscopy" desc:"the task queue the worker polls, e.g. imscopy (the starter must use the same)"`
 	DataDir          string   `envconfig:"DATA_DIR" default:".imscopy" desc:"the folder where dev mode keeps the embedded server's SQLite file, e.g. .imscopy"`
 	DevServerAddress HostPort `envconfig:"DEV_SERVER_ADDRESS" default:"127.0.0.1:7233" desc:"the loopback host:port the embedded Temporal server listens on in dev mode, e.g. 127.0.0.1:7233"`
+	// DevUIAddress is the Temporal Web UI's, served beside the embedded server as `temporal
+	// server start-dev` serves it. Set to nothing, it turns the UI off (envconfig keeps a set but
+	// empty variable empty).
+	DevUIAddress HostPort `envconfig:"DEV_UI_ADDRESS" default:"127.0.0.1:8233" desc:"the loopback host:port of the Temporal Web UI in dev mode, e.g. 127.0.0.1:8233, or empty for no UI"`
 
 	Region    string    `envconfig:"IMS_REGION" default:"cn-north-4" desc:"the home region ID, e.g. cn-north-4"`
 	Endpoints Endpoints `envconfig:"IMS_ENDPOINTS" desc:"region=URL pairs that replace the public IMS endpoints, e.g. cn-north-4=http://127.0.0.1:8080 (the emulator prints it)"`
@@ -192,6 +196,14 @@ func (w *Worker) validate() error {
 			// The embedded server has no authentication: anyone who reaches it can start,
 			// read and cancel workflows. A shared server is a Temporal cluster (TEMPORAL_ADDRESS).
 			bad("DevServerAddress", fmt.Sprintf("is %q, which is not a loopback IP: the embedded server has no authentication", w.DevServerAddress))
+		}
+		switch {
+		case w.DevUIAddress == "":
+		case !w.DevUIAddress.IsLoopback():
+			// The UI starts, cancels and terminates workflows for anyone who reaches it.
+			bad("DevUIAddress", fmt.Sprintf("is %q, which is not a loopback IP: the Web UI has no authentication", w.DevUIAddress))
+		case w.DevUIAddress == w.DevServerAddress:
+			bad("DevUIAddress", fmt.Sprintf("is %q, the embedded server's own address (DEV_SERVER_ADDRESS)", w.DevUIAddress))
 		}
 	}
 

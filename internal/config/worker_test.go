@@ -81,6 +81,7 @@ func TestLoadWorkerDefaults(t *testing.T) {
 	assert.Equal(t, "imscopy", w.TaskQueue)
 	assert.Equal(t, ".imscopy", w.DataDir)
 	assert.Equal(t, HostPort("127.0.0.1:7233"), w.DevServerAddress)
+	assert.Equal(t, HostPort("127.0.0.1:8233"), w.DevUIAddress, "the Web UI where `temporal server start-dev` serves it")
 	assert.Equal(t, "cn-north-4", w.Region)
 	assert.Equal(t, zapcore.InfoLevel, w.LogLevel.Zap())
 	assert.Equal(t, 30*time.Second, w.WorkerStopTimeout)
@@ -99,6 +100,7 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 		"TEMPORAL_TASK_QUEUE":            "imscopy-prod",
 		"DATA_DIR":                       "/var/lib/imscopy",
 		"DEV_SERVER_ADDRESS":             "127.0.0.1:7300",
+		"DEV_UI_ADDRESS":                 "[::1]:8300",
 		"IMS_REGION":                     "cn-east-3",
 		"IMS_ENDPOINTS":                  "cn-east-3=http://127.0.0.1:8080, cn-north-4=https://ims.example.test",
 		"IMS_PROJECTS":                   "cn-north-4=" + eastProject,
@@ -123,6 +125,7 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, "imscopy-prod", w.TaskQueue)
 	assert.Equal(t, "/var/lib/imscopy", w.DataDir)
 	assert.Equal(t, HostPort("127.0.0.1:7300"), w.DevServerAddress)
+	assert.Equal(t, HostPort("[::1]:8300"), w.DevUIAddress)
 	assert.Equal(t, "cn-east-3", w.Region)
 	assert.Equal(t, Endpoints{"cn-east-3": "http://127.0.0.1:8080", "cn-north-4": "https://ims.example.test"}, w.Endpoints)
 	assert.Equal(t, Projects{"cn-north-4": eastProject}, w.Projects)
@@ -143,6 +146,16 @@ func TestLoadWorkerEmptyTemporalAddressIsDevMode(t *testing.T) {
 	w, err := LoadWorker()
 	require.NoError(t, err)
 	assert.True(t, w.DevMode())
+}
+
+// DEV_UI_ADDRESS set to nothing turns the Web UI off, rather than falling back to its default.
+func TestLoadWorkerEmptyUIAddressServesNoUI(t *testing.T) {
+	setEnv(t, credentials(map[string]string{"DEV_UI_ADDRESS": ""}))
+
+	w, err := LoadWorker()
+	require.NoError(t, err)
+	assert.True(t, w.DevMode())
+	assert.Empty(t, w.DevUIAddress)
 }
 
 func TestLoadWorkerRefusesBadVariables(t *testing.T) {
@@ -176,6 +189,9 @@ func TestLoadWorkerRefusesBadVariables(t *testing.T) {
 		{name: "dev server port", env: map[string]string{"DEV_SERVER_ADDRESS": "127.0.0.1:http"}, varName: "DEV_SERVER_ADDRESS", says: []string{"not a number"}},
 		{name: "dev server not loopback", env: map[string]string{"DEV_SERVER_ADDRESS": "0.0.0.0:7233"}, varName: "DEV_SERVER_ADDRESS", says: []string{"not a loopback IP", "no authentication"}},
 		{name: "dev server empty", env: map[string]string{"DEV_SERVER_ADDRESS": ""}, varName: "DEV_SERVER_ADDRESS", says: []string{"is empty in dev mode"}},
+		{name: "UI not loopback", env: map[string]string{"DEV_UI_ADDRESS": "0.0.0.0:8233"}, varName: "DEV_UI_ADDRESS", says: []string{"not a loopback IP", "no authentication"}},
+		{name: "UI port", env: map[string]string{"DEV_UI_ADDRESS": "127.0.0.1:ui"}, varName: "DEV_UI_ADDRESS", says: []string{"not a number", "or empty for no UI"}},
+		{name: "UI on the server's address", env: map[string]string{"DEV_UI_ADDRESS": "127.0.0.1:7233"}, varName: "DEV_UI_ADDRESS", says: []string{"DEV_SERVER_ADDRESS"}},
 		{name: "data dir empty", env: map[string]string{"DATA_DIR": ""}, varName: "DATA_DIR", says: []string{"is empty in dev mode"}},
 		{name: "namespace empty", env: map[string]string{"TEMPORAL_NAMESPACE": ""}, varName: "TEMPORAL_NAMESPACE", says: []string{"is empty"}},
 		{name: "metrics address", env: map[string]string{"METRICS_ADDR": ":9090"}, varName: "METRICS_ADDR", says: []string{"host is missing", "0.0.0.0:9090"}},
@@ -221,7 +237,8 @@ func TestLoadWorkerReportsEveryProblemAtOnce(t *testing.T) {
 
 // Only the devserver-free settings apply to a worker that dials a Temporal cluster.
 func TestLoadWorkerIgnoresDevSettingsWithACluster(t *testing.T) {
-	setEnv(t, credentials(map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233", "DATA_DIR": "", "DEV_SERVER_ADDRESS": "0.0.0.0:7233"}))
+	setEnv(t, credentials(map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233", "DATA_DIR": "", "DEV_SERVER_ADDRESS": "0.0.0.0:7233",
+		"DEV_UI_ADDRESS": "0.0.0.0:8233"}))
 
 	_, err := LoadWorker()
 	assert.NoError(t, err)
@@ -317,7 +334,7 @@ func TestUsageListsTheTemporalConnectionVariables(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, WorkerUsage(&out))
 	for _, want := range []string{"TEMPORAL_API_KEY (default: unset)", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_PROFILE",
-		"METRICS_ADDR (default: unset)", "WORKER_ACTIVITY_SLOTS (default: 200)", "WORKER_HEARTBEAT_THROTTLE_MAX (default: 10s)"} {
+		"METRICS_ADDR (default: unset)", "DEV_UI_ADDRESS (default: 127.0.0.1:8233)", "WORKER_ACTIVITY_SLOTS (default: 200)", "WORKER_HEARTBEAT_THROTTLE_MAX (default: 10s)"} {
 		assert.Contains(t, out.String(), want)
 	}
 	assert.NotContains(t, out.String(), "(default: unset)\n      \n", "every variable has a meaning")
