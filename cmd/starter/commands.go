@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -81,6 +82,8 @@ type progressJSON struct {
 	Poll *pollJSON `json:"poll,omitempty"`
 	// ProgressError says why the workflow could not answer (no worker is running, for one).
 	ProgressError string `json:"progressError,omitempty"`
+	// LeftBehind is what an ended copy left in IMS, as its failure says.
+	LeftBehind *leftJSON `json:"leftBehind,omitempty"`
 }
 
 // pollJSON is a pending PollJob: its last heartbeat and its attempt.
@@ -94,7 +97,7 @@ type pollJSON struct {
 
 func snapshotJSON(id, status string, s snapshot, qerr error) progressJSON {
 	out := progressJSON{WorkflowID: id, Status: status, Phase: s.Phase, Percent: s.Percent, JobID: s.JobID,
-		ImageID: s.ImageID, Polls: s.Polls, LastError: s.LastError, StartedAt: s.StartedAt, PhaseStartedAt: s.PhaseStartedAt}
+		ImageID: s.ImageID, Polls: s.Polls, LastError: cleanReason(s.LastError), StartedAt: s.StartedAt, PhaseStartedAt: s.PhaseStartedAt}
 	if l := s.Live; l != nil {
 		out.Poll = &pollJSON{JobStatus: l.JobStatus, NextPollAt: l.NextPollAt, HeartbeatAt: l.HeartbeatAt,
 			Attempt: l.Attempt, LastFailure: l.LastFailure}
@@ -128,25 +131,73 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 		return exitFailed
 	}
 	defer c.Close()
-	status := desc.GetWorkflowExecutionInfo().GetStatus().String() // Running, Completed, Failed...
-	if isPromotion(desc.GetWorkflowExecutionInfo().GetType().GetName()) {
-		return promotionStatus(ctx, c, id, status, asJSON, stdout)
+	info := desc.GetWorkflowExecutionInfo()
+	status := info.GetStatus().String() // Running, Completed, Failed...
+	code := statusExit(info.GetStatus())
+	if isPromotion(info.GetType().GetName()) {
+		promotionStatus(ctx, c, id, status, asJSON, stdout)
+		return code
 	}
 	p, qerr := queryProgress(ctx, c, id)
 	s := combine(p, livePollOf(desc))
+	// An ended copy's failure says what it left in IMS; the server keeps it, so no worker is needed.
+	var left *leftJSON
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		if left = leftBehindOf(outcome(ctx, c, id)); left != nil {
+			// Said once, on its own line.
+			s.LastError = strings.Replace(s.LastError, "; "+left.Advice, "", 1)
+		}
+	}
 
 	if asJSON {
-		return printJSON(stdout, snapshotJSON(id, status, s, qerr))
+		out := snapshotJSON(id, status, s, qerr)
+		out.LeftBehind = left
+		if printJSON(stdout, out) != exitOK {
+			return exitFailed
+		}
+		return code
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", id, status)
 	if qerr != nil {
 		fmt.Fprintf(stdout, "  no progress (%v): a worker answers progress queries; is one running?\n", qerr)
-		if s.Live == nil {
-			return exitOK
-		}
 	}
-	fmt.Fprintln(stdout, "  "+plainLine(s, timeNow()))
+	if qerr == nil || s.Live != nil {
+		fmt.Fprintln(stdout, "  "+plainLine(s, timeNow()))
+	}
+	if left != nil {
+		fmt.Fprintln(stdout, "  "+left.Advice)
+	}
+	return code
+}
+
+// Exit codes of `starter status`, by how the workflow stands, so a script can tell the ends apart
+// without parsing; exitFailed stays "the status could not be read".
+const (
+	exitStatusFailed     = 3
+	exitStatusCancelled  = 4
+	exitStatusTerminated = 5 // terminated from outside imscopy, or timed out
+)
+
+// statusExit is `starter status`'s exit code for a workflow's status: 0 while it runs and once it
+// succeeded (or continued as new, which only a promotion's rerun can do).
+func statusExit(s enumspb.WorkflowExecutionStatus) int {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return exitStatusFailed
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return exitStatusCancelled
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return exitStatusTerminated
+	}
 	return exitOK
+}
+
+// outcome is an ended workflow's error (nil when it succeeded or cannot be read).
+func outcome(ctx context.Context, c client.Client, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var res copyimage.Result
+	return c.GetWorkflow(ctx, id, "").Get(ctx, &res)
 }
 
 func runResult(ctx context.Context, cfg config.Starter, id string, asJSON bool, stdout, stderr io.Writer) int {

@@ -9,7 +9,8 @@
 //
 // Results go to stdout, progress and messages to stderr. Exit codes: 0 success, 1 the copy or the
 // call failed, 2 the command line or the request is wrong (nothing was started), 130 interrupted
-// while waiting (the copy goes on).
+// while waiting (the copy goes on). status exits by how the workflow stands: 0 running or
+// succeeded, 3 failed, 4 cancelled, 5 terminated or timed out (docs/copy.md).
 package main
 
 import (

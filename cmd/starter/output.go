@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/workflows/copyimage"
+	"github.com/imscopy/imscopy/workflows/failures"
 )
 
 // resultJSON is the --json form of a copy's outcome: stable lower-case names for scripts.
@@ -23,6 +25,31 @@ type resultJSON struct {
 	Adopted    bool         `json:"adopted,omitempty"`
 	Phases     []phaseJSON  `json:"phases,omitempty"`
 	Error      *failureJSON `json:"error,omitempty"`
+	// LeftBehind is the image a failed or cancelled copy left in IMS: kept as asked, or not
+	// deleted because its clean-up failed.
+	LeftBehind *leftJSON `json:"leftBehind,omitempty"`
+}
+
+// leftJSON is a failures.LeftBehind for scripts, with the advice a person reads.
+type leftJSON struct {
+	ImageID      string    `json:"imageId,omitempty"`
+	Region       string    `json:"region"`
+	Name         string    `json:"name"`
+	JobID        string    `json:"jobId,omitempty"`
+	Since        time.Time `json:"since,omitzero"`
+	Kept         bool      `json:"kept"`
+	CleanupError string    `json:"cleanupError,omitempty"`
+	Advice       string    `json:"advice"`
+}
+
+// leftBehindOf is what the copy's failure says it left in IMS; nil when nothing.
+func leftBehindOf(err error) *leftJSON {
+	l, ok := failures.LeftBehindOf(err)
+	if !ok {
+		return nil
+	}
+	return &leftJSON{ImageID: l.ImageID, Region: l.Region, Name: l.Name, JobID: l.JobID, Since: l.Since, Kept: l.Kept,
+		CleanupError: l.CleanupError, Advice: l.Summary()}
 }
 
 type phaseJSON struct {
@@ -51,7 +78,10 @@ func describeFailure(err error) failureJSON {
 		}
 		return f
 	case temporal.IsCanceledError(err):
-		return failureJSON{Type: "Canceled", Message: "the copy was cancelled; the image it made was deleted unless it was started with --keep-failed"}
+		if _, left := failures.LeftBehindOf(err); left {
+			return failureJSON{Type: "Canceled", Message: "the copy was cancelled"}
+		}
+		return failureJSON{Type: "Canceled", Message: "the copy was cancelled; whatever it had made in IMS was deleted"}
 	case temporal.IsTerminatedError(err):
 		return failureJSON{Type: "Terminated", Message: "the workflow was terminated (from outside imscopy): no clean-up ran; check the image list for a copy it left"}
 	case temporal.IsTimeoutError(err):
@@ -66,7 +96,7 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 		out := resultJSON{WorkflowID: workflowID, RunID: runID, Succeeded: err == nil}
 		if err != nil {
 			f := describeFailure(err)
-			out.Error = &f
+			out.Error, out.LeftBehind = &f, leftBehindOf(err)
 		} else {
 			out.ImageID, out.JobID, out.Adopted = res.ImageID, res.JobID, res.Adopted
 			for _, p := range res.Phases {
@@ -81,7 +111,11 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 
 	if err != nil {
 		f := describeFailure(err)
-		_, werr := fmt.Fprintf(stderr, "copy failed (%s): %s\n", f.Type, f.Message)
+		msg := fmt.Sprintf("copy failed (%s): %s\n", f.Type, f.Message)
+		if l := leftBehindOf(err); l != nil {
+			msg += "  " + l.Advice + "\n"
+		}
+		_, werr := io.WriteString(stderr, msg)
 		return werr
 	}
 	var b strings.Builder
@@ -111,4 +145,13 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// sdkWrapping is what the Temporal SDK adds around an activity's or a child's error message: where
+// it ran, and its type and retry flag, which say nothing to the person reading the reason.
+var sdkWrapping = regexp.MustCompile(`(activity|child workflow execution) error \([^()]*\): | \(type: [A-Za-z0-9_.]+, retryable: (true|false)\)`)
+
+// cleanReason is an error message as a person reads it: the reason, without the SDK's wrapping.
+func cleanReason(msg string) string {
+	return sdkWrapping.ReplaceAllString(msg, "")
 }

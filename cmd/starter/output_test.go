@@ -9,10 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/workflows/copyimage"
+	"github.com/imscopy/imscopy/workflows/failures"
 )
 
 var result = copyimage.Result{
@@ -82,4 +84,70 @@ func TestDescribeFailureKinds(t *testing.T) {
 	f := describeFailure(errors.New("something else"))
 	assert.Equal(t, "Unknown", f.Type)
 	assert.Equal(t, "something else", f.Message)
+}
+
+// roundTrip is err as a client receives it: through the failure the server stores.
+func roundTrip(err error) error {
+	fc := temporal.GetDefaultFailureConverter()
+	return fc.FailureToError(fc.ErrorToFailure(err))
+}
+
+var leftImage = failures.LeftBehind{ImageID: "9cca587e-1997-4e05-8771-8ab6cc05e5e6", Region: "cn-north-4", Name: "x",
+	JobID: result.JobID, CleanupError: "DeleteImage: IMS answered 403 IMG.0403"}
+
+// Every way of reading a failed copy's end names the image its clean-up left behind, and what to do.
+func TestPrintFailureNamesTheImageLeftBehind(t *testing.T) {
+	failed := roundTrip(temporal.NewApplicationErrorWithOptions("copy failed while polling: IMS.0007 the KMS key is disabled", activities.ErrCopyFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Cause: failures.LeftBehindError(leftImage),
+			Details: []any{activities.CopyFailure{JobID: result.JobID, ErrorCode: "IMS.0007", FailReason: "the KMS key is disabled"}}}))
+
+	var out, errOut bytes.Buffer
+	require.NoError(t, printOutcome(&out, &errOut, false, "wf", "run", copyimage.Result{}, failed))
+	assert.Contains(t, errOut.String(), "IMS.0007 the KMS key is disabled")
+	assert.Contains(t, errOut.String(), "image 9cca587e-1997-4e05-8771-8ab6cc05e5e6 in cn-north-4 was left behind")
+	assert.Contains(t, errOut.String(), "--image_id=9cca587e-1997-4e05-8771-8ab6cc05e5e6")
+
+	out.Reset()
+	require.NoError(t, printOutcome(&out, &bytes.Buffer{}, true, "wf", "run", copyimage.Result{}, failed))
+	var got resultJSON
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	require.NotNil(t, got.LeftBehind, out.String())
+	assert.Equal(t, leftImage.ImageID, got.LeftBehind.ImageID)
+	assert.False(t, got.LeftBehind.Kept)
+	assert.Contains(t, got.LeftBehind.Advice, "by hand")
+	assert.Equal(t, "IMS.0007", got.Error.IMSErrorCode, "the copy's own failure is still read")
+
+	// A cancellation carries it as its detail; --keep-failed says which image it kept.
+	kept := leftImage
+	kept.Kept, kept.CleanupError = true, ""
+	errOut.Reset()
+	require.NoError(t, printOutcome(&bytes.Buffer{}, &errOut, false, "wf", "run", copyimage.Result{}, roundTrip(temporal.NewCanceledError(kept))))
+	assert.Contains(t, errOut.String(), "copy failed (Canceled): the copy was cancelled\n")
+	assert.Contains(t, errOut.String(), "image 9cca587e-1997-4e05-8771-8ab6cc05e5e6 in cn-north-4 was kept for inspection")
+}
+
+func TestCleanReasonDropsTheSDKsWrapping(t *testing.T) {
+	assert.Equal(t, "IMS copy job 3969 failed: IMG.0046: copying failed; the failed copy's image could not be deleted: DeleteImage: IMS answered 403",
+		cleanReason("activity error (type: PollJob, scheduledEventID: 11, startedEventID: 12, identity: 24288@vm@): IMS copy job 3969 failed: "+
+			"IMG.0046: copying failed (type: CopyFailed, retryable: false); the failed copy's image could not be deleted: "+
+			"activity error (type: CleanupCopy, scheduledEventID: 17, startedEventID: 18, identity: 24288@vm@): DeleteImage: IMS answered 403 "+
+			"(type: IMSForbidden, retryable: false)"))
+	assert.Equal(t, "canceled", cleanReason("activity error (type: SubmitCopy, scheduledEventID: 5, startedEventID: 0, identity: 1@h@): canceled"))
+}
+
+func TestStatusExitCodesTellTheEndsApart(t *testing.T) {
+	codes := map[enumspb.WorkflowExecutionStatus]int{
+		enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:    exitOK,
+		enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:  exitOK,
+		enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:     exitStatusFailed,
+		enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:   exitStatusCancelled,
+		enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: exitStatusTerminated,
+		enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:  exitStatusTerminated,
+	}
+	for s, want := range codes {
+		assert.Equal(t, want, statusExit(s), s.String())
+	}
+	for _, c := range []int{exitStatusFailed, exitStatusCancelled, exitStatusTerminated} {
+		assert.NotContains(t, []int{exitOK, exitFailed, exitUsage, exitInterrupted}, c, "distinct from the starter's other codes")
+	}
 }

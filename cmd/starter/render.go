@@ -68,7 +68,7 @@ func summary(p snapshot, now time.Time) string {
 		parts = append(parts, fmt.Sprintf("retrying (attempt %d): %s", p.Live.Attempt, firstLine(p.Live.LastFailure)))
 	}
 	if p.LastError != "" {
-		parts = append(parts, "last error: "+firstLine(p.LastError))
+		parts = append(parts, "last error: "+firstLine(cleanReason(p.LastError)))
 	}
 	return strings.Join(parts, "  ")
 }
