@@ -1,6 +1,8 @@
 // Command demo is `make demo`: it starts the IMS emulator and a dev-mode worker (which hosts the
-// embedded Temporal server) as child processes, copies the IMS documentation's own example image
-// through the CopyImage workflow with live progress, prints the result and stops its children.
+// embedded Temporal server and the Temporal Web UI) as child processes, copies the IMS
+// documentation's own example image through the CopyImage workflow with live progress, prints the
+// result and stops its children. On a terminal it first waits for Ctrl-C, so the copy can be looked
+// at in the Web UI.
 //
 // The children are the real binaries built next to this one, so the demo shows exactly what a
 // user runs by hand; nothing is simulated in-process.
@@ -20,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // The seed example of ims-api.md section 2, which the emulator serves as written.
@@ -71,6 +75,13 @@ func run() error {
 		return err
 	}
 	temporalAddr := fmt.Sprintf("127.0.0.1:%d", temporalPort)
+	// The same for the Web UI: its default port may be taken by another dev-mode worker or by
+	// `temporal server start-dev`.
+	uiPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	uiAddr := fmt.Sprintf("127.0.0.1:%d", uiPort)
 
 	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
 	emu, emuOut, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
@@ -94,6 +105,7 @@ func run() error {
 	workerEnv := []string{
 		"TEMPORAL_ADDRESS=",
 		"DEV_SERVER_ADDRESS=" + temporalAddr,
+		"DEV_UI_ADDRESS=" + uiAddr,
 		"DATA_DIR=" + dataDir,
 		"IMS_REGION=cn-north-4",
 		"IMS_ENDPOINTS=" + endpoints,
@@ -111,6 +123,8 @@ func run() error {
 		return fmt.Errorf("worker did not start (see %s): %w", filepath.Join(dataDir, "worker.log"), err)
 	}
 	fmt.Println("   worker ready; its log is in", filepath.Join(dataDir, "worker.log"))
+	workflowsURL := "http://" + uiAddr + "/namespaces/default/workflows"
+	fmt.Println("   Temporal Web UI:", workflowsURL)
 
 	fmt.Println("== copying", seedImage, "as", seedName, "encrypted with KMS key", seedKey)
 	starter := exec.CommandContext(ctx, filepath.Join(bin, "starter"), "copy",
@@ -121,7 +135,16 @@ func run() error {
 	if err := starter.Run(); err != nil {
 		return fmt.Errorf("the copy did not succeed: %w", err)
 	}
-	fmt.Println("== done: the copy is durable; stopping the worker and the emulator")
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		fmt.Println("== done: the copy is durable; stopping the worker and the emulator")
+		return nil
+	}
+	// Someone is watching: leave the copy to be looked at in the UI until they are done.
+	fmt.Println("== done: the copy is durable. The worker and the Web UI keep running; look at the copy at")
+	fmt.Println("  ", workflowsURL)
+	fmt.Println("   Ctrl-C stops them")
+	<-ctx.Done()
+	fmt.Println("== stopping the worker and the emulator")
 	return nil
 }
 
