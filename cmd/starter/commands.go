@@ -82,6 +82,8 @@ type progressJSON struct {
 	Poll *pollJSON `json:"poll,omitempty"`
 	// ProgressError says why the workflow could not answer (no worker is running, for one).
 	ProgressError string `json:"progressError,omitempty"`
+	// Retry is an activity Temporal is retrying (IMS unreachable, for one): why the phase stands still.
+	Retry *retryJSON `json:"retry,omitempty"`
 	// LeftBehind is what an ended copy left in IMS, as its failure says.
 	LeftBehind *leftJSON `json:"leftBehind,omitempty"`
 }
@@ -95,12 +97,23 @@ type pollJSON struct {
 	LastFailure string    `json:"lastFailure,omitempty"` // why the previous attempt ended, while PollJob is retried
 }
 
+// retryJSON is a pending activity being retried.
+type retryJSON struct {
+	Activity      string    `json:"activity"`
+	Attempt       int32     `json:"attempt"`
+	LastFailure   string    `json:"lastFailure"`
+	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
+}
+
 func snapshotJSON(id, status string, s snapshot, qerr error) progressJSON {
 	out := progressJSON{WorkflowID: id, Status: status, Phase: s.Phase, Percent: s.Percent, JobID: s.JobID,
 		ImageID: s.ImageID, Polls: s.Polls, LastError: cleanReason(s.LastError), StartedAt: s.StartedAt, PhaseStartedAt: s.PhaseStartedAt}
 	if l := s.Live; l != nil {
 		out.Poll = &pollJSON{JobStatus: l.JobStatus, NextPollAt: l.NextPollAt, HeartbeatAt: l.HeartbeatAt,
 			Attempt: l.Attempt, LastFailure: l.LastFailure}
+	}
+	if r := s.Retry; r != nil {
+		out.Retry = &retryJSON{Activity: r.Activity, Attempt: r.Attempt, LastFailure: cleanReason(r.LastFailure), NextAttemptAt: r.NextAt}
 	}
 	if qerr != nil {
 		out.ProgressError = qerr.Error()
@@ -140,6 +153,7 @@ func runStatus(ctx context.Context, cfg config.Starter, id string, asJSON bool, 
 	}
 	p, qerr := queryProgress(ctx, c, id)
 	s := combine(p, livePollOf(desc))
+	s.Retry = retryingOf(desc)
 	// An ended copy's failure says what it left in IMS; the server keeps it, so no worker is needed.
 	var left *leftJSON
 	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {

@@ -59,22 +59,49 @@ func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePo
 	return nil
 }
 
-// describeLive asks the server for the workflow's pending PollJob once.
-func describeLive(ctx context.Context, c client.Client, workflowID string) (*livePoll, error) {
+// describeLive asks the server for the workflow's pending PollJob and retried activity once.
+func describeLive(ctx context.Context, c client.Client, workflowID string) (*livePoll, *retrying, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return livePollOf(desc), nil
+	return livePollOf(desc), retryingOf(desc), nil
+}
+
+// retrying is a pending activity that Temporal is retrying: while IMS is unreachable, for one,
+// the workflow's phase and percent stand still, and only this says why.
+type retrying struct {
+	Activity    string
+	Attempt     int32 // the attempt running or due next
+	LastFailure string
+	NextAt      time.Time // when the next attempt is due, while it waits
+}
+
+// retryingOf finds the first pending activity past its first attempt that failed before; nil when
+// none is.
+func retryingOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *retrying {
+	for _, a := range desc.GetPendingActivities() {
+		if a.GetAttempt() <= 1 || a.GetLastFailure() == nil {
+			continue
+		}
+		r := &retrying{Activity: a.GetActivityType().GetName(), Attempt: a.GetAttempt(),
+			LastFailure: a.GetLastFailure().GetMessage()}
+		if t := a.GetNextAttemptScheduleTime(); t != nil {
+			r.NextAt = t.AsTime()
+		}
+		return r
+	}
+	return nil
 }
 
 // snapshot is what the starter shows of a copy: the workflow's progress query, completed with
-// PollJob's live state while it waits for the job.
+// PollJob's live state while it waits for the job, and any activity being retried.
 type snapshot struct {
 	copyimage.Progress
-	Live *livePoll
+	Live  *livePoll
+	Retry *retrying
 }
 
 // combine puts the live poll over the query's answer: while PollJob waits, its heartbeat knows

@@ -70,9 +70,35 @@ func TestLivePollShowsARetry(t *testing.T) {
 
 	line := plainLine(combine(queried, live), t0.Add(80*time.Second))
 	assert.Equal(t, " 42% polling  job ff8080814dbd65d7014dbe0d84db0013 RUNNING  image a1b2c3d4-0000-4000-8000-000000000001  "+
-		"7 polls  1m20s  retrying (attempt 2): activity Heartbeat timeout", line, "a past NextPollAt is not shown")
+		"7 polls  1m20s  retrying PollJob (attempt 2): activity Heartbeat timeout", line, "a past NextPollAt is not shown")
 	assert.NotEqual(t, changeKey(combine(queried, livePollOf(describing(t, 1, "", &heartbeat)))), changeKey(combine(queried, live)),
 		"a retry is news worth a line")
+}
+
+// While IMS is unreachable, SubmitCopy is retried and the copy's phase stands still: the line says
+// it is retrying, which attempt, when the next is due and why the last failed, in one clean line.
+func TestARetriedActivityIsShownInOneLine(t *testing.T) {
+	desc := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
+		ActivityType: &commonpb.ActivityType{Name: "SubmitCopy"}, Attempt: 5,
+		NextAttemptScheduleTime: timestamppb.New(t0.Add(30 * time.Second)),
+		LastFailure: &failurepb.Failure{Message: "ListImages: no response from IMS: Get \"http://127.0.0.1:19780/v2/cloudimages\": " +
+			"dial tcp 127.0.0.1:19780: connect: connection refused\nmore", StackTrace: "goroutine 1"},
+	}}}
+	s := snapshot{Progress: copyimage.Progress{Phase: copyimage.PhaseSubmitting, StartedAt: t0}, Retry: retryingOf(desc)}
+	require.NotNil(t, s.Retry)
+	assert.Equal(t, "  0% submitting  18s  retrying SubmitCopy (attempt 5, next in 12s): ListImages: no response from IMS: "+
+		"Get \"http://127.0.0.1:19780/v2/cloudimages\": dial tcp 127.0.0.1:19780: connect: connection refused",
+		plainLine(s, t0.Add(18*time.Second)))
+	assert.NotEqual(t, changeKey(snapshot{Progress: s.Progress}), changeKey(s), "a retry is news worth a line")
+
+	got := snapshotJSON("wf", "Running", s, nil)
+	require.NotNil(t, got.Retry)
+	assert.Equal(t, retryJSON{Activity: "SubmitCopy", Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
+		NextAttemptAt: t0.Add(30 * time.Second)}, *got.Retry)
+
+	// A first attempt is no retry.
+	desc.PendingActivities[0].Attempt, desc.PendingActivities[0].LastFailure = 1, nil
+	assert.Nil(t, retryingOf(desc))
 }
 
 func TestLivePollBeforeTheFirstHeartbeat(t *testing.T) {

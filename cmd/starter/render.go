@@ -64,13 +64,26 @@ func summary(p snapshot, now time.Time) string {
 	if !p.StartedAt.IsZero() && now.After(p.StartedAt) {
 		parts = append(parts, now.Sub(p.StartedAt).Truncate(time.Second).String())
 	}
-	if p.Live != nil && p.Live.LastFailure != "" {
-		parts = append(parts, fmt.Sprintf("retrying (attempt %d): %s", p.Live.Attempt, firstLine(p.Live.LastFailure)))
+	switch {
+	case p.Retry != nil:
+		parts = append(parts, retryText(*p.Retry, now))
+	case p.Live != nil && p.Live.LastFailure != "":
+		parts = append(parts, fmt.Sprintf("retrying PollJob (attempt %d): %s", p.Live.Attempt, firstLine(cleanReason(p.Live.LastFailure))))
 	}
 	if p.LastError != "" {
 		parts = append(parts, "last error: "+firstLine(cleanReason(p.LastError)))
 	}
 	return strings.Join(parts, "  ")
+}
+
+// retryText is an activity being retried, in one line: which, the attempt, when the next one is
+// due, and why the last one failed.
+func retryText(r retrying, now time.Time) string {
+	when := ""
+	if r.NextAt.After(now) {
+		when = ", next in " + max(r.NextAt.Sub(now).Round(time.Second), time.Second).String()
+	}
+	return fmt.Sprintf("retrying %s (attempt %d%s): %s", r.Activity, r.Attempt, when, firstLine(cleanReason(r.LastFailure)))
 }
 
 func clampPercent(f float64) float64 {
@@ -85,8 +98,12 @@ func changeKey(p snapshot) string {
 	if p.Live != nil {
 		live = *p.Live
 	}
-	return fmt.Sprintf("%s|%d|%s|%s|%s|%s|%d|%s", p.Phase, int(clampPercent(p.Percent)*100+0.5), p.JobID, p.ImageID,
-		p.LastError, live.JobStatus, live.Attempt, live.LastFailure)
+	var retry retrying
+	if p.Retry != nil {
+		retry = *p.Retry
+	}
+	return fmt.Sprintf("%s|%d|%s|%s|%s|%s|%d|%s|%s|%d|%s", p.Phase, int(clampPercent(p.Percent)*100+0.5), p.JobID, p.ImageID,
+		p.LastError, live.JobStatus, live.Attempt, live.LastFailure, retry.Activity, retry.Attempt, retry.LastFailure)
 }
 
 // fit cuts s to width runes, so that a terminal line never wraps and the carriage return

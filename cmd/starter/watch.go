@@ -83,12 +83,14 @@ func queryProgress(ctx context.Context, c client.Client, workflowID string) (cop
 // PollJob's last heartbeat, which holds the job's percent.
 func progressSnapshot(ctx context.Context, c client.Client, workflowID string) (snapshot, error) {
 	p, err := queryProgress(ctx, c, workflowID)
-	if err != nil || p.Phase != copyimage.PhasePolling {
+	if err != nil {
 		return snapshot{Progress: p}, err
 	}
-	// A failed describe costs only this second's percent; the next tick asks again.
-	live, _ := describeLive(ctx, c, workflowID)
-	return combine(p, live), nil
+	// A failed describe costs only this second's percent and retry; the next tick asks again.
+	live, retry, _ := describeLive(ctx, c, workflowID)
+	s := combine(p, live)
+	s.Retry = retry
+	return s, nil
 }
 
 // watch waits for run's result while it shows progress every queryEvery. It returns when the
