@@ -23,8 +23,9 @@ func Decode(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return explain(err, v)
 	}
-	if dec.More() {
-		return errors.New("more than one JSON value: give exactly one object")
+	// More is false before a stray closing bracket, so the rest is read: it must be nothing.
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more than one JSON value, or text after it: give exactly one object")
 	}
 	return nil
 }
@@ -148,4 +149,58 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// GoNames returns data with every key of its top-level object that is spelt exactly as one of v's
+// struct fields is named in Go renamed to that field's JSON key. A type that was given JSON keys
+// after payloads of it were recorded (encoding/json wrote the Go names until then) reads those
+// payloads through it: histories replay and running workflows carry on. The match is exact, so a
+// near miss of a Go name ("cmkid" for CMKID) stays an unknown key. Nested objects are left as they
+// are: a nested type that was renamed does the same in its own UnmarshalJSON. data that is not an
+// object is returned as it is, for the decoder to refuse in its own words.
+func GoNames(data []byte, v any) ([]byte, error) {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if t == nil || t.Kind() != reflect.Struct || len(trimmed) == 0 || trimmed[0] != '{' {
+		return data, nil
+	}
+	renames := goNames(t)
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return data, nil // not valid JSON: the decoder says where
+	}
+	renamed := false
+	for goName, key := range renames {
+		val, ok := obj[goName]
+		if !ok {
+			continue
+		}
+		if _, both := obj[key]; both {
+			return nil, fmt.Errorf("%s is given twice: as %q and under its legacy name %q; give only %q", key, key, goName, key)
+		}
+		delete(obj, goName)
+		obj[key] = val
+		renamed = true
+	}
+	if !renamed {
+		return data, nil
+	}
+	return json.Marshal(obj)
+}
+
+// goNames maps the Go name of each field of t that has another JSON key to that key.
+func goNames(t reflect.Type) map[string]string {
+	renames := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || f.Anonymous || name == "" || name == "-" || name == f.Name {
+			continue
+		}
+		renames[f.Name] = name
+	}
+	return renames
 }

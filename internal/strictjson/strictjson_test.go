@@ -32,6 +32,7 @@ func TestDecodeRefusesWhatItCannotTakeAsIs(t *testing.T) {
 		"a wrong type in a list": {`{"targets":{}}`, "targets must be a list"},
 		"a list for the whole":   {`[]`, "must be an object"},
 		"two values":             {`{} {}`, "more than one JSON value"},
+		"a stray bracket after":  {`{}}`, "text after it"},
 		"nothing":                {``, "empty input"},
 		"broken":                 {`{"region":`, "JSON"},
 	} {
@@ -49,4 +50,42 @@ func TestNoSuggestionForAFarKey(t *testing.T) {
 	err := Decode([]byte(`{"colour":"x"}`), &v)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "did you mean")
+}
+
+type renamed struct {
+	SourceImageID string `json:"source_image_id"`
+	CMKID         string `json:"cmk_id,omitempty"`
+	Wait          int    `json:"-"`
+	Name          string
+}
+
+func TestGoNamesReadsPayloadsWrittenBeforeTheKeys(t *testing.T) {
+	data, err := GoNames([]byte(`{"SourceImageID":"i","CMKID":"k","Name":"n"}`), &renamed{})
+	require.NoError(t, err)
+	var v renamed
+	require.NoError(t, Decode(data, &v))
+	assert.Equal(t, renamed{SourceImageID: "i", CMKID: "k", Name: "n"}, v)
+}
+
+func TestGoNamesMatchesExactly(t *testing.T) {
+	data, err := GoNames([]byte(`{"cmkid":"k"}`), &renamed{})
+	require.NoError(t, err)
+	var v renamed
+	err = Decode(data, &v)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown key "cmkid" (did you mean "cmk_id"?)`)
+}
+
+func TestGoNamesRefusesAKeyGivenTwice(t *testing.T) {
+	_, err := GoNames([]byte(`{"CMKID":"k","cmk_id":"l"}`), &renamed{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"cmk_id" and under its legacy name "CMKID"`)
+}
+
+func TestGoNamesLeavesOtherJSONAlone(t *testing.T) {
+	for _, in := range []string{`[]`, `"x"`, `{"cmk_id":`, ``, `{"cmk_id":"k"}`} {
+		data, err := GoNames([]byte(in), &renamed{})
+		require.NoError(t, err)
+		assert.Equal(t, in, string(data))
+	}
 }
