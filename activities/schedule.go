@@ -1,36 +1,79 @@
 package activities
 
 import (
+	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
 // PollHeartbeat is PollJob's heartbeat detail: everything it needs to carry on where a dead
 // worker stopped, without polling at once and without forgetting the job's rate of progress.
+// Clients read the job's live percent from it (DescribeWorkflowExecution's pending activity), so
+// its JSON keys are a contract (docs/api.md): snake_case, times in RFC 3339, the wait in seconds.
+// It reads the legacy form too (the Go names, the wait in nanoseconds), which a worker of the
+// version before wrote: an attempt resumed from such a heartbeat keeps its schedule.
 type PollHeartbeat struct {
-	Status     string // last status seen: the job's (INIT, RUNNING, ...) or the adopted image's
-	Percent    float64
-	ImageID    string
-	Polls      int       // status calls made so far, failed ones included
-	NextPollAt time.Time // when the next call is due; a resumed attempt sleeps until then
+	Status     string    `json:"status"`  // last status seen: the job's (INIT, RUNNING, ...) or the adopted image's
+	Percent    float64   `json:"percent"` // 0..1, IMS's process_percent
+	ImageID    string    `json:"image_id"`
+	Polls      int       `json:"polls"`        // status calls made so far, failed ones included
+	NextPollAt time.Time `json:"next_poll_at"` // when the next call is due; a resumed attempt sleeps until then
 	// The last moment the job was known at 0 % (the wait's start or its last INIT answer), the
 	// latest answer, and the latest one whose percent was below the latest's: the rates between
 	// them predict the end.
-	FirstAt      time.Time
-	FirstPercent float64
-	LastAt       time.Time
-	PrevAt       time.Time
-	PrevPercent  float64
+	FirstAt      time.Time `json:"first_at"`
+	FirstPercent float64   `json:"first_percent"`
+	LastAt       time.Time `json:"last_at"`
+	PrevAt       time.Time `json:"prev_at"`
+	PrevPercent  float64   `json:"prev_percent"`
 	// WaitingSince is when the wait began: how long a job has been queued is measured from it.
 	// Zero in a heartbeat written by an older worker.
-	WaitingSince time.Time
-	// Wait is the last wait chosen before jitter; it doubles while the rate is unknown.
-	Wait time.Duration
+	WaitingSince time.Time `json:"waiting_since"`
+	// Wait is the last wait chosen before jitter; it doubles while the rate is unknown. Its JSON is
+	// wait_seconds (see MarshalJSON).
+	Wait time.Duration `json:"-"`
 	// Failures counts consecutive failed reads, for their back-off.
-	Failures int
+	Failures int `json:"failures"`
 	// Refused counts the failed reads since the last good one whose error no retry should fix
 	// (not found, auth, invalid, unknown); PollJob gives up at maxRefusedReads.
-	Refused int
+	Refused int `json:"refused"`
+}
+
+// pollHeartbeatFields is PollHeartbeat without its JSON methods.
+type pollHeartbeatFields PollHeartbeat
+
+// MarshalJSON writes the documented keys, the wait in seconds.
+func (s PollHeartbeat) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		pollHeartbeatFields
+		WaitSeconds float64 `json:"wait_seconds"`
+	}{pollHeartbeatFields(s), s.Wait.Seconds()})
+}
+
+// UnmarshalJSON reads the documented keys and the legacy form. Unknown keys are ignored: a
+// heartbeat is the worker's own record, read back by a worker that may be older or newer.
+func (s *PollHeartbeat) UnmarshalJSON(data []byte) error {
+	v := struct {
+		*pollHeartbeatFields
+		WaitSeconds *float64 `json:"wait_seconds"`
+		Wait        *int64   `json:"Wait"` // legacy: nanoseconds
+	}{pollHeartbeatFields: (*pollHeartbeatFields)(s)}
+	data, err := strictjson.GoNames(data, v.pollHeartbeatFields)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	switch {
+	case v.WaitSeconds != nil:
+		s.Wait = time.Duration(math.Round(*v.WaitSeconds * float64(time.Second)))
+	case v.Wait != nil:
+		s.Wait = time.Duration(*v.Wait)
+	}
+	return nil
 }
 
 // The schedule's constants. Why these, measured against the emulator's realistic progress model

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
 // SubmitCopyInput is one copy request, sent to Region ("" = the worker's home region), where the
@@ -39,24 +41,56 @@ type SubmitCopyResult struct {
 	// A killed one is this copy's failed result: an earlier attempt's POST made it, its answer
 	// was lost, and its job failed (PollJob then fails the copy with it).
 	AdoptedStatus string
+	// AdoptedFrom says which copy made the adopted image: AdoptedFromThisCopy when IMS created it
+	// at or after Temporal first scheduled this submit (an attempt's POST whose answer was lost),
+	// else AdoptedFromEarlierCopy. AdoptedCreatedAt is IMS's created_at of it, as IMS gives it.
+	AdoptedFrom      string
+	AdoptedCreatedAt string
+}
+
+// Which copy made an adopted image (SubmitCopyResult.AdoptedFrom).
+const (
+	AdoptedFromThisCopy    = "this-copy"
+	AdoptedFromEarlierCopy = "earlier-copy"
+)
+
+// adopted is the result of adopting img, found by an attempt of the submit first scheduled at since.
+func adopted(img imsapi.Image, since time.Time) SubmitCopyResult {
+	from := AdoptedFromEarlierCopy
+	if madeSince(img, since) {
+		from = AdoptedFromThisCopy
+	}
+	return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status, AdoptedFrom: from, AdoptedCreatedAt: img.CreatedAt}
 }
 
 // SubmitHeartbeat is SubmitCopy's heartbeat detail: the record one attempt leaves the next, so that
-// the next knows whether a copy may exist that it cannot see yet.
+// the next knows whether a copy may exist that it cannot see yet. Its JSON keys are documented
+// (docs/api.md) for diagnosis; it reads the legacy Go names, which a worker of the version before
+// wrote, so that an attempt after a deploy still knows about an earlier attempt's POST.
 type SubmitHeartbeat struct {
-	Attempt int32
+	Attempt int32 `json:"attempt"`
 	// PostAt is when an attempt last sent a POST that may have created the copy, carried from
 	// attempt to attempt; zero while none has.
-	PostAt time.Time
+	PostAt time.Time `json:"post_at"`
 	// Ended says the attempt returned, so its PostAt is complete. The SDK sends an attempt's first
 	// heartbeat at once but holds later ones back (its throttle) until the attempt ends: an attempt
 	// whose worker was killed or hung leaves only its first record, without the POST it may have
 	// made after it.
-	Ended bool
+	Ended bool `json:"ended"`
 	// Since is the earliest moment any attempt may have POSTed: when Temporal scheduled the
 	// activity's first attempt, carried from attempt to attempt. A killed image of the request
 	// made before it cannot be this copy's.
-	Since time.Time
+	Since time.Time `json:"since"`
+}
+
+// UnmarshalJSON reads the documented keys and the legacy Go names; unknown keys are ignored.
+func (h *SubmitHeartbeat) UnmarshalJSON(data []byte) error {
+	type fields SubmitHeartbeat
+	data, err := strictjson.GoNames(data, (*fields)(h))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, (*fields)(h))
 }
 
 // SubmitCopy starts an in-region copy exactly once in effect. IMS has no idempotency token, so on
@@ -113,10 +147,12 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 		return SubmitCopyResult{}, err
 	case found && img.Status == imageKilled:
 		logger.Warn("An earlier attempt's copy failed while its answer was lost; not copying again", "ImageID", img.ID)
-		return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
+		return adopted(img, beat.Since), nil
 	case found:
-		logger.Info("Adopting the image an earlier attempt created", "ImageID", img.ID, "Status", img.Status)
-		return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status}, nil
+		res := adopted(img, beat.Since)
+		logger.Info("Adopting an existing copy of the same request", "ImageID", img.ID, "Status", img.Status,
+			"CreatedAt", img.CreatedAt, "From", res.AdoptedFrom)
+		return res, nil
 	}
 
 	earlierPost := beat.PostAt

@@ -28,6 +28,9 @@ func TestSubmitCopyCreatesOnceThenAdopts(t *testing.T) {
 	assert.NotEmpty(t, first.JobID)
 	assert.False(t, first.Adopted)
 
+	// IMS's created_at has whole seconds: a submit scheduled in the second the image was created
+	// counts it as its own, so the second submit starts in a later second.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	v, err = newActivityEnv(a).ExecuteActivity(a.SubmitCopy, in)
 	require.NoError(t, err)
 	var second SubmitCopyResult
@@ -35,6 +38,8 @@ func TestSubmitCopyCreatesOnceThenAdopts(t *testing.T) {
 	assert.True(t, second.Adopted)
 	assert.Empty(t, second.JobID)
 	assert.NotEqual(t, "active", second.AdoptedStatus, "the copy is still running")
+	assert.Equal(t, AdoptedFromEarlierCopy, second.AdoptedFrom, "the image existed before this submit was scheduled")
+	assert.NotEmpty(t, second.AdoptedCreatedAt)
 
 	images := liveImages(srv, "golden-once")
 	require.Len(t, images, 1, "a second submit must not copy again")
@@ -94,6 +99,7 @@ func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
 
 	res := retrySubmit(t, a, in, beat)
 	assert.True(t, res.Adopted)
+	assert.Equal(t, AdoptedFromThisCopy, res.AdoptedFrom, "the lost POST was this copy's")
 
 	images := liveImages(srv, "golden-lost")
 	require.Len(t, images, 1, "exactly one copy")
