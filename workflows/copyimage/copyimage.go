@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -23,13 +25,51 @@ var acts *activities.Activities
 // CopyImage copies an image within a region, durably: Validate, SubmitCopy, PollJob, VerifyImage.
 // When it fails or is cancelled after IMS created an image, it deletes that image (unless asked to
 // keep it) and returns an error that carries IMS's reason.
+//
+// Go callers start it by this function (client.ExecuteWorkflow(ctx, opts, copyimage.CopyImage, in)):
+// the client checks their Input against it and sends it as JSON under WorkflowName. The worker runs
+// copyImagePayload under that name, which decodes the JSON itself.
 func CopyImage(ctx workflow.Context, in Input) (Result, error) {
+	return copyImage(ctx, in, nil)
+}
+
+// copyImagePayload is CopyImage as registered: it takes the input as the client sent it and
+// decodes it with DecodeInput, so that input another language wrote with an unknown key or of the
+// wrong shape fails the copy as InvalidInput naming the key, before any activity. Decoded by the
+// SDK, a misspelt key would vanish (an unencrypted copy for a misspelt cmk_id) and a wrong shape
+// would fail with the SDK's own decoding error.
+func copyImagePayload(ctx workflow.Context, input converter.RawValue) (Result, error) {
+	// workflowcheck follows encoding/json into reflect's and the runtime's internals (a panic's
+	// stack, the garbage collector) and calls it non-deterministic; decoding the same bytes always
+	// gives the same Input, as the SDK's own decoding of workflow arguments does.
+	in, err := decodePayload(input.Payload()) //workflowcheck:ignore
+	return copyImage(ctx, in, err)
+}
+
+// decodePayload reads the workflow's first argument: JSON (json/plain, as every Temporal SDK and
+// the CLI send an object) through DecodeInput.
+func decodePayload(p *commonpb.Payload) (Input, error) {
+	encoding := string(p.GetMetadata()[converter.MetadataEncoding])
+	switch {
+	case encoding == converter.MetadataEncodingJSON:
+		return DecodeInput(p.GetData())
+	case p == nil || encoding == converter.MetadataEncodingNil:
+		return Input{}, errors.New("the copy's input is missing: give one JSON object with the copy's keys (region, source_image_id, name, ...)")
+	}
+	return Input{}, fmt.Errorf("the copy's input is encoded as %q: give one JSON object (%s)", encoding, converter.MetadataEncodingJSON)
+}
+
+// copyImage runs a copy whose input was decoded, or failed to decode with inputErr.
+func copyImage(ctx workflow.Context, in Input, inputErr error) (Result, error) {
 	c := &copyRun{
 		in:     in,
 		logger: log.With(workflow.GetLogger(ctx), "Region", in.Region, "SourceImageID", in.SourceImageID, "Name", in.Name),
 	}
 	if err := c.setup(ctx); err != nil {
 		return Result{}, err
+	}
+	if inputErr != nil {
+		return Result{}, c.invalid(ctx, inputErr)
 	}
 	return c.run(ctx)
 }
@@ -41,6 +81,8 @@ type copyRun struct {
 	progress Progress
 	phases   []PhaseTime
 	adopted  bool
+	// adoptedFrom and imageCreatedAt say which copy made an adopted image, and when.
+	adoptedFrom, imageCreatedAt string
 	// owned says whether the image is this copy's to delete on failure. An adopted image that was
 	// already active may be an earlier, finished copy that someone relies on: it is never deleted.
 	owned bool
@@ -58,9 +100,7 @@ func (c *copyRun) setup(ctx workflow.Context) error {
 
 func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 	if err := c.in.Validate(); err != nil {
-		c.enter(ctx, PhaseFailed)
-		c.progress.LastError = err.Error()
-		return Result{}, failures.InvalidInput(err, "fix it and start the copy again")
+		return Result{}, c.invalid(ctx, err)
 	}
 
 	if c.in.CrossRegion() {
@@ -85,6 +125,10 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 		return Result{}, c.fail(ctx, err)
 	}
 	c.progress.JobID, c.progress.ImageID, c.adopted = sub.JobID, sub.ImageID, sub.Adopted
+	c.adoptedFrom, c.imageCreatedAt = sub.AdoptedFrom, sub.AdoptedCreatedAt
+	if sub.Adopted && c.adoptedFrom == "" {
+		c.adoptedFrom = AdoptedFromUnknown // adopted by a worker of the version before it said
+	}
 	c.owned = !sub.Adopted || sub.AdoptedStatus != "active"
 	c.logger.Info("Copy submitted", "JobID", sub.JobID, "ImageID", sub.ImageID, "Adopted", sub.Adopted)
 	if ctx.Err() != nil {
@@ -106,7 +150,15 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 
 	c.enter(ctx, PhaseSucceeded)
 	c.logger.Info("Copy succeeded", "ImageID", c.progress.ImageID)
-	return Result{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, Phases: c.phases}, nil
+	return Result{ImageID: c.progress.ImageID, JobID: c.progress.JobID, Adopted: c.adopted, AdoptedFrom: c.adoptedFrom,
+		ImageCreatedAt: c.imageCreatedAt, Phases: c.phases}, nil
+}
+
+// invalid fails the copy for its input, before any activity.
+func (c *copyRun) invalid(ctx workflow.Context, err error) error {
+	c.enter(ctx, PhaseFailed)
+	c.progress.LastError = err.Error()
+	return failures.InvalidInput(err, "fix it and start the copy again (the input's keys: docs/api.md)")
 }
 
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
