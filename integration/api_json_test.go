@@ -1,0 +1,125 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows/copyimage"
+)
+
+// rawJSON is a workflow argument as another language's client sends it: its own JSON bytes, with
+// nothing of imscopy's Go types on the way.
+func rawJSON(js string) converter.RawValue {
+	return converter.NewRawValue(&commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+		Data:     []byte(js)})
+}
+
+// startJSON starts CopyImage by its name with a raw JSON input, on the rig's task queue.
+func (r *rig) startJSON(c client.Client, id, js string) client.WorkflowRun {
+	r.t.Helper()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: r.taskQueue},
+		copyimage.WorkflowName, rawJSON(js))
+	require.NoError(r.t, err)
+	return run
+}
+
+// keysOf decodes a JSON object into a map: what a client without imscopy's types sees.
+func keysOf(t *testing.T, data []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m), "%s", data)
+	return m
+}
+
+// The workflow API as docs/api.md documents it, used as Python, TypeScript or the CLI use it:
+// snake_case input (cmk_id honoured: the copy is encrypted), the progress query, PollJob's
+// heartbeat and the result read by their documented keys; a misspelt key refused before any
+// activity runs.
+func TestWorkflowAPIFromRawJSON(t *testing.T) {
+	r := newRig(t, sharedTemporal(t), 30*time.Second, imsemu.Faults{})
+	r.startWorker()
+	c := r.client()
+	home := imsemu.DefaultRegions[0].Name
+	const name = "itest-json-encrypted"
+	id := "copy/" + home + "/" + imsemu.SeedImageID + "/" + name
+	run := r.startJSON(c, id, `{"region": "`+home+`", "source_image_id": "`+imsemu.SeedImageID+`", "name": "`+name+`",
+		"description": "from JSON", "cmk_id": "`+imsemu.SeedKMSKeyID+`"}`)
+
+	// While the job copies, the live percent is in PollJob's heartbeat, by its documented keys.
+	var beat map[string]any
+	deadline := time.Now().Add(3 * time.Minute)
+	for beat == nil && time.Now().Before(deadline) {
+		desc, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+		require.NoError(t, err)
+		for _, a := range desc.GetPendingActivities() {
+			if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == "PollJob" && len(p) > 0 {
+				if m := keysOf(t, p[0].GetData()); m["polls"].(float64) > 0 {
+					beat = m
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NotNil(t, beat, "PollJob never heartbeated after a status call")
+	for _, key := range []string{"status", "percent", "image_id", "polls", "next_poll_at", "wait_seconds"} {
+		assert.Contains(t, beat, key)
+	}
+	assert.GreaterOrEqual(t, beat["percent"], 0.0)
+	assert.LessOrEqual(t, beat["percent"], 1.0, "percent is a fraction")
+	_, err := time.Parse(time.RFC3339, beat["next_poll_at"].(string))
+	assert.NoError(t, err, "times are RFC 3339")
+
+	v, err := c.QueryWorkflow(context.Background(), id, "", copyimage.ProgressQuery)
+	require.NoError(t, err)
+	var raw json.RawMessage
+	require.NoError(t, v.Get(&raw))
+	progress := keysOf(t, raw)
+	assert.Equal(t, copyimage.PhasePolling, progress["phase"])
+	assert.NotEmpty(t, progress["job_id"])
+	for _, key := range []string{"percent", "image_id", "polls", "last_error", "started_at", "phase_started_at"} {
+		assert.Contains(t, progress, key)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	require.NoError(t, run.Get(ctx, &raw))
+	res := keysOf(t, raw)
+	assert.Equal(t, false, res["adopted"])
+	assert.NotEmpty(t, res["job_id"])
+	images := r.liveImages(name)
+	require.Len(t, images, 1)
+	assert.Equal(t, images[0].ID, res["image_id"])
+	assert.Equal(t, imsemu.SeedKMSKeyID, images[0].CMKID, "cmk_id was honoured: the copy is encrypted")
+	phases, ok := res["phases"].([]any)
+	require.True(t, ok, "phases is a list: %v", res["phases"])
+	require.NotEmpty(t, phases)
+	for _, p := range phases {
+		assert.Contains(t, p, "phase")
+		assert.Contains(t, p, "seconds")
+	}
+
+	// The same copy with cmk_id misspelt must not become an unencrypted copy: it fails at once.
+	const misspelt = "itest-json-misspelt"
+	bad := r.startJSON(c, "copy/"+home+"/"+imsemu.SeedImageID+"/"+misspelt, `{"region": "`+home+`",
+		"source_image_id": "`+imsemu.SeedImageID+`", "name": "`+misspelt+`", "cmkid": "`+imsemu.SeedKMSKeyID+`"}`)
+	err = bad.Get(ctx, nil)
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app), "want an application error, got %v", err)
+	assert.Equal(t, activities.ErrInvalidInput, app.Type())
+	assert.Contains(t, app.Error(), `unknown key "cmkid" (did you mean "cmk_id"?)`)
+	assert.Empty(t, activityRuns(historyEvents(t, c, bad)), "no activity ran")
+	assert.Empty(t, r.allImages(misspelt), "nothing was copied")
+}
