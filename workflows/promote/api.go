@@ -4,7 +4,14 @@
 // progress, names and IDs, in JSON that other languages use as documented in docs/promotion.md.
 package promote
 
-import "net/url"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/imscopy/imscopy/internal/strictjson"
+)
 
 // Workflow names, as other clients start and replay them.
 const (
@@ -23,6 +30,20 @@ const ErrPromotionFailed = "PromotionFailed"
 type Input struct {
 	Plan             Plan `json:"plan"`
 	KeepFailedImages bool `json:"keep_failed_images,omitempty"`
+}
+
+// DecodeInput reads a promotion's input as JSON, refusing an unknown key (in the plan too) by name,
+// with the known key it resembles, a value of the wrong type, and anything but one object. The
+// plan is checked further by Plan.Validate.
+func DecodeInput(data []byte) (Input, error) {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		return Input{}, errors.New("the promotion's input is null: give one JSON object, {\"plan\": {...}}")
+	}
+	var in Input
+	if err := strictjson.Decode(data, &in); err != nil {
+		return Input{}, fmt.Errorf("the promotion's input: %w", err)
+	}
+	return in, nil
 }
 
 // TargetInput is one target's child workflow input: the whole plan (names and the source come

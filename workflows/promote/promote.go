@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -19,7 +21,37 @@ import (
 // never stops, cancels or undoes another, nor touches the source. It returns the report; with any
 // target failed it fails with ErrPromotionFailed and the whole report as its details, so a
 // pipeline step fails while every finished target stays finished.
+//
+// Go callers may start it by this function; the worker runs promoteImagePayload under
+// WorkflowName, which decodes the input itself.
 func PromoteImage(ctx workflow.Context, in Input) (Report, error) {
+	return promoteImage(ctx, in, nil)
+}
+
+// promoteImagePayload is PromoteImage as registered: it decodes the input as the client sent it
+// with DecodeInput, so that a key another language misspelt (a target's cmkid) fails the promotion
+// as InvalidInput naming it, before anything is checked or copied, instead of vanishing.
+func promoteImagePayload(ctx workflow.Context, input converter.RawValue) (Report, error) {
+	// workflowcheck follows encoding/json into reflect's and the runtime's internals and calls it
+	// non-deterministic; decoding the same bytes always gives the same Input.
+	in, err := decodePayload(input.Payload()) //workflowcheck:ignore
+	return promoteImage(ctx, in, err)
+}
+
+// decodePayload reads the workflow's first argument, which must be JSON.
+func decodePayload(p *commonpb.Payload) (Input, error) {
+	encoding := string(p.GetMetadata()[converter.MetadataEncoding])
+	switch {
+	case encoding == converter.MetadataEncodingJSON:
+		return DecodeInput(p.GetData())
+	case p == nil || encoding == converter.MetadataEncodingNil:
+		return Input{}, errors.New("the promotion's input is missing: give one JSON object, {\"plan\": {...}}")
+	}
+	return Input{}, fmt.Errorf("the promotion's input is encoded as %q: give one JSON object (%s)", encoding, converter.MetadataEncodingJSON)
+}
+
+// promoteImage runs a promotion whose input was decoded, or failed to decode with inputErr.
+func promoteImage(ctx workflow.Context, in Input, inputErr error) (Report, error) {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	logger := log.With(workflow.GetLogger(ctx), "PromotionID", id)
 	report := Report{PromotionID: id}
@@ -31,6 +63,9 @@ func PromoteImage(ctx workflow.Context, in Input) (Report, error) {
 		return Progress{PromotionID: id, Targets: report.Targets}, nil
 	}); err != nil {
 		return Report{}, err
+	}
+	if inputErr != nil {
+		return report, failures.InvalidInput(inputErr, "fix it and start the promotion again (the input's keys: docs/api.md)")
 	}
 	if err := in.Plan.Validate(); err != nil {
 		return report, failures.InvalidInput(err, "fix the plan and start the promotion again")
