@@ -73,10 +73,13 @@ emulator: build
 	$(BIN)/imsemu $(EMU_ARGS)
 
 # bench: the polling strategies side by side on the same seeded jobs (flags in docs/benchmarks.md, e.g.
-# BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/.
+# BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/. Then a
+# release's cross-region targets promoted by imscopy and by a naive fan-out (PROMOTE_ARGS, e.g.
+# "-targets 12 -seed 2"); its results.json goes to bench-results/promote/.
 bench:
 	$(GO) build -o $(BIN)/bench ./cmd/bench
 	$(BIN)/bench $(BENCH_ARGS)
+	$(BIN)/bench promote $(PROMOTE_ARGS)
 
 # chaos: 500 copies, two workers, injected IMS faults, worker and server kills; exits non-zero if
 # anything is lost (flags in docs/benchmarks.md, via CHAOS_ARGS).

@@ -9,6 +9,7 @@
 //
 //	go run ./cmd/bench -n 200 -scale 20
 //	make bench BENCH_ARGS="-n 1000 -strategies adaptive"
+//	go run ./cmd/bench promote -targets 20  # a release's cross-region targets: imscopy vs a naive fan-out
 //	go run ./cmd/bench chaos -n 500    # make chaos: faults and kills; non-zero exit if anything is lost
 package main
 
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
 // options are the command line.
@@ -37,6 +40,10 @@ type options struct {
 	dataDir    string
 	pollers    int
 	warmup     int
+	// regions are the emulator's regions (nil: imsemu.DefaultRegions); crossRegionCopies is the
+	// workers' CROSS_REGION_COPIES (0: IMS's limit).
+	regions           []imsemu.Region
+	crossRegionCopies int
 }
 
 func main() {
@@ -54,6 +61,14 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "promote" {
+		if err := promotionMain(ctx, os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench promote:", err)
+			stop()
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "chaos" {
 		if err := chaosMain(ctx, os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench chaos:", err)

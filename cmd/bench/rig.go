@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/logging"
 )
@@ -29,8 +31,8 @@ import (
 type rig struct {
 	o       options
 	emu     *imsemu.Emulator
-	emuSrv  *http.Server
-	imsURL  string
+	emuSrvs []*http.Server
+	ims     []benchRegion // the emulator's regions, the home region first, each on its own port
 	calls   *jobCalls
 	server  *child
 	address string
@@ -70,16 +72,24 @@ func (c *jobCalls) get(jobID string) int {
 // startRig starts everything, with the given number of workers; durations[i] is the i-th copy's
 // job duration in emulator time. It returns the rig even on error, for close to clean up.
 func startRig(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults) (*rig, error) {
+	return startRigWith(ctx, o, workers, durations, faults, imsemu.Limits{})
+}
+
+// startRigWith is startRig with the emulator's cross-region limit set (0: IMS's own); the
+// per-project quotas are always lifted.
+func startRigWith(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults, limits imsemu.Limits) (*rig, error) {
 	r := &rig{o: o, calls: &jobCalls{n: map[string]int{}}}
 	progress := imsemu.ProgressRealistic
 	if o.progress == "linear" {
 		progress = imsemu.ProgressLinear
 	}
 	emu, err := imsemu.New(imsemu.Config{
-		Seed: int64(o.seed),
+		Seed:    int64(o.seed),
+		Regions: o.regions,
 		// IMS allows 40 running copy jobs and 50 private images per project; the benchmark runs
 		// hundreds at once, as if the quotas had been raised, so that it measures polling, not queueing.
-		Limits: imsemu.Limits{RunningJobsPerProject: -1, PrivateImagesPerProject: -1},
+		Limits: imsemu.Limits{RunningJobsPerProject: -1, PrivateImagesPerProject: -1,
+			CrossRegionCopiesPerTenant: limits.CrossRegionCopiesPerTenant},
 		Faults: faults,
 		Jobs: imsemu.JobModel{Progress: progress, DurationFor: func(name string) time.Duration {
 			if i := copyIndex(name); i >= 0 && i < len(durations) {
@@ -92,13 +102,16 @@ func startRig(ctx context.Context, o options, workers int, durations []time.Dura
 		return r, err
 	}
 	r.emu = emu
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return r, err
+	for _, region := range emu.Regions() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return r, err
+		}
+		srv := &http.Server{Handler: r.calls.wrap(emu.Handler(region.Name)), ReadHeaderTimeout: 10 * time.Second}
+		r.emuSrvs = append(r.emuSrvs, srv)
+		r.ims = append(r.ims, benchRegion{Name: region.Name, ProjectID: region.ProjectID, URL: "http://" + ln.Addr().String()})
+		go func() { _ = srv.Serve(ln) }()
 	}
-	r.imsURL = "http://" + ln.Addr().String()
-	r.emuSrv = &http.Server{Handler: r.calls.wrap(emu.Handler(imsemu.DefaultRegions[0].Name)), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = r.emuSrv.Serve(ln) }()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return r, err
@@ -159,8 +172,33 @@ func (r *rig) killWorker(ctx context.Context, k int) error {
 }
 
 func (r *rig) workerEnv() []string {
-	return []string{envTemporal + "=" + r.address, envIMSURL + "=" + r.imsURL, fmt.Sprintf("%s=%g", envScale, r.o.scale),
-		envTaskQueue + "=" + benchTaskQueue, fmt.Sprintf("%s=%d", envPollers, r.o.pollers)}
+	regions, _ := json.Marshal(r.ims) // plain strings: cannot fail
+	return []string{envTemporal + "=" + r.address, envIMS + "=" + string(regions), fmt.Sprintf("%s=%g", envScale, r.o.scale),
+		envTaskQueue + "=" + benchTaskQueue, fmt.Sprintf("%s=%d", envPollers, r.o.pollers),
+		fmt.Sprintf("%s=%d", envCrossRegionCopies, r.o.crossRegionCopies)}
+}
+
+// benchRegion is one of the emulator's regions as the worker child reaches it.
+type benchRegion struct {
+	Name      string `json:"name"`
+	ProjectID string `json:"project_id"`
+	URL       string `json:"url"`
+}
+
+// imsConfig is the IMS client configuration of the emulator's regions, the first one home.
+func imsConfig(regions []benchRegion) (imsapi.Config, error) {
+	if len(regions) == 0 {
+		return imsapi.Config{}, errors.New("no IMS region given")
+	}
+	cfg := imsapi.Config{Region: regions[0].Name, ProjectID: regions[0].ProjectID, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
+		Projects: map[string]string{}, Endpoints: map[string]string{}}
+	for _, reg := range regions {
+		cfg.Endpoints[reg.Name] = reg.URL
+		if reg.Name != cfg.Region {
+			cfg.Projects[reg.Name] = reg.ProjectID
+		}
+	}
+	return cfg, nil
 }
 
 func (r *rig) close() {
@@ -173,8 +211,8 @@ func (r *rig) close() {
 	if r.server != nil {
 		r.server.stop()
 	}
-	if r.emuSrv != nil {
-		_ = r.emuSrv.Close()
+	for _, srv := range r.emuSrvs {
+		_ = srv.Close()
 	}
 	if r.emu != nil {
 		_ = r.emu.Close()

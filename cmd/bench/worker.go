@@ -25,25 +25,25 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
-	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/logging"
 )
 
 // The worker child is this binary started again with roleEnv=roleWorker; the parent passes the
 // rest through these variables.
 const (
-	roleEnv        = "IMSCOPY_BENCH_ROLE"
-	roleWorker     = "worker"
-	envTemporal    = "IMSCOPY_BENCH_TEMPORAL"
-	envIMSURL      = "IMSCOPY_BENCH_IMS_URL"
-	envScale       = "IMSCOPY_BENCH_SCALE"
-	envTaskQueue   = "IMSCOPY_BENCH_TASK_QUEUE"
-	envPollers     = "IMSCOPY_BENCH_POLLERS"
-	readyMarker    = "BENCH_WORKER_READY "
-	heartbeatRPC   = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat"
-	heartbeatByID  = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeatById"
-	statsPath      = "/stats"
-	benchTaskQueue = "imscopy-bench"
+	roleEnv              = "IMSCOPY_BENCH_ROLE"
+	roleWorker           = "worker"
+	envTemporal          = "IMSCOPY_BENCH_TEMPORAL"
+	envIMS               = "IMSCOPY_BENCH_IMS" // JSON: the emulator's regions ([]benchRegion), the home region first
+	envCrossRegionCopies = "IMSCOPY_BENCH_CROSS_REGION_COPIES"
+	envScale             = "IMSCOPY_BENCH_SCALE"
+	envTaskQueue         = "IMSCOPY_BENCH_TASK_QUEUE"
+	envPollers           = "IMSCOPY_BENCH_POLLERS"
+	readyMarker          = "BENCH_WORKER_READY "
+	heartbeatRPC         = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat"
+	heartbeatByID        = "/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeatById"
+	statsPath            = "/stats"
+	benchTaskQueue       = "imscopy-bench"
 )
 
 // workerStats is what the worker child counts, per strategy (read from the workflow ID).
@@ -146,14 +146,19 @@ func workerMain() error {
 	if err != nil || scale <= 0 {
 		return fmt.Errorf("%s=%q: want a positive number", envScale, os.Getenv(envScale))
 	}
-	home := imsemu.DefaultRegions[0]
-	ims, err := imsapi.New(imsapi.Config{
-		Region: home.Name, ProjectID: home.ProjectID, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
-		Endpoints: map[string]string{home.Name: os.Getenv(envIMSURL)},
-	})
+	var regions []benchRegion
+	if err := json.Unmarshal([]byte(os.Getenv(envIMS)), &regions); err != nil {
+		return fmt.Errorf("%s: %w", envIMS, err)
+	}
+	cfg, err := imsConfig(regions)
 	if err != nil {
 		return err
 	}
+	ims, err := imsapi.New(cfg)
+	if err != nil {
+		return err
+	}
+	crossRegionCopies, _ := strconv.Atoi(os.Getenv(envCrossRegionCopies))
 	stats := newWorkerStats()
 	c, err := client.Dial(client.Options{
 		HostPort: os.Getenv(envTemporal),
@@ -168,7 +173,8 @@ func workerMain() error {
 
 	pollers, _ := strconv.Atoi(os.Getenv(envPollers))
 	w := worker.New(c, os.Getenv(envTaskQueue), workerOptions(scale, pollers, stats))
-	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale), Calibration: activities.NewCalibration()}
+	acts := &activities.Activities{IMS: ims, Poll: scaledPollConfig(scale), Calibration: activities.NewCalibration(),
+		Temporal: c, CrossRegionCopies: crossRegionCopies}
 	registerStrategies(w, acts)
 	if err := w.Start(); err != nil {
 		return err
