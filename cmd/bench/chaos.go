@@ -25,6 +25,9 @@ import (
 // CopyImage.
 const chaosStrategy = "chaos"
 
+// imsCrossRegionLimit is IMS's limit of cross-region copies per tenant at once (IMG.0149).
+const imsCrossRegionLimit = 5
+
 // chaosOptions are `bench chaos`'s flags.
 type chaosOptions struct {
 	options
@@ -37,6 +40,7 @@ type chaosOptions struct {
 	lostRate       float64
 	jobFailureRate float64
 	timeout        time.Duration
+	promotions     int
 }
 
 func parseChaosFlags(args []string) (chaosOptions, error) {
@@ -44,6 +48,7 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	o := chaosOptions{}
 	var fixed string
 	fs.IntVar(&o.n, "n", 500, "copies")
+	fs.IntVar(&o.promotions, "promotions", 40, "promotions among the copies, each of 3-6 targets (in-region encrypted, cross-region shared and accepted, cross-region encrypted in two hops, cross-region plain)")
 	fs.IntVar(&o.workers, "workers", 2, "worker processes")
 	fs.Float64Var(&o.scale, "scale", 10, "time scale of the jobs and of PollJob's intervals (the product's activity timeouts stay real)")
 	fs.StringVar(&fixed, "job-duration", "", "fixed job duration(s) in job time; default: the benchmark's seeded distribution")
@@ -64,10 +69,11 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q; every option is a flag (bench chaos -h lists them)", fs.Arg(0))
 	}
-	if o.n < 1 || o.workers < 1 || o.scale <= 0 {
-		return o, errors.New("-n and -workers must be at least 1 and -scale positive")
+	if o.n < 1 || o.workers < 1 || o.scale <= 0 || o.promotions < 0 {
+		return o, errors.New("-n and -workers must be at least 1, -promotions 0 or more and -scale positive")
 	}
 	o.progress, o.strategies = "realistic", []string{chaosStrategy}
+	o.otherProjects = map[string][]string{imsemu.DefaultRegions[1].Name: {chaosRecipient}}
 	var err error
 	o.fixed, err = parseDurations(fixed)
 	return o, err
@@ -83,6 +89,7 @@ type chaosReport struct {
 	// ReasonLost counts failed copies whose job failed after the answer naming it was lost (by the
 	// emulator, or with a killed worker's attempt): they fail saying so, without IMS's reason.
 	ReasonLost int
+	Promotion  promotionFigures
 	Violations []string
 	Wall       time.Duration
 }
@@ -92,10 +99,16 @@ func (r chaosReport) print(w io.Writer) {
 	fmt.Fprintf(w, "IMS jobs succeeded %d, failed %d; live copy images %d\n", r.JobsSucceeded, r.JobsFailed, r.LiveImages)
 	fmt.Fprintf(w, "IMS faults injected: %d answers 503, %d answers 429, %d responses lost\n", r.Injected5xx, r.Injected429, r.Lost)
 	fmt.Fprintf(w, "failed copies whose job ID (and so IMS's reason) was lost with the copy's answer: %d\n", r.ReasonLost)
+	if p := r.Promotion; p.Promotions > 0 {
+		fmt.Fprintf(w, "promotions %d with %d targets: done %d, failed %d (IMS's reason lost with a lost answer: %d); "+
+			"peak cross-region copies at once %d, IMG.0149 refusals %d\n",
+			p.Promotions, p.Targets, p.Done, p.Failed, p.ReasonLost, p.PeakCrossRegion, p.CrossRegionRefusals)
+	}
 	fmt.Fprintf(w, "worker kills %d, server restarts %d, wall %s\n", r.WorkerKills, r.ServerRestarts, r.Wall.Round(time.Second))
 	if len(r.Violations) == 0 {
-		fmt.Fprintln(w, "nothing lost: every copy closed, succeeded copies = succeeded jobs, no duplicate, no orphan, "+
-			"every failure carries IMS's reason unless the answer that named its job was lost")
+		fmt.Fprintln(w, "nothing lost: every copy and promotion closed, succeeded copies = succeeded jobs, done targets have "+
+			"their one image (encrypted as planned, members accepted), no duplicate, no orphan (intermediates included), "+
+			"every failure carries IMS's reason unless the answer that named its job was lost, no IMG.0149")
 		return
 	}
 	fmt.Fprintf(w, "%d VIOLATIONS:\n", len(r.Violations))
@@ -126,7 +139,8 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	rep := chaosReport{Copies: o.n}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	durations := jobDurations(o.n, o.seed, o.fixed)
+	// Copy i takes durations[i]; promotion target k, named after index o.n+k, the ones after.
+	durations := jobDurations(o.n+o.promotions*maxPromotionTarget, o.seed, o.fixed)
 	for i, d := range durations {
 		durations[i] = scaled(d, o.scale)
 	}
@@ -150,7 +164,15 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	if err := startChaosCopies(ctx, r.client, ids); err != nil {
 		return rep, err
 	}
-	fmt.Fprintf(progress, "bench chaos: %d copies started on %d workers; killing a worker every %s\n", o.n, o.workers, o.killEvery)
+	east := imsemu.DefaultRegions[1].Name
+	eastKeys := r.emu.KMSKeys()[east]
+	sort.Strings(eastKeys)
+	plans := chaosPlans(o.promotions, o.seed, o.n, eastKeys[0])
+	if err := startChaosPromotions(ctx, r.client, plans); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(progress, "bench chaos: %d copies and %d promotions (%d targets) started on %d workers; killing a worker every %s\n",
+		o.n, len(plans), promotionTargets(plans), o.workers, o.killEvery)
 
 	done := make(chan struct{})
 	var chaosErr error
@@ -160,7 +182,19 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 		defer wg.Done()
 		chaosErr = wreak(ctx, r, o, start, done, &rep, progress)
 	}()
-	outcomes := waitAll(ctx, r.client, ids)
+	var outcomes map[string]outcome
+	var promotionOutcomes map[string]promotionOutcome
+	var waiters sync.WaitGroup
+	waiters.Add(2)
+	go func() {
+		defer waiters.Done()
+		outcomes = waitAll(ctx, r.client, ids)
+	}()
+	go func() {
+		defer waiters.Done()
+		promotionOutcomes = waitPromotions(ctx, r.client, plans)
+	}()
+	waiters.Wait()
 	close(done)
 	wg.Wait()
 	rep.Wall = time.Since(start)
@@ -170,7 +204,19 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	if chaosErr != nil {
 		return rep, chaosErr
 	}
-	check(&rep, outcomes, r.emu.Jobs(), r.emu.Images(), func(id string) (int32, error) { return submitAttempts(ctx, r.client, id) })
+	jobs, images := r.emu.Jobs(), r.emu.Images()
+	check(&rep, outcomes, jobs, images, func(id string) (int32, error) { return submitAttempts(ctx, r.client, id) })
+	refusals := 0
+	for _, c := range r.emu.Counts() {
+		if c.Route == imsemu.RouteCopyCrossRegion && c.Status == 400 {
+			refusals += c.Count
+		}
+	}
+	if len(plans) > 0 {
+		// The workers hold IMS's own limit of permits (CROSS_REGION_COPIES unset), which the
+		// emulator enforces too.
+		checkPromotions(&rep, plans, promotionOutcomes, jobs, images, r.emu.PeakCrossRegionCopies(), refusals, imsCrossRegionLimit)
+	}
 	for _, c := range r.emu.Counts() {
 		switch c.Status {
 		case 503:

@@ -31,13 +31,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// A small chaos run: 30 copies on two worker processes, with IMS answering 5xx, 429 and losing
+// A small chaos run: 30 copies and 4 promotions on two worker processes, with IMS answering 5xx, 429 and losing
 // responses, some jobs failing, one worker killed with SIGKILL and the Temporal server killed and
 // started again. Nothing may be lost: every copy closes, the succeeded ones match IMS's succeeded
 // jobs, no image is doubled or orphaned, and each failure carries IMS's reason.
 func TestChaosNothingLost(t *testing.T) {
 	o, err := parseChaosFlags([]string{
-		"-n", "30", "-workers", "2", "-scale", "10", "-job-duration", "20s,60s",
+		"-n", "30", "-promotions", "4", "-workers", "2", "-scale", "10", "-job-duration", "20s,60s",
 		"-kill-every", "3s", "-max-kills", "1", "-server-kill-at", "6s",
 		"-job-failure-rate", "0.15", "-timeout", "8m", "-seed", "3",
 		"-out", filepath.Join(t.TempDir(), "chaos"),
@@ -53,6 +53,10 @@ func TestChaosNothingLost(t *testing.T) {
 
 	assert.Empty(t, rep.Violations)
 	assert.Equal(t, 30, rep.Closed)
+	assert.Equal(t, 4, rep.Promotion.Promotions)
+	assert.Equal(t, rep.Promotion.Targets, rep.Promotion.Done+rep.Promotion.Failed, "every target ended done or failed")
+	assert.Positive(t, rep.Promotion.Done, "targets went through the faults and kills to the end")
+	assert.LessOrEqual(t, rep.Promotion.PeakCrossRegion, imsCrossRegionLimit)
 	assert.Equal(t, 1, rep.WorkerKills)
 	assert.Equal(t, 1, rep.ServerRestarts)
 	assert.Equal(t, rep.Succeeded, rep.LiveImages, "every live image is a succeeded copy's")

@@ -44,6 +44,8 @@ type options struct {
 	// workers' CROSS_REGION_COPIES (0: IMS's limit).
 	regions           []imsemu.Region
 	crossRegionCopies int
+	// otherProjects are further projects of the emulator's account per region (share recipients).
+	otherProjects map[string][]string
 }
 
 func main() {
