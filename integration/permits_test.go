@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -105,4 +107,42 @@ func TestCrossRegionPermitsHoldIMSsLimit(t *testing.T) {
 	assert.LessOrEqual(t, r.emu.PeakCrossRegionCopies(), 5, "as the emulator counted them")
 	assert.Zero(t, r.requests(imsemu.RouteCopyCrossRegion, 400), "IMS never refused a cross-region copy (IMG.0149)")
 	t.Logf("peak cross-region copies at once: %d of 12 (emulator's count: %d)", peakCrossRegion(jobs), r.emu.PeakCrossRegionCopies())
+}
+
+// A cross-region copy cancelled with KeepFailedImages leaves its IMS job running (nothing deletes
+// its image), and IMS counts that job against the tenant's limit: the copy keeps its permit until
+// the job has ended. With one permit, a second copy waiting for it must not begin its job before
+// the first one's job ended.
+func TestACancelledCrossRegionCopyKeepsItsPermitUntilItsJobEnds(t *testing.T) {
+	t.Parallel()
+	r := newPromotionRig(t, 8*time.Second, imsemu.Faults{})
+	r.startWorker("CROSS_REGION_COPIES=1")
+	c := r.client()
+	home, east := imsemu.DefaultRegions[0].Name, imsemu.DefaultRegions[1].Name
+	cross := func(name string) copyimage.Input {
+		return copyimage.Input{Region: home, SourceImageID: imsemu.SeedImageID, Name: name, TargetRegion: east,
+			AgencyName: "ims_admin_agency", KeepFailedImages: true}
+	}
+	first := r.start(c, cross("itest-permit-kept"))
+	require.Eventually(t, func() bool {
+		js := r.jobsNamed("itest-permit-kept")
+		return len(js) == 1 && js[0].Status == "RUNNING"
+	}, 3*time.Minute, 50*time.Millisecond, "the first copy's job runs")
+	second := r.start(c, cross("itest-permit-next"))
+	r.waitProgress(c, second.GetID(), func(p copyimage.Progress) bool { return p.Phase == copyimage.PhaseAwaitingPermit })
+	require.NoError(t, c.CancelWorkflow(context.Background(), first.GetID(), ""))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	assert.Error(t, first.Get(ctx, nil), "the first copy ends cancelled")
+	var res copyimage.Result
+	require.NoError(t, second.Get(ctx, &res))
+
+	kept, next := r.jobsNamed("itest-permit-kept"), r.jobsNamed("itest-permit-next")
+	require.Len(t, kept, 1)
+	require.Len(t, next, 1)
+	require.False(t, kept[0].End.IsZero(), "the kept copy's job ended")
+	assert.False(t, next[0].Begin.Before(kept[0].End),
+		"the next copy's job began at %s, before the cancelled copy's job ended at %s: the permit went back too early", next[0].Begin, kept[0].End)
+	assert.Len(t, r.liveImages("itest-permit-kept"), 1, "KeepFailedImages kept the cancelled copy's image")
 }

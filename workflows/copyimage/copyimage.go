@@ -90,6 +90,9 @@ type copyRun struct {
 	// the compensation must look for it by its request, killed ones made since submitAt included.
 	lostPost bool
 	submitAt time.Time
+	// jobEnded says that the copy saw its IMS job end (PollJob answered, or the clean-up deleted
+	// its image, which IMS allows only then): a cross-region copy's permit may go back at once.
+	jobEnded bool
 }
 
 func (c *copyRun) setup(ctx workflow.Context) error {
@@ -108,7 +111,10 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 		// one of the tenant's permits from before the POST until this copy has ended.
 		c.enter(ctx, PhaseAwaitingPermit)
 		held, err := permit.Acquire(ctx)
-		defer permit.Release(ctx, held)
+		defer func() {
+			c.awaitJobEnd(ctx)
+			permit.Release(ctx, held)
+		}()
 		if err != nil {
 			return Result{}, c.fail(ctx, err)
 		}
@@ -172,13 +178,42 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 	if err != nil {
 		var app *temporal.ApplicationError
 		var f activities.CopyFailure
-		if errors.As(err, &app) && app.Type() == activities.ErrCopyFailed && app.Details(&f) == nil && f.ImageID != "" {
-			c.progress.ImageID = f.ImageID
+		if errors.As(err, &app) && app.Type() == activities.ErrCopyFailed {
+			c.jobEnded = true
+			if app.Details(&f) == nil && f.ImageID != "" {
+				c.progress.ImageID = f.ImageID
+			}
 		}
 		return err
 	}
+	c.jobEnded = true
 	c.progress.ImageID, c.progress.Percent, c.progress.Polls = res.ImageID, 1, res.Polls
 	return nil
+}
+
+// permitUntilJobEnd is the version of CopyImage that keeps a cross-region copy's permit until
+// its IMS job has ended; copies that released it at their own end replay without it.
+const permitUntilJobEnd = "permit-until-job-end"
+
+// awaitJobEnd waits, before a cross-region copy gives its permit back, for its IMS job to end
+// when the copy ends while the job may still run: cancelled with KeepFailedImages, or its
+// clean-up failed. IMS counts a running job against the tenant's limit whatever became of the
+// workflow, so releasing earlier would let the next copy meet IMG.0149. The wait is PollJob in a
+// context the cancellation does not reach; its outcome is only that the job has ended.
+func (c *copyRun) awaitJobEnd(ctx workflow.Context) {
+	if c.jobEnded || c.progress.JobID == "" {
+		return
+	}
+	if workflow.GetVersion(ctx, permitUntilJobEnd, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	c.logger.Info("Waiting for the cross-region job to end before giving its permit back", "JobID", c.progress.JobID)
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, pollOptions), acts.PollJob,
+		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+			ImageRegion: c.in.TargetRegion}).Get(dctx, nil)
+	c.logger.Info("The cross-region job has ended; giving its permit back", "JobID", c.progress.JobID, "Outcome", err)
 }
 
 // verifyInput is what the new image must be: a cross-region copy's image is in the target region,
@@ -233,6 +268,7 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
 		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy, in).Get(dctx, nil)
+		c.jobEnded = cerr == nil
 		if cerr != nil {
 			left = c.leftBehind()
 			left.CleanupError = failures.Reason(cerr)
