@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"os"
@@ -38,6 +39,10 @@ type historyScenario struct {
 	// want is the path the scenario must take, checked before its history is written: a scenario
 	// that took another path would record the wrong history under its name.
 	want outcome
+	// crossRegion copies to the emulator's second region (holding a cross-region permit), with
+	// jobs of jobDuration (default 2 s).
+	crossRegion bool
+	jobDuration time.Duration
 }
 
 // outcome is where a copy ended and how it got there.
@@ -86,6 +91,17 @@ var historyScenarios = []historyScenario{
 	{name: "lost-response-adopted", faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		imsemu.RouteCopyInRegion: {LostResponseRate: 1}}, VisibilityDelay: time.Second}, drive: startOnly,
 		want: outcome{adopted: true, submits: 2, image: "active"}},
+	{name: "cross-region", crossRegion: true, drive: startOnly, want: outcome{submits: 1, image: "active"}},
+	// Cancelled with KeepFailedImages while its job runs: nothing deletes the image, and the copy
+	// holds its permit until the job has ended (IMS counts the job against the tenant's limit).
+	{name: "cross-region-cancelled-kept", crossRegion: true, jobDuration: 6 * time.Second,
+		drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
+			in.KeepFailedImages = true
+			run := r.start(c, in)
+			r.waitPollJob(c, run.GetID(), checkpointed)
+			require.NoError(r.t, c.CancelWorkflow(context.Background(), run.GetID(), ""))
+			return run
+		}, want: outcome{errType: errCancelled, submits: 1, image: "active"}},
 	{name: "invalid-input", drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 		in.Name = "bad/name"
 		return r.start(c, in)
@@ -109,10 +125,18 @@ func TestRecordHistories(t *testing.T) {
 	for _, sc := range historyScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, sharedTemporal(t), 2*time.Second, sc.faults)
+			jobDuration := cmp.Or(sc.jobDuration, 2*time.Second)
+			newRigFor := func() *rig { return newRig(t, sharedTemporal(t), jobDuration, sc.faults) }
+			if sc.crossRegion {
+				newRigFor = func() *rig { return newPromotionRig(t, jobDuration, sc.faults) }
+			}
+			r := newRigFor()
+			in := r.input("record-" + sc.name)
+			if sc.crossRegion {
+				in.CMKID, in.TargetRegion, in.AgencyName = "", imsemu.DefaultRegions[1].Name, "ims_admin_agency"
+			}
 			r.startWorker()
 			c := r.client()
-			in := r.input("record-" + sc.name)
 			run := sc.drive(r, c, in)
 			res, err := result(t, run)
 			r.checkOutcome(c, run, in.Name, res, err, sc.want)
