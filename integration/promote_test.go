@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -213,4 +216,51 @@ func TestRecordPromotionHistories(t *testing.T) {
 			r.assertNoSecrets(c, run.GetID())
 		})
 	}
+}
+
+// Running `starter promote` again with the same plan attaches to the running promotion and says
+// so; with an edited plan of the same promotion ID it refuses (exit 2) instead of silently
+// attaching to a promotion that goes on with the old plan. No worker runs: the promotion stays
+// running, which is all this needs.
+func TestStarterPromoteRefusesAnEditedPlanWhileItRuns(t *testing.T) {
+	t.Parallel()
+	r := newPromotionRig(t, 5*time.Second, imsemu.Faults{})
+	c := r.client()
+	dir := t.TempDir()
+	plan := func(file, key string) string {
+		path := filepath.Join(dir, file)
+		body := fmt.Sprintf("name: itest-edited-plan\nsource:\n  region: %s\n  image_id: %s\ntargets:\n  - region: %s\n    cmk_id: %s\n",
+			imsemu.DefaultRegions[0].Name, imsemu.SeedImageID, imsemu.DefaultRegions[0].Name, key)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		return path
+	}
+	original, edited := plan("plan.yaml", imsemu.SeedKMSKeyID), plan("edited.yaml", "00000000-0000-4000-8000-000000000001")
+	starter := func(path string) (string, int) {
+		cmd := exec.Command(binaries(t)+"/starter", "promote", "--plan", path)
+		cmd.Env = append(cmd.Environ(), "TEMPORAL_ADDRESS="+r.temporal, "TEMPORAL_TASK_QUEUE="+r.taskQueue)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return string(out), exit.ExitCode()
+		}
+		require.NoError(t, err, "%s", out)
+		return string(out), 0
+	}
+	out, code := starter(original)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "started promotion workflow")
+	id := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	t.Cleanup(func() { _ = c.TerminateWorkflow(context.Background(), id, "", "test over") })
+
+	out, code = starter(original)
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "attached to the running promotion workflow", "the same plan attaches and says so")
+
+	out, code = starter(edited)
+	assert.Equal(t, 2, code, "an edited plan is refused; output: %s", out)
+	assert.Contains(t, out, "running with another plan")
+	assert.Contains(t, out, "--id", "it says how to start a separate promotion")
+	desc, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+	require.NoError(t, err)
+	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus(), "the running promotion goes on")
 }

@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/internal/config"
@@ -88,6 +91,35 @@ func promoteOptions(id, taskQueue string) client.StartWorkflowOptions {
 	}
 }
 
+// runningPromotion is the input of the promotion running under id, if one is: a rerun attaches to
+// it, which is right only for the same plan.
+func runningPromotion(ctx context.Context, c client.Client, id string) (promote.Input, bool, error) {
+	var in promote.Input
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return in, false, nil
+	case err != nil:
+		return in, false, err
+	case desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return in, false, nil
+	}
+	it := c.GetWorkflowHistory(ctx, id, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return in, false, fmt.Errorf("promotion %s has no history", id)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return in, false, err
+	}
+	payloads := ev.GetWorkflowExecutionStartedEventAttributes().GetInput()
+	if err := converter.GetDefaultDataConverter().FromPayloads(payloads, &in); err != nil {
+		return in, false, fmt.Errorf("read the running promotion %s's plan: %w", id, err)
+	}
+	return in, true, nil
+}
+
 func runPromote(ctx context.Context, cfg config.Starter, r promoteRequest, stdout, stderr io.Writer) int {
 	c, err := dial(ctx, cfg)
 	if err != nil {
@@ -95,12 +127,27 @@ func runPromote(ctx context.Context, cfg config.Starter, r promoteRequest, stdou
 		return exitFailed
 	}
 	defer c.Close()
+	running, isRunning, err := runningPromotion(ctx, c, r.id)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter: look for a running promotion:", explain(err, cfg, r.id))
+		return exitFailed
+	}
+	if isRunning && !reflect.DeepEqual(running, r.in) {
+		fmt.Fprintf(stderr, "starter: promotion %s is running with another plan or --keep-failed than this one, and would go on with its own: "+
+			"wait for it to end (starter result %s) or cancel it (starter cancel %s) and run this again, or give --id to start a separate promotion\n",
+			r.id, r.id, r.id)
+		return exitUsage
+	}
 	run, err := c.ExecuteWorkflow(ctx, promoteOptions(r.id, cfg.TaskQueue), promote.WorkflowName, r.in)
 	if err != nil {
 		fmt.Fprintln(stderr, "starter: start the promotion:", explain(err, cfg, r.id))
 		return exitFailed
 	}
-	fmt.Fprintf(stderr, "promotion workflow %s (run %s) on task queue %s, %d targets\n", run.GetID(), run.GetRunID(),
+	verb := "started"
+	if isRunning {
+		verb = "attached to the running"
+	}
+	fmt.Fprintf(stderr, "%s promotion workflow %s (run %s) on task queue %s, %d targets\n", verb, run.GetID(), run.GetRunID(),
 		cfg.TaskQueue, len(r.in.Plan.Targets))
 	if !r.wait {
 		if r.jsonOut {
