@@ -2,10 +2,13 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -49,8 +52,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		_ = activity.GetHeartbeatDetails(ctx, &imageID)
 	}
 	if imageID == "" && in.JobID == "" && in.Lost != nil {
-		look := copyLookup{sourceRegion: r.Name(), until: time.Now().Add(p.VisibilityWait), killedSince: in.LostSince}
-		if imageID, err = a.findLostCopy(ctx, ir, *in.Lost, look); err != nil || imageID == "" {
+		if imageID, err = a.lookForLostCopy(ctx, r.Name(), ir, in); err != nil || imageID == "" {
 			return err
 		}
 		activity.RecordHeartbeat(ctx, imageID)
@@ -104,6 +106,51 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		logger.Info("Deleted the copy's image", "ImageID", imageID)
 		return nil
 	}
+}
+
+// ErrLostCopyUnchecked is CleanupCopy's failure when it could not look for the copy a lost POST
+// may have made: IMS could not be read for lostLookupWaits visibility waits. The workflow's end
+// then says what to look for by hand.
+const ErrLostCopyUnchecked = "LostCopyUnchecked"
+
+// lostLookupWaits bounds the look-up for a lost POST's copy, in visibility waits since CleanupCopy
+// was first scheduled: a cancelled copy must end saying what it could not check, not keep listing
+// a dead endpoint for the clean-up's two days. An image it knows of is still waited for.
+const lostLookupWaits = 6
+
+// lookForLostCopy finds the copy of in.Lost, looking again after failed reads until the bound.
+func (a *Activities) lookForLostCopy(ctx context.Context, sourceRegion string, ir *imsapi.RegionClient, in CleanupInput) (string, error) {
+	p := a.poll()
+	giveUp := activity.GetInfo(ctx).ScheduledTime.Add(lostLookupWaits * p.VisibilityWait)
+	for n := 1; ; n++ {
+		look := copyLookup{sourceRegion: sourceRegion, until: time.Now().Add(p.VisibilityWait), killedSince: in.LostSince}
+		imageID, err := a.findLostCopy(ctx, ir, *in.Lost, look)
+		if err == nil || !retryableApp(err) {
+			return imageID, err
+		}
+		if !time.Now().Before(giveUp) {
+			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("could not look for an image named %q that the copy's "+
+				"lost request may have made: %s", in.Lost.Name, appMessage(err)), ErrLostCopyUnchecked, err)
+		}
+		if err := a.sleep(ctx, min(failureWait(p, n, rand.Float64()), time.Until(giveUp)), func() any { return "" }); err != nil {
+			return "", err
+		}
+	}
+}
+
+// retryableApp says whether an activity error may be fixed by trying again.
+func retryableApp(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && !app.NonRetryable()
+}
+
+// appMessage is an activity error's own message.
+func appMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
 }
 
 // findLostCopy looks in r, until look.until, for the copy a lost POST may have

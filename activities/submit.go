@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/strictjson"
@@ -111,6 +113,22 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 	// if this worker dies before the attempt ends.
 	activity.RecordHeartbeat(ctx, beat)
 	res, err := a.submit(ctx, in, &beat)
+	for n := 1; err != nil && beat.PostAt.IsZero() && retryableHere(ctx, err); n++ {
+		// No POST can have gone out, so this attempt goes on instead of ending: between Temporal's
+		// attempts a cancellation reaches no code and carries no record, and the workflow would
+		// have to look for a copy that cannot exist; here it is answered with PostAt zero.
+		wait := failureWait(a.poll(), n, rand.Float64())
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.NextRetryDelay() > 0 {
+			wait = app.NextRetryDelay()
+		}
+		activity.GetLogger(ctx).Warn("Submitting the copy failed before any POST; trying again", "Error", err, "Wait", wait)
+		if serr := a.sleep(ctx, wait, func() any { return beat }); serr != nil {
+			err = serr
+			break
+		}
+		res, err = a.submit(ctx, in, &beat)
+	}
 	if err != nil {
 		beat.Ended = true
 		// The SDK flushes a held-back heartbeat when an attempt fails, so the next attempt gets it.
@@ -196,6 +214,24 @@ func post(ctx context.Context, r *imsapi.RegionClient, in SubmitCopyInput) (stri
 		return r.CopyCrossRegion(ctx, in.crossRegionRequest())
 	}
 	return r.CopyInRegion(ctx, in.Request)
+}
+
+// retryHeadroom is the time one more submit may take: a list and a POST, each of at most two
+// requests of imsapi.DefaultRequestTimeout. A retry inside the attempt starts only with that much
+// of the attempt's time left, so the attempt ends with its own error rather than timing out, which
+// would leave the next attempt unsure whether a POST went out.
+const retryHeadroom = 90 * time.Second
+
+// retryableHere says whether SubmitCopy retries err inside its attempt: an error a retry can fix,
+// with time left for one.
+func retryableHere(ctx context.Context, err error) bool {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.NonRetryable() || slices.Contains(NonRetryableErrorTypes, app.Type()) ||
+		app.Type() == ErrWorkerStopping {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > retryHeadroom
 }
 
 // lastPost is when an earlier attempt last sent a POST that may have created the copy; zero when

@@ -243,7 +243,13 @@ func TestSubmitFailureSaysWhetherACopyMayExist(t *testing.T) {
 			srv, a := startIMS(t, imsemu.Config{})
 			srv.SetFaults(imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 				imsemu.RouteCopyInRegion: {ErrorRate: 1, ErrorStatus: c.status}}})
-			_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-failed")})
+			// Too little time left for another try inside the attempt (retryHeadroom), so a
+			// throttled POST ends it, as the attempt's last one does.
+			ctx, cancel := context.WithTimeout(context.Background(), retryHeadroom/2)
+			defer cancel()
+			env := newActivityEnv(a)
+			env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+			_, err := env.ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-failed")})
 			require.Error(t, err)
 			f, ok := SubmitFailureOf(err)
 			require.True(t, ok, "every SubmitCopy error carries a SubmitFailure: %v", err)

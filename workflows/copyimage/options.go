@@ -13,10 +13,13 @@ import (
 // non-retryable error types, so that an error which lost its flag on the way is not retried.
 var (
 	submitOptions = workflow.ActivityOptions{
-		// One submit is a list, at most PollConfig.VisibilityWait (20 s) of looking again, and one
-		// POST of at most imsapi.DefaultRequestTimeout (20 s): two minutes is well past that, so a
-		// worker that died mid-submit is noticed and the (idempotent) attempt retried.
-		StartToCloseTimeout: 2 * time.Minute,
+		// An attempt retries inside itself while no POST can have gone out (IMS unreachable,
+		// throttled), so that a cancellation meanwhile reaches it and learns that no copy exists:
+		// it may last as long as the submit may.
+		StartToCloseTimeout: time.Hour,
+		// It heartbeats while it waits; one list or POST lasts at most two requests of
+		// imsapi.DefaultRequestTimeout (20 s): a minute of silence means its worker is gone.
+		HeartbeatTimeout: time.Minute,
 		// Throttling (IMG.0060: at most 40 running jobs per project) lasts as long as other copies
 		// run; after an hour of it a person should look rather than the copy wait on.
 		ScheduleToCloseTimeout: time.Hour,
