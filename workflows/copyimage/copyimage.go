@@ -110,7 +110,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 		// IMS runs at most a few cross-region copies per tenant and refuses more (IMG.0149): hold
 		// one of the tenant's permits from before the POST until this copy has ended.
 		c.enter(ctx, PhaseAwaitingPermit)
-		held, err := permit.Acquire(ctx)
+		held, err := permit.Acquire(ctx, permit.KeyOf(c.in.Region, c.in.TargetRegion))
 		defer func() {
 			c.awaitJobEnd(ctx)
 			permit.Release(ctx, held)

@@ -491,7 +491,7 @@ func TestCrossRegionCopyActsInBothRegions(t *testing.T) {
 	in.CMKID, in.TargetRegion, in.AgencyName = "", "cn-east-3", "ims_admin_agency"
 	req := in.CopyRequest()
 	env := newEnv(t)
-	granted := permit.Request{Holder: "default-test-workflow-id", RunID: "default-test-run-id", RequestID: "default-test-run-id"}
+	granted := permit.Request{Key: permit.KeyOf(in.Region, in.TargetRegion), Holder: "default-test-workflow-id", RunID: "default-test-run-id", RequestID: "default-test-run-id"}
 	env.OnActivity(a.RequestPermit, mock.Anything, granted).Return(func(context.Context, permit.Request) error {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(permit.GrantedSignal, granted.RequestID) }, time.Minute)
 		return nil

@@ -5,6 +5,8 @@
 // same N. This file is its contract.
 package permit
 
+import "time"
+
 // WorkflowName is the semaphore workflow's registered name.
 const WorkflowName = "CrossRegionPermits"
 
@@ -24,6 +26,9 @@ func WorkflowID(taskQueue string) string { return "imscopy-permits/cross-region-
 
 // Request is a workflow asking for, or giving back, a permit.
 type Request struct {
+	// Key says which kind of copy asks (source and target region, KeyOf): the semaphore learns how
+	// long each kind holds a permit and grants the longest first (Semaphore).
+	Key    string `json:"key,omitempty"`
 	Holder string `json:"holder"` // the workflow ID
 	RunID  string `json:"run_id"`
 	// RequestID tells one request from another: a copy holds one permit, so it is the first run ID
@@ -32,13 +37,21 @@ type Request struct {
 	// Limit is the limit the requesting worker is configured with (CROSS_REGION_COPIES); the
 	// semaphore follows the latest one it was told.
 	Limit int `json:"limit,omitempty"`
+	// At is when the semaphore took the request in (waiting) or granted it (holders); it sets it.
+	At time.Time `json:"at,omitzero"`
 }
+
+// KeyOf is the Key of a cross-region copy from one region to another.
+func KeyOf(sourceRegion, targetRegion string) string { return sourceRegion + ">" + targetRegion }
 
 // State is the semaphore's state, carried across continue-as-new and returned by its query.
 type State struct {
 	Limit   int       `json:"limit"`
 	Holders []Request `json:"holders"`
 	Waiting []Request `json:"waiting"`
+	// Took is how long, in seconds, a permit of each Key was held until given back, learned from
+	// the holders that gave theirs back (each return moves it a third of the way).
+	Took map[string]float64 `json:"took_seconds,omitempty"`
 }
 
 // Activity names, registered by package activities (RequestPermit, ClosedHolders), which talk to

@@ -15,10 +15,11 @@ var requestOptions = workflow.ActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
 }
 
-// Acquire asks its task queue's semaphore for a permit and waits until it is granted. The caller
-// must Release it however it ends, cancelled included, and also when Acquire itself returns an
-// error (a request may be waiting). Waiting adds nothing to the history but the grant.
-func Acquire(ctx workflow.Context) (Request, error) {
+// Acquire asks its task queue's semaphore for a permit for a copy of kind key (KeyOf) and waits
+// until it is granted. The caller must Release it however it ends, cancelled included, and also
+// when Acquire itself returns an error (a request may be waiting). Waiting adds nothing to the
+// history but the grant.
+func Acquire(ctx workflow.Context, key string) (Request, error) {
 	info := workflow.GetInfo(ctx)
 	// The chain's first run ID survives a reset, which replays the request's activity rather than
 	// asking again: the reset run is the same request.
@@ -26,7 +27,7 @@ func Acquire(ctx workflow.Context) (Request, error) {
 	if id == "" {
 		id = info.WorkflowExecution.RunID
 	}
-	r := Request{Holder: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, RequestID: id}
+	r := Request{Key: key, Holder: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, RequestID: id}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, requestOptions), RequestActivity, r).Get(ctx, nil); err != nil {
 		return r, err
 	}

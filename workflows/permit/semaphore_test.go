@@ -64,7 +64,7 @@ func TestSemaphoreGrantsAtMostTheLimitInOrder(t *testing.T) {
 		assert.Equal(t, []string{"copy-0", "copy-1"}, granted())
 		st := state(t, env)
 		assert.Len(t, st.Holders, 2)
-		assert.Equal(t, []Request{request(2), request(3)}, st.Waiting, "a request asked twice waits once")
+		assert.Equal(t, []string{"run-2", "run-3"}, requestIDs(st.Waiting), "a request asked twice waits once")
 		env.SignalWorkflow(ReleaseSignal, request(1))
 	}, 10*time.Second)
 	env.RegisterDelayedCallback(func() {
@@ -74,7 +74,7 @@ func TestSemaphoreGrantsAtMostTheLimitInOrder(t *testing.T) {
 	}, 20*time.Second)
 	env.RegisterDelayedCallback(func() {
 		assert.Equal(t, []string{"copy-0", "copy-1", "copy-2"}, granted(), "a withdrawn request is never granted")
-		assert.Equal(t, []Request{request(2)}, state(t, env).Holders)
+		assert.Equal(t, []string{"run-2"}, requestIDs(state(t, env).Holders))
 		// A cancel must not lose the permits of running copies: it is ignored.
 		env.CancelWorkflow()
 		env.SignalWorkflow(AcquireSignal, request(4))
@@ -84,6 +84,52 @@ func TestSemaphoreGrantsAtMostTheLimitInOrder(t *testing.T) {
 	}, 35*time.Second)
 
 	ranUntilItsTimeout(t, env, State{Limit: 2})
+}
+
+func requestIDs(rs []Request) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.RequestID)
+	}
+	return out
+}
+
+// Copies of a kind that held its permit longer go first; a kind not learned yet goes before any
+// learned one; a request that waited long enough goes before a longer kind. With one permit: a far
+// copy held it 100 s and a near one 10 s; then near, far and unknown copies ask together.
+func TestSemaphoreGrantsTheLongestKindFirst(t *testing.T) {
+	env, granted := semaphoreEnv(t, func([]Request) []string { return nil })
+	kind := func(i int, key string) Request { r := request(i); r.Key = key; return r }
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, kind(0, "far")) }, time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(ReleaseSignal, kind(0, "far"))
+		env.SignalWorkflow(AcquireSignal, kind(1, "near"))
+	}, 101*time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(AcquireSignal, kind(2, "near"))
+		env.SignalWorkflow(AcquireSignal, kind(3, "far"))
+		env.SignalWorkflow(AcquireSignal, kind(4, "unknown"))
+		env.SignalWorkflow(ReleaseSignal, kind(1, "near"))
+	}, 111*time.Second)
+	env.RegisterDelayedCallback(func() {
+		st := state(t, env)
+		assert.InDelta(t, 100, st.Took["far"], 0.001)
+		assert.InDelta(t, 10, st.Took["near"], 0.001)
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-4"}, granted(), "the kind not learned yet first")
+		env.SignalWorkflow(ReleaseSignal, kind(4, "unknown"))
+	}, 112*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-4", "copy-3"}, granted(), "then the far copy, asked after the near one")
+	}, 113*time.Second)
+	// The near copy has waited since 111 s, the far one since 390 s; at 400 s the near one's 10 s
+	// plus its 289 s of waiting beat the far kind's learned 163 s plus 10 s.
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(AcquireSignal, kind(5, "far")) }, 390*time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(ReleaseSignal, kind(3, "far")) }, 400*time.Second)
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"copy-0", "copy-1", "copy-4", "copy-3", "copy-2"}, granted(), "a long wait goes first")
+	}, 401*time.Second)
+
+	ranUntilItsTimeout(t, env, State{Limit: 1})
 }
 
 // ranUntilItsTimeout runs the semaphore, which never ends by itself, until a run timeout, and
