@@ -129,6 +129,19 @@ func (a *Activities) imageRegion(jobRegion, target string) (*imsapi.RegionClient
 	return a.region(target)
 }
 
+// heartbeatValues are heartbeat details of several values, recorded as they are: the first is the
+// record an attempt leaves the next (which reads only it), the others are for people.
+type heartbeatValues []any
+
+// record records details as one heartbeat, a heartbeatValues as its values.
+func record(ctx context.Context, details any) {
+	if v, ok := details.(heartbeatValues); ok {
+		activity.RecordHeartbeat(ctx, v...)
+		return
+	}
+	activity.RecordHeartbeat(ctx, details)
+}
+
 // sleep waits for d, heartbeating details() at least every HeartbeatEvery so that the server
 // sees the worker alive and can deliver a cancellation; it returns ctx.Err() once cancelled.
 // When the worker is stopping it gives the task back at once with a retryable error: the next
@@ -139,7 +152,7 @@ func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() 
 	deadline := time.Now().Add(d)
 	stopping := activity.GetWorkerStopChannel(ctx)
 	for {
-		activity.RecordHeartbeat(ctx, details())
+		record(ctx, details())
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil
@@ -152,7 +165,7 @@ func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() 
 			return ctx.Err()
 		case <-stopping:
 			t.Stop()
-			activity.RecordHeartbeat(ctx, details())
+			record(ctx, details())
 			return temporal.NewApplicationError("the worker is stopping; another attempt resumes from the last heartbeat", ErrWorkerStopping)
 		case <-t.C:
 		}

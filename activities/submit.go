@@ -123,7 +123,11 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 			wait = app.NextRetryDelay()
 		}
 		activity.GetLogger(ctx).Warn("Submitting the copy failed before any POST; trying again", "Error", err, "Wait", wait)
-		if serr := a.sleep(ctx, wait, func() any { return beat }); serr != nil {
+		retry := SubmitRetry{Tries: n, LastFailure: err.Error(), NextAt: time.Now().Add(wait)}
+		if errors.As(err, &app) {
+			retry.LastFailure = app.Message()
+		}
+		if serr := a.sleep(ctx, wait, func() any { return heartbeatValues{beat, retry} }); serr != nil {
 			err = serr
 			break
 		}
@@ -214,6 +218,14 @@ func post(ctx context.Context, r *imsapi.RegionClient, in SubmitCopyInput) (stri
 		return r.CopyCrossRegion(ctx, in.crossRegionRequest())
 	}
 	return r.CopyInRegion(ctx, in.Request)
+}
+
+// SubmitRetry is SubmitCopy's second heartbeat detail while it retries inside its attempt, for the
+// starter to show: Temporal's attempt count does not move meanwhile.
+type SubmitRetry struct {
+	Tries       int       `json:"tries"` // failed tries in this attempt
+	LastFailure string    `json:"last_failure"`
+	NextAt      time.Time `json:"next_at"`
 }
 
 // retryHeadroom is the time one more submit may take: a list and a POST, each of at most two

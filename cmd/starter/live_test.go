@@ -96,6 +96,15 @@ func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 	assert.Equal(t, retryJSON{Activity: "SubmitCopy", Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
 		NextAttemptAt: t0.Add(30 * time.Second)}, *got.Retry)
 
+	// SubmitCopy retrying inside its first attempt says so in its heartbeat's second value.
+	details, err := converter.GetDefaultDataConverter().ToPayloads(activities.SubmitHeartbeat{Attempt: 1},
+		activities.SubmitRetry{Tries: 2, LastFailure: "ListImages: no response from IMS", NextAt: t0.Add(30 * time.Second)})
+	require.NoError(t, err)
+	inside := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
+		ActivityType: &commonpb.ActivityType{Name: "SubmitCopy"}, Attempt: 1, HeartbeatDetails: details}}}
+	assert.Equal(t, &retrying{Activity: "SubmitCopy", Attempt: 3, LastFailure: "ListImages: no response from IMS",
+		NextAt: t0.Add(30 * time.Second)}, retryingOf(inside))
+
 	// A first attempt is no retry.
 	desc.PendingActivities[0].Attempt, desc.PendingActivities[0].LastFailure = 1, nil
 	assert.Nil(t, retryingOf(desc))
