@@ -215,6 +215,8 @@ func TestHintNamesWhatToSet(t *testing.T) {
 	require.NoError(t, err)
 	keyed, err := Load(env{"TEMPORAL_API_KEY": apiKey})
 	require.NoError(t, err)
+	forcedTLS, err := Load(env{"TEMPORAL_TLS": "true"})
+	require.NoError(t, err)
 	cases := []struct {
 		conn Conn
 		err  error
@@ -223,13 +225,18 @@ func TestHintNamesWhatToSet(t *testing.T) {
 		{plain, errors.New(`connection error: desc = "error reading server preface: EOF"`), "TEMPORAL_TLS=true"},
 		{keyed, errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"), "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
 		{keyed, errors.New("remote error: tls: certificate required"), "TEMPORAL_TLS_CLIENT_CERT_PATH"},
-		{keyed, errors.New("tls: first record does not look like a TLS handshake"), "TEMPORAL_TLS=false"},
+		// TEMPORAL_TLS=false with an API key is refused at start (check.go): never advise it.
+		{keyed, errors.New("tls: first record does not look like a TLS handshake"), "unset TEMPORAL_API_KEY"},
+		{forcedTLS, errors.New("tls: first record does not look like a TLS handshake"), "TEMPORAL_TLS=false"},
 		{keyed, status.Error(codes.Unauthenticated, "bad token"), "check TEMPORAL_API_KEY"},
 		{plain, status.Error(codes.PermissionDenied, "no"), "set TEMPORAL_API_KEY"},
 		{plain, errors.New("dial tcp: lookup temporal: no such host"), ""},
 	}
 	for _, tc := range cases {
 		hint := tc.conn.Hint(tc.err)
+		if tc.conn.apiKey {
+			assert.NotContains(t, hint, "TEMPORAL_TLS=false", "refused with an API key")
+		}
 		if tc.says == "" {
 			assert.Empty(t, hint, tc.err.Error())
 			continue

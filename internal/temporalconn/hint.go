@@ -30,6 +30,11 @@ func (c Conn) Hint(err error) string {
 	case has("certificate signed by unknown authority", "x509:"):
 		return "the server's certificate is not trusted: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed it " +
 			"(and TEMPORAL_TLS_SERVER_NAME if the certificate names another host than TEMPORAL_ADDRESS)"
+	case has("first record does not look like a TLS handshake") && c.apiKey:
+		// TEMPORAL_TLS=false would be refused: an API key never crosses the network in the clear.
+		return "the server at TEMPORAL_ADDRESS does not speak TLS, and an API key is only sent over TLS: point TEMPORAL_ADDRESS " +
+			"at the server's TLS endpoint (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233), or, for a plaintext server " +
+			"without authentication, unset TEMPORAL_API_KEY"
 	case has("first record does not look like a TLS handshake"):
 		return "the server at TEMPORAL_ADDRESS does not speak TLS: set TEMPORAL_TLS=false, or check the address"
 	case c.tls && !c.clientTLS && closed:
