@@ -111,8 +111,9 @@ func (c *Client) Region(name string) (*RegionClient, error) {
 		known = append(known, r)
 	}
 	sort.Strings(known)
-	return nil, fmt.Errorf("imsapi: no project ID for region %q (configured: %s): add it to Config.Projects",
-		name, strings.Join(known, ", "))
+	return nil, fmt.Errorf("imsapi: no project ID for region %q (configured: %s): give the worker its project ID in "+
+		"IMS_PROJECTS (e.g. IMS_PROJECTS=%s=<project ID>), and its endpoint in IMS_ENDPOINTS unless IMS's public one serves",
+		name, strings.Join(known, ", "), name)
 }
 
 // InProject is this region's client acting in another project of the same account (a share's

@@ -171,7 +171,7 @@ func TestRegions(t *testing.T) {
 
 	_, err = c.Region("ap-southeast-1")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Config.Projects")
+	assert.Contains(t, err.Error(), "IMS_PROJECTS=ap-southeast-1=<project ID>", "the setting a user can change, not Go code")
 }
 
 // BenchmarkSDKClientPerCall measures what building the SDK's client costs on every call (the price
