@@ -51,11 +51,15 @@ func printBanner(w io.Writer, srv *imsemu.Server, opts options) {
 	endpoints := srv.Endpoints()
 	keys := srv.KMSKeys()
 	fmt.Fprintln(w, "# imsemu: IMS emulator for local use; the admin API under /_emulator/ has no authentication")
-	var pairs []string
+	var pairs, projects []string
 	for _, r := range srv.Regions() {
 		fmt.Fprintf(w, "# region %-14s project %s  endpoint %s  kms keys %s\n",
 			r.Name, r.ProjectID, endpoints[r.Name], strings.Join(keys[r.Name], ","))
 		pairs = append(pairs, r.Name+"="+endpoints[r.Name])
+		if r.Name != srv.Regions()[0].Name {
+			// The worker acts in a region only with its project ID; the home region's is above.
+			projects = append(projects, r.Name+"="+r.ProjectID)
+		}
 	}
 	for _, img := range srv.Images() {
 		if img.ID == imsemu.SeedImageID && img.Status != "deleted" {
@@ -70,6 +74,9 @@ func printBanner(w io.Writer, srv *imsemu.Server, opts options) {
 	}
 	fmt.Fprintln(w, "HUAWEICLOUD_SDK_PROJECT_ID="+srv.Regions()[0].ProjectID)
 	fmt.Fprintln(w, "IMS_ENDPOINTS="+strings.Join(pairs, ","))
+	if len(projects) > 0 {
+		fmt.Fprintln(w, "IMS_PROJECTS="+strings.Join(projects, ","))
+	}
 	// Further accounts as comments: a second set of KEY=value lines would override the first
 	// account's in a shell that sources this. Their SKs are the user's, so never printed.
 	for i, a := range opts.config.Accounts {

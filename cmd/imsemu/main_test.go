@@ -113,6 +113,8 @@ func TestRunPrintsEndpointsAndStopsCleanly(t *testing.T) {
 		endpoints[region] = url
 	}
 	require.Len(t, endpoints, 2)
+	assert.Equal(t, "cn-east-3="+imsemu.DefaultRegions[1].ProjectID, lines["IMS_PROJECTS"],
+		"a worker needs the other regions' project IDs as much as their endpoints")
 
 	images, err := imsemu.AdminClient{BaseURL: endpoints["cn-east-3"]}.Images(ctx)
 	require.NoError(t, err)
