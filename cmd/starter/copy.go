@@ -132,8 +132,8 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):
-		// Only a successful copy refuses a new run (see startOptions).
-		fmt.Fprintf(stderr, "this copy already succeeded as workflow %s; not copying again\n", r.id)
+		// Only a successful copy refuses a new run (see startOptions); what to say depends on
+		// whether it was this request, read below.
 		run = c.GetWorkflow(ctx, r.id, already.RunId)
 	case err != nil:
 		fmt.Fprintln(stderr, "starter: start the copy:", explain(err, cfg, r.id))
@@ -150,11 +150,13 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 		return exitFailed
 	}
 	if diff := differences(started, r.in); diff != "" {
-		fmt.Fprintf(stderr, "starter: workflow %s is a copy with another request (%s); it was left alone. Wait for it "+
-			"(`starter result %s`), cancel it, or give this copy another --name or --id\n", r.id, diff, r.id)
+		fmt.Fprintln(stderr, "starter: "+conflictMessage(r.id, diff, already != nil))
 		return exitFailed
 	}
 
+	if already != nil {
+		fmt.Fprintf(stderr, "this copy already succeeded as workflow %s; not copying again\n", r.id)
+	}
 	if !r.wait {
 		if r.jsonOut {
 			return printJSON(stdout, map[string]string{"workflowId": run.GetID(), "runId": run.GetRunID()})
@@ -208,4 +210,15 @@ func differences(running, asked copyimage.Input) string {
 		diffs = append(diffs, fmt.Sprintf("keep-failed %v, not %v", running.KeepFailedImages, asked.KeepFailedImages))
 	}
 	return strings.Join(diffs, "; ")
+}
+
+// conflictMessage says why a copy was not started: its workflow ID belongs to a copy with another
+// request, which has succeeded (finished) or is running.
+func conflictMessage(id, diff string, finished bool) string {
+	if finished {
+		return fmt.Sprintf("workflow %s already succeeded as a copy with another request (%s); nothing was copied. "+
+			"`starter result %s` shows its image; give this copy another --name or --id", id, diff, id)
+	}
+	return fmt.Sprintf("workflow %s is a running copy with another request (%s); it was left alone. Wait for it "+
+		"(`starter result %s`), cancel it, or give this copy another --name or --id", id, diff, id)
 }

@@ -193,3 +193,15 @@ func TestDifferencesNameEveryChangedField(t *testing.T) {
 	asked.KeepFailedImages = true
 	assert.Equal(t, `description "", not "new"; cmk-id "`+seedKey+`", not ""; keep-failed false, not true`, differences(running, asked))
 }
+
+// A finished copy's ID reused with another request gets one true sentence, not "already
+// succeeded" followed by "wait for it or cancel it".
+func TestConflictWithAFinishedCopySaysOneThing(t *testing.T) {
+	msg := conflictMessage("copy/x", `cmk-id "", not "k"`, true)
+	assert.Contains(t, msg, "already succeeded")
+	assert.NotContains(t, msg, "cancel")
+	assert.NotContains(t, msg, "Wait for it")
+	running := conflictMessage("copy/x", `cmk-id "", not "k"`, false)
+	assert.Contains(t, running, "running")
+	assert.NotContains(t, running, "succeeded")
+}
