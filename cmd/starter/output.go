@@ -17,14 +17,18 @@ import (
 
 // resultJSON is the --json form of a copy's outcome: stable lower-case names for scripts.
 type resultJSON struct {
-	WorkflowID string       `json:"workflowId"`
-	RunID      string       `json:"runId,omitempty"`
-	Succeeded  bool         `json:"succeeded"`
-	ImageID    string       `json:"imageId,omitempty"`
-	JobID      string       `json:"jobId,omitempty"`
-	Adopted    bool         `json:"adopted,omitempty"`
-	Phases     []phaseJSON  `json:"phases,omitempty"`
-	Error      *failureJSON `json:"error,omitempty"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId,omitempty"`
+	Succeeded  bool   `json:"succeeded"`
+	ImageID    string `json:"imageId,omitempty"`
+	JobID      string `json:"jobId,omitempty"`
+	Adopted    bool   `json:"adopted,omitempty"`
+	// AdoptedFrom and ImageCreatedAt say which copy made an adopted image, and when (as the
+	// workflow's result: this-copy, earlier-copy or unknown; IMS's created_at as IMS gives it).
+	AdoptedFrom    string       `json:"adoptedFrom,omitempty"`
+	ImageCreatedAt string       `json:"imageCreatedAt,omitempty"`
+	Phases         []phaseJSON  `json:"phases,omitempty"`
+	Error          *failureJSON `json:"error,omitempty"`
 	// LeftBehind is the image a failed or cancelled copy left in IMS: kept as asked, or not
 	// deleted because its clean-up failed.
 	LeftBehind *leftJSON `json:"leftBehind,omitempty"`
@@ -99,6 +103,12 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 			out.Error, out.LeftBehind = &f, leftBehindOf(err)
 		} else {
 			out.ImageID, out.JobID, out.Adopted = res.ImageID, res.JobID, res.Adopted
+			if res.Adopted {
+				out.AdoptedFrom, out.ImageCreatedAt = res.AdoptedFrom, res.ImageCreatedAt
+				if out.AdoptedFrom == "" {
+					out.AdoptedFrom = copyimage.AdoptedFromUnknown
+				}
+			}
 			for _, p := range res.Phases {
 				out.Phases = append(out.Phases, phaseJSON{Phase: p.Phase, Seconds: p.Duration.Seconds()})
 			}
@@ -124,7 +134,7 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 		fmt.Fprintf(&b, "  IMS job: %s\n", res.JobID)
 	}
 	if res.Adopted {
-		b.WriteString("  the image an earlier attempt had already created was adopted, not copied again\n")
+		b.WriteString("  " + adoptionLine(workflowID, res) + "\n")
 	}
 	if len(res.Phases) > 0 {
 		var total time.Duration
@@ -137,6 +147,27 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 	}
 	_, werr := io.WriteString(stdout, b.String())
 	return werr
+}
+
+// adoptionLine says which copy made an adopted image and when. IMS cannot tell which workflow or
+// job made an image; what is known is whether it was created after this copy first submitted (so
+// by this copy's own lost POST) or before (by another copy of the same request).
+func adoptionLine(workflowID string, res copyimage.Result) string {
+	when := "at a time IMS did not give"
+	if res.ImageCreatedAt != "" {
+		when = "at " + res.ImageCreatedAt
+	}
+	switch res.AdoptedFrom {
+	case copyimage.AdoptedFromThisCopy:
+		return fmt.Sprintf("adopted: this copy (%s) made the image %s: IMS's answer to its submit was lost, "+
+			"so the image was found and taken, not copied again", workflowID, when)
+	case copyimage.AdoptedFromEarlierCopy:
+		return fmt.Sprintf("adopted: the image already existed, created %s, before this copy submitted: "+
+			"another copy of the same request (another workflow, an earlier run, or by hand) made it; "+
+			"it was taken, not copied again", when)
+	}
+	return "adopted: an existing image of the same request was taken, not copied again " +
+		"(the worker that adopted it is older and did not record which copy made it)"
 }
 
 // roundDuration keeps a duration readable: tenths of a second under a minute, seconds above.

@@ -50,13 +50,41 @@ func TestPrintSuccessJSON(t *testing.T) {
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
 	assert.Equal(t, map[string]any{
-		"workflowId": "wf", "runId": "run", "succeeded": true, "adopted": true,
+		"workflowId": "wf", "runId": "run", "succeeded": true, "adopted": true, "adoptedFrom": "unknown",
 		"imageId": result.ImageID, "jobId": result.JobID,
 		"phases": []any{
 			map[string]any{"phase": "submitting", "seconds": 1.23},
 			map[string]any{"phase": "polling", "seconds": 61.4},
 		},
 	}, got)
+}
+
+// An adopted image's line says which copy made it and when, never that "an earlier attempt" made
+// an image another workflow made.
+func TestPrintAdoptionSaysWhichCopyMadeIt(t *testing.T) {
+	adopted := copyimage.Result{ImageID: result.ImageID, Adopted: true, ImageCreatedAt: "2026-11-26T06:00:09Z"}
+	for _, c := range []struct{ from, want, not string }{
+		{copyimage.AdoptedFromThisCopy, "adopted: this copy (wf) made the image at 2026-11-26T06:00:09Z: IMS's answer to its submit was lost", "another"},
+		{copyimage.AdoptedFromEarlierCopy, "adopted: the image already existed, created at 2026-11-26T06:00:09Z, before this copy submitted: another copy of the same request", "this copy (wf)"},
+		{copyimage.AdoptedFromUnknown, "did not record which copy made it", "earlier attempt"},
+	} {
+		t.Run(c.from, func(t *testing.T) {
+			res := adopted
+			res.AdoptedFrom = c.from
+			var out bytes.Buffer
+			require.NoError(t, printOutcome(&out, &bytes.Buffer{}, false, "wf", "run", res, nil))
+			assert.Contains(t, out.String(), c.want)
+			assert.NotContains(t, out.String(), c.not)
+			assert.NotContains(t, out.String(), "an earlier attempt had already created")
+
+			out.Reset()
+			require.NoError(t, printOutcome(&out, &bytes.Buffer{}, true, "wf", "run", res, nil))
+			var got resultJSON
+			require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+			assert.Equal(t, c.from, got.AdoptedFrom)
+			assert.Equal(t, "2026-11-26T06:00:09Z", got.ImageCreatedAt)
+		})
+	}
 }
 
 func TestPrintFailureCarriesIMSReason(t *testing.T) {
