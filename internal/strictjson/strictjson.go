@@ -11,12 +11,14 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode"
 )
 
-// Decode decodes one JSON value into v, refusing unknown keys and anything after the value (keys
-// match their names regardless of case, as encoding/json does). Its
-// errors say what is wrong in the caller's terms: the unknown key and, when one is close, the key
-// it resembles; the key whose value has the wrong type, and the type wanted.
+// Decode decodes one JSON value into v, refusing unknown keys, a key given twice in one object,
+// and anything after the value (keys match their names regardless of case, as encoding/json
+// does). Its errors say what is wrong in the caller's terms: the unknown key and, when one is
+// close, the key it resembles; the key whose value has the wrong type, and the type wanted; the
+// key given twice, with where it is.
 func Decode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -27,7 +29,109 @@ func Decode(data []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("more than one JSON value, or text after it: give exactly one object")
 	}
-	return nil
+	return Duplicates(data)
+}
+
+// Duplicates refuses a JSON value in which one object has the same key twice, spelt alike or
+// differing only in case (which encoding/json takes as the same key): encoding/json keeps the last
+// value and drops the other without a word, so `"cmk_id": "k", "cmk_id": ""` would make an
+// unencrypted image. The error names the key's path (targets[0].cmk_id). Text that is not valid
+// JSON is left to the decoder to refuse in its own words.
+func Duplicates(data []byte) error {
+	type frame struct {
+		object    bool
+		expectKey bool              // in an object: the next string is a key
+		key       string            // in an object: the key whose value is being read
+		index     int               // in a list: the index of the value being read
+		seen      map[string]string // in an object: folded key -> the key as first spelt
+	}
+	var stack []*frame
+	path := func(key string) string {
+		var b strings.Builder
+		for _, f := range stack[:len(stack)-1] {
+			if f.object {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			} else {
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+		return b.String()
+	}
+	// valueRead moves the innermost object or list past the value just read.
+	valueRead := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.expectKey = true
+		} else {
+			top.index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{object: true, expectKey: true, seen: map[string]string{}})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				valueRead()
+			}
+		case string:
+			if top := len(stack) - 1; top >= 0 && stack[top].object && stack[top].expectKey {
+				f := stack[top]
+				folded := foldKey(t)
+				if first, ok := f.seen[folded]; ok {
+					if first == t {
+						return fmt.Errorf("%s is given twice: give it once (only one value would count)", path(t))
+					}
+					return fmt.Errorf("%s is given twice, as %q and %q (keys match regardless of case): give it once", path(first), first, t)
+				}
+				f.seen[folded] = t
+				f.key, f.expectKey = t, false
+				continue
+			}
+			valueRead()
+		default:
+			valueRead()
+		}
+		if len(stack) == 0 {
+			return nil // the first value is read; what follows is the decoder's to refuse
+		}
+	}
+}
+
+// foldKey folds a key as encoding/json does when it matches a key to a field: two keys with the
+// same fold are the same key to it.
+func foldKey(key string) string {
+	var b strings.Builder
+	for _, r := range key {
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // unknownFieldPrefix is how encoding/json words an unknown key; it has no error type for it.
@@ -166,6 +270,10 @@ func GoNames(data []byte, v any) ([]byte, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if t == nil || t.Kind() != reflect.Struct || len(trimmed) == 0 || trimmed[0] != '{' {
 		return data, nil
+	}
+	// The map below would keep one of a key given twice: refuse that first, in Decode's words.
+	if err := Duplicates(data); err != nil {
+		return nil, err
 	}
 	renames := goNames(t)
 	var obj map[string]json.RawMessage

@@ -89,3 +89,28 @@ func TestGoNamesLeavesOtherJSONAlone(t *testing.T) {
 		assert.Equal(t, in, string(data))
 	}
 }
+
+// A key given twice in one object is refused with its path, however it is spelt: encoding/json
+// would keep the last value without a word, and an empty cmk_id after a real one makes an
+// unencrypted image.
+func TestDecodeRefusesAKeyGivenTwice(t *testing.T) {
+	for name, c := range map[string]struct{ in, says string }{
+		"the same key":          {`{"region":"a","region":"b"}`, `region is given twice: give it once`},
+		"another case":          {`{"targets":[{"cmk_id":"k","CMK_ID":""}]}`, `targets[0].cmk_id is given twice, as "cmk_id" and "CMK_ID"`},
+		"the Kelvin sign":       {`{"targets":[{},{"cmk_id":"k","cm\u212a_id":""}]}`, `targets[1].cmk_id is given twice`},
+		"after a nested object": {`{"targets":[{"cmk_id":"k"}],"targets":[]}`, `targets is given twice`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var v outer
+			err := Decode([]byte(c.in), &v)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.says)
+		})
+	}
+	var v outer
+	require.NoError(t, Decode([]byte(`{"region":"a","targets":[{"cmk_id":"k"},{"cmk_id":"l"}]}`), &v),
+		"the same key in two objects is no repeat")
+	_, err := GoNames([]byte(`{"CMKID":"k","CMKID":""}`), &renamed{})
+	require.Error(t, err, "GoNames's rewrite would lose one of the two")
+	assert.Contains(t, err.Error(), "CMKID is given twice")
+}
