@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
@@ -99,4 +100,58 @@ func TestViewExplainsMissingProgressOnce(t *testing.T) {
 	v.queryFailed(noWorker)
 	v.queryFailed(noWorker)
 	assert.Equal(t, 1, strings.Count(out.String(), "is a worker running?"))
+}
+
+// The live line fits the terminal by giving up fields or their longer forms, never by cutting one
+// in the middle: the status, the polls and the elapsed time stay at 40 columns.
+func TestLiveLineFitsTheTerminalWidth(t *testing.T) {
+	p := polling
+	p.Live = &livePoll{HasHeartbeat: true, JobStatus: "RUNNING", NextPollAt: t0.Add(74 * time.Second)}
+	now := t0.Add(65 * time.Second)
+	want := map[int]string{
+		40: "42% polling  job RUNNING  7 polls  1m5s",
+		80: "42% polling  job RUNNING  image a1b2c3d4…  7 polls  next 9s  1m5s",
+		120: "[##########..............]  42% polling  job ff808081… RUNNING  image a1b2c3d4…  7 polls  " +
+			"next poll in 9s  1m5s",
+	}
+	for width, line := range want {
+		assert.Equal(t, line, fitLine(p, now, width), "width %d", width)
+	}
+	assert.Equal(t, barLine(p, now), fitLine(p, now, 200), "a wide terminal shows everything")
+
+	r := phase(copyimage.PhaseSubmitting, 0)
+	r.StartedAt = t0
+	r.Retry = &retrying{Activity: "SubmitCopy", Attempt: 5, NextAt: t0.Add(30 * time.Second),
+		LastFailure: `ListImages: no response from IMS: dial tcp 127.0.0.1:1: connect: connection refused`}
+	now = t0.Add(25 * time.Second)
+	assert.Equal(t, "0% submitting  25s  retrying", fitLine(r, now, 40))
+	assert.Equal(t, "0% submitting  25s  retrying SubmitCopy (attempt 5)", fitLine(r, now, 80))
+	assert.Equal(t, "[............]   0% submitting  25s  retrying SubmitCopy (attempt 5, next in 5s): "+
+		"ListImages: no response from IMS: di…", fitLine(r, now, 120), "only a reason is cut, at its end")
+
+	// At every width, every item shown is one of its field's forms, whole, and the line never
+	// reaches the last column.
+	for _, s := range []snapshot{p, r} {
+		var forms []string
+		for _, f := range summaryFields(s, now) {
+			forms = append(forms, f.forms...)
+		}
+		for width := 16; width <= 240; width++ {
+			line := fitLine(s, now, width)
+			assert.LessOrEqual(t, columns(line), width-1, "width %d: %q", width, line)
+			_, rest, found := strings.Cut(line, "% "+s.Phase) // after the bar, the percent and the phase
+			require.True(t, found, "width %d: %q", width, line)
+			for _, item := range strings.Split(rest, "  ")[1:] {
+				if strings.HasSuffix(item, "…") && strings.HasPrefix(item, "retrying ") {
+					continue // a reason cut at its end
+				}
+				assert.Contains(t, forms, item, "width %d: %q", width, line)
+			}
+		}
+	}
+}
+
+func TestColumnsCountsWideRunesTwice(t *testing.T) {
+	assert.Equal(t, 4, columns("ab…"+"c"))
+	assert.Equal(t, 8, columns("复制镜像"))
 }

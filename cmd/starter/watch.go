@@ -37,7 +37,7 @@ type progressView struct {
 func (v *progressView) show(p snapshot) {
 	v.failCount = 0
 	if v.terminal {
-		fmt.Fprintf(v.out, "\r%s\x1b[K", fit(barLine(p, v.now()), v.width()))
+		fmt.Fprintf(v.out, "\r%s\x1b[K", fitLine(p, v.now(), v.width()))
 		v.drawn = true
 		return
 	}
