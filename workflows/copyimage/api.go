@@ -16,6 +16,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/strictjson"
+	"github.com/imscopy/imscopy/internal/workflowid"
 )
 
 // Input is one image copy, in a region or to another. The starter and the workflow validate it
@@ -251,14 +252,15 @@ func Register(w worker.WorkflowRegistry) {
 // WorkflowID is the workflow ID of a copy: derived from what makes the copy the same copy,
 // so that starting it twice attaches to the one workflow instead of copying twice. A workflow ID
 // travels as a gRPC header value, which must be printable ASCII: a name with other characters
-// (Chinese, which IMS allows) is percent-encoded; other names appear as they are.
+// (Chinese, which IMS allows) is percent-encoded; other names appear as they are. An ID longer
+// than Temporal takes is cut and hashed (workflowid.Fit).
 func WorkflowID(in Input) string {
 	name := in.Name
 	if strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r > '~' }) {
 		name = url.PathEscape(name)
 	}
 	if in.CrossRegion() {
-		return "copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + name
+		return workflowid.Fit("copy/" + in.Region + "/" + in.SourceImageID + "/to/" + in.TargetRegion + "/" + name)
 	}
-	return "copy/" + in.Region + "/" + in.SourceImageID + "/" + name
+	return workflowid.Fit("copy/" + in.Region + "/" + in.SourceImageID + "/" + name)
 }

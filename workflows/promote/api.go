@@ -11,6 +11,7 @@ import (
 	"net/url"
 
 	"github.com/imscopy/imscopy/internal/strictjson"
+	"github.com/imscopy/imscopy/internal/workflowid"
 )
 
 // Workflow names, as other clients start and replay them.
@@ -151,13 +152,15 @@ type Progress struct {
 
 // ID is a promotion's workflow ID: derived from its source and name, so that starting the same plan
 // again attaches to, or resumes, the same promotion. Names may hold Chinese characters, which a
-// workflow ID (a gRPC header value) cannot carry as they are: they are percent-encoded.
+// workflow ID (a gRPC header value) cannot carry as they are: they are percent-encoded. An ID
+// longer than Temporal takes is cut and hashed (workflowid.Fit).
 func ID(p Plan) string {
-	return "promote/" + p.Source.Region + "/" + p.Source.ImageID + "/" + url.PathEscape(p.Name)
+	return workflowid.Fit("promote/" + p.Source.Region + "/" + p.Source.ImageID + "/" + url.PathEscape(p.Name))
 }
 
 // TargetID is the workflow ID of a target's child workflow: the promotion's ID and what makes the
-// target unique in it (its region and image name), so a rerun finds the same children.
+// target unique in it (its region and image name), so a rerun finds the same children. It is cut
+// and hashed as ID is, leaving room for the suffix of the target's copies (workflowid.MaxLen).
 func TargetID(promotionID string, p Plan, t Target) string {
-	return promotionID + "/" + t.Region + "/" + url.PathEscape(t.ImageName(p))
+	return workflowid.Fit(promotionID + "/" + t.Region + "/" + url.PathEscape(t.ImageName(p)))
 }
