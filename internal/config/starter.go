@@ -14,7 +14,7 @@ const DefaultTemporalAddress = "127.0.0.1:7233"
 // Starter is the starter's configuration. It reads the worker's variable names, so one
 // environment (an .env file, a shell) serves both programs.
 type Starter struct {
-	TemporalAddress HostPort `envconfig:"TEMPORAL_ADDRESS" desc:"the host:port of the Temporal frontend the worker uses, e.g. 127.0.0.1:7233"`
+	TemporalAddress HostPort `envconfig:"TEMPORAL_ADDRESS" shown:"DEV_SERVER_ADDRESS, else 127.0.0.1:7233" desc:"the host:port of the Temporal frontend the worker uses, e.g. 127.0.0.1:7233"`
 	// DevServerAddress is where a dev-mode worker started from the same environment listens; it
 	// is the address when TEMPORAL_ADDRESS is empty, as it is for that worker.
 	DevServerAddress HostPort `envconfig:"DEV_SERVER_ADDRESS" desc:"the host:port of a dev-mode worker's embedded server, e.g. 127.0.0.1:7233"`

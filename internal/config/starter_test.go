@@ -69,6 +69,7 @@ func TestUsageListsEveryVariableWithItsDefault(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, StarterUsage(&out))
-	assert.Contains(t, out.String(), "TEMPORAL_ADDRESS (default: unset)")
+	// Unset, the starter dials the dev-mode worker's address; the help must not say "unset".
+	assert.Contains(t, out.String(), "TEMPORAL_ADDRESS (default: DEV_SERVER_ADDRESS, else "+DefaultTemporalAddress+")")
 	assert.Contains(t, out.String(), "IMS_REGION (default: cn-north-4)")
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
-// usage lists spec's variables: name, default (its default tag, or the value spec already holds),
-// and meaning (its desc tag).
+// usage lists spec's variables: name, default (its shown tag, else its default tag, or the value
+// spec already holds), and meaning (its desc tag). A variable whose unset value is replaced by
+// another's or by a constant says so in a shown tag: "unset" would tell the user nothing is dialled.
 func usage(out io.Writer, spec any) error {
 	v := reflect.ValueOf(spec).Elem()
 	t := v.Type()
@@ -18,7 +19,10 @@ func usage(out io.Writer, spec any) error {
 		if f.Tag.Get("envconfig") == "" {
 			continue
 		}
-		def := f.Tag.Get("default")
+		def := f.Tag.Get("shown")
+		if def == "" {
+			def = f.Tag.Get("default")
+		}
 		if def == "" && !v.Field(i).IsZero() {
 			def = fmt.Sprint(v.Field(i).Interface())
 		}
