@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -17,6 +16,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
+	"github.com/imscopy/imscopy/workflows/rawinput"
 )
 
 // acts is only a typed handle for naming activity methods; the worker runs its own instance.
@@ -42,21 +42,8 @@ func copyImagePayload(ctx workflow.Context, input converter.RawValue) (Result, e
 	// workflowcheck follows encoding/json into reflect's and the runtime's internals (a panic's
 	// stack, the garbage collector) and calls it non-deterministic; decoding the same bytes always
 	// gives the same Input, as the SDK's own decoding of workflow arguments does.
-	in, err := decodePayload(input.Payload()) //workflowcheck:ignore
+	in, err := rawinput.Decode(input.Payload(), DecodeInput, "the copy's input", "give one JSON object with the copy's keys (region, source_image_id, name, ...)") //workflowcheck:ignore
 	return copyImage(ctx, in, err)
-}
-
-// decodePayload reads the workflow's first argument: JSON (json/plain, as every Temporal SDK and
-// the CLI send an object) through DecodeInput.
-func decodePayload(p *commonpb.Payload) (Input, error) {
-	encoding := string(p.GetMetadata()[converter.MetadataEncoding])
-	switch {
-	case encoding == converter.MetadataEncodingJSON:
-		return DecodeInput(p.GetData())
-	case p == nil || encoding == converter.MetadataEncodingNil:
-		return Input{}, errors.New("the copy's input is missing: give one JSON object with the copy's keys (region, source_image_id, name, ...)")
-	}
-	return Input{}, fmt.Errorf("the copy's input is encoded as %q: give one JSON object (%s)", encoding, converter.MetadataEncodingJSON)
 }
 
 // copyImage runs a copy whose input was decoded, or failed to decode with inputErr.

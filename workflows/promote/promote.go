@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/workflows/failures"
+	"github.com/imscopy/imscopy/workflows/rawinput"
 )
 
 // PromoteImage runs a plan: it checks the whole plan (every rule, then IMS's facts with reads only),
@@ -34,20 +34,8 @@ func PromoteImage(ctx workflow.Context, in Input) (Report, error) {
 func promoteImagePayload(ctx workflow.Context, input converter.RawValue) (Report, error) {
 	// workflowcheck follows encoding/json into reflect's and the runtime's internals and calls it
 	// non-deterministic; decoding the same bytes always gives the same Input.
-	in, err := decodePayload(input.Payload()) //workflowcheck:ignore
+	in, err := rawinput.Decode(input.Payload(), DecodeInput, "the promotion's input", "give one JSON object, {\"plan\": {...}}") //workflowcheck:ignore
 	return promoteImage(ctx, in, err)
-}
-
-// decodePayload reads the workflow's first argument, which must be JSON.
-func decodePayload(p *commonpb.Payload) (Input, error) {
-	encoding := string(p.GetMetadata()[converter.MetadataEncoding])
-	switch {
-	case encoding == converter.MetadataEncodingJSON:
-		return DecodeInput(p.GetData())
-	case p == nil || encoding == converter.MetadataEncodingNil:
-		return Input{}, errors.New("the promotion's input is missing: give one JSON object, {\"plan\": {...}}")
-	}
-	return Input{}, fmt.Errorf("the promotion's input is encoded as %q: give one JSON object (%s)", encoding, converter.MetadataEncodingJSON)
 }
 
 // promoteImage runs a promotion whose input was decoded, or failed to decode with inputErr.
