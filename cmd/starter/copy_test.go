@@ -205,3 +205,21 @@ func TestConflictWithAFinishedCopySaysOneThing(t *testing.T) {
 	assert.Contains(t, running, "running")
 	assert.NotContains(t, running, "succeeded")
 }
+
+// Help that was asked for goes to stdout and exits 0, whichever command it is asked of; a refused
+// command line goes to stderr.
+func TestRequestedHelpGoesToStdout(t *testing.T) {
+	starterEnv(t, nil)
+	for _, args := range [][]string{{"--help"}, {"help"}, {"copy", "--help"}, {"copy", "-h"}, {"promote", "-h"},
+		{"status", "--help"}, {"result", "-h"}, {"cancel", "-h"}} {
+		code, stdout, stderr := runStarter(args...)
+		assert.Equal(t, exitOK, code, args)
+		assert.Regexp(t, `^usage:`, stdout, args)
+		assert.Empty(t, stderr, args)
+	}
+	code, stdout, stderr := runStarter("copy", "--bogus")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "flag provided but not defined: -bogus")
+	assert.Contains(t, stderr, "usage: starter copy")
+}

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -83,24 +84,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		return exitUsage
 	}
 
+	// What the flag package writes (a refusal, the usage) is held until it is known whether help
+	// was asked for: requested help goes to stdout, like `starter --help`, and exits 0.
+	var flagOut bytes.Buffer
 	switch cmd {
 	case "copy":
-		r, err := parseCopy(args, cfg, stderr)
+		r, err := parseCopy(args, cfg, &flagOut)
 		if err != nil {
-			return reportUsage(stderr, err)
+			return reportUsage(stdout, stderr, &flagOut, err)
 		}
 		r.terminal = terminal
 		return runCopy(ctx, cfg, r, stdout, stderr, width)
 	case "promote":
-		r, err := parsePromote(args, stderr)
+		r, err := parsePromote(args, &flagOut)
 		if err != nil {
-			return reportUsage(stderr, err)
+			return reportUsage(stdout, stderr, &flagOut, err)
 		}
 		return runPromote(ctx, cfg, r, stdout, stderr)
 	case "status", "result", "cancel":
-		id, asJSON, err := idCommand(cmd, args, stderr, cmd != "cancel")
+		id, asJSON, err := idCommand(cmd, args, &flagOut, cmd != "cancel")
 		if err != nil {
-			return reportUsage(stderr, err)
+			return reportUsage(stdout, stderr, &flagOut, err)
 		}
 		switch cmd {
 		case "status":
@@ -115,14 +119,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	return exitUsage
 }
 
-// reportUsage prints a refused command line. -h is a request for help, not a mistake.
-func reportUsage(stderr io.Writer, err error) int {
-	switch {
-	case errors.Is(err, flag.ErrHelp):
+// reportUsage prints a refused command line, with what the flag package wrote (flagOut). -h is a
+// request for help, not a mistake: its usage goes to stdout and the exit is 0.
+func reportUsage(stdout, stderr io.Writer, flagOut *bytes.Buffer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = flagOut.WriteTo(stdout)
 		return exitOK
-	case errors.Is(err, errReported):
-		return exitUsage
 	}
-	fmt.Fprintln(stderr, "starter:", err)
+	_, _ = flagOut.WriteTo(stderr)
+	if !errors.Is(err, errReported) {
+		fmt.Fprintln(stderr, "starter:", err)
+	}
 	return exitUsage
 }
