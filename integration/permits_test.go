@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -16,37 +15,15 @@ import (
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
-// peakCrossRegion is the most cross-region copy jobs the emulator ever ran at once, from each job's
-// begin and end on its own clock.
+// peakCrossRegion is the most cross-region copy jobs the emulator ever ran at once.
 func peakCrossRegion(jobs []imsemu.AdminJob) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	var edges []edge
+	var cross []imsemu.AdminJob
 	for _, j := range jobs {
-		if j.TargetRegion == "" {
-			continue
+		if j.TargetRegion != "" {
+			cross = append(cross, j)
 		}
-		end := j.End
-		if end.IsZero() {
-			end = time.Now().Add(time.Hour)
-		}
-		edges = append(edges, edge{j.Begin, 1}, edge{end, -1})
 	}
-	// An end and a begin at the same instant: the end first, as IMS frees the slot.
-	sort.Slice(edges, func(i, k int) bool {
-		if !edges[i].at.Equal(edges[k].at) {
-			return edges[i].at.Before(edges[k].at)
-		}
-		return edges[i].delta < edges[k].delta
-	})
-	peak, n := 0, 0
-	for _, e := range edges {
-		n += e.delta
-		peak = max(peak, n)
-	}
-	return peak
+	return imsemu.PeakConcurrent(cross)
 }
 
 // 12 cross-region targets in 3 promotions started at once, on two workers, one of them killed by

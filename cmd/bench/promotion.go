@@ -431,7 +431,7 @@ func measureRunner(runner string, o promotionOptions, wall, bound time.Duration,
 		}
 	}
 	rr.StatusCalls = float64(status) / float64(o.targets)
-	rr.PeakCopies = peakCrossRegion(mine)
+	rr.PeakCopies = imsemu.PeakConcurrent(mine)
 	rr.HandoffS = meanHandoff(mine, o.crossRegionCopies).Seconds() * o.scale
 	return rr
 }
@@ -454,36 +454,6 @@ func countDelta(before, after []imsemu.RouteCount) []imsemu.RouteCount {
 		}
 	}
 	return out
-}
-
-// peakCrossRegion is the most of the jobs that ran at the same time, from each job's begin and
-// end on the emulator's clock; a job still running counts as running to the end.
-func peakCrossRegion(jobs []imsemu.AdminJob) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	var edges []edge
-	for _, j := range jobs {
-		end := j.End
-		if end.IsZero() {
-			end = time.Now().Add(time.Hour)
-		}
-		edges = append(edges, edge{j.Begin, 1}, edge{end, -1})
-	}
-	// An end and a begin at the same instant: the end first, as IMS frees the slot.
-	slices.SortFunc(edges, func(a, b edge) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
-		}
-		return a.delta - b.delta
-	})
-	peak, n := 0, 0
-	for _, e := range edges {
-		n += e.delta
-		peak = max(peak, n)
-	}
-	return peak
 }
 
 // meanHandoff is the mean time from a job's end to the begin of the next job that took its slot,

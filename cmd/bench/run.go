@@ -290,27 +290,11 @@ func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time
 // peakConcurrent is the most copy jobs of the strategies in g that IMS ran at the same time: how
 // many copies were truly in flight together.
 func peakConcurrent(jobs []imsemu.AdminJob, g []string) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	var edges []edge
+	var mine []imsemu.AdminJob
 	for _, j := range jobs {
-		if slices.Contains(g, strategyOf(j.ImageName)) && !j.End.IsZero() {
-			edges = append(edges, edge{j.Begin, 1}, edge{j.End, -1})
+		if slices.Contains(g, strategyOf(j.ImageName)) {
+			mine = append(mine, j)
 		}
 	}
-	// Ends sort before begins at the same instant, so touching jobs do not count as overlapping.
-	slices.SortFunc(edges, func(a, b edge) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
-		}
-		return a.delta - b.delta
-	})
-	peak, n := 0, 0
-	for _, e := range edges {
-		n += e.delta
-		peak = max(peak, n)
-	}
-	return peak
+	return imsemu.PeakConcurrent(mine)
 }

@@ -207,3 +207,32 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "no admin API %s %s; use GET %[3]simages, GET %[3]sjobs, GET %[3]scounts, GET %[3]speaks, GET or PUT %[3]sfaults", r.Method, r.URL.Path, adminPrefix)
 	}
 }
+
+// PeakConcurrent is the most of jobs that ran at the same time, from each job's begin and end on
+// the emulator's clock. A job still running counts as running from its begin on; where one job
+// ends as another begins, the end comes first, as IMS frees the slot.
+func PeakConcurrent(jobs []AdminJob) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(jobs))
+	for _, j := range jobs {
+		edges = append(edges, edge{j.Begin, 1})
+		if !j.End.IsZero() {
+			edges = append(edges, edge{j.End, -1})
+		}
+	}
+	sort.Slice(edges, func(a, b int) bool {
+		if !edges[a].at.Equal(edges[b].at) {
+			return edges[a].at.Before(edges[b].at)
+		}
+		return edges[a].delta < edges[b].delta
+	})
+	peak, n := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		peak = max(peak, n)
+	}
+	return peak
+}
