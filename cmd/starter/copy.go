@@ -67,7 +67,7 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 	fs.StringVar(&r.in.Description, "description", "", "description of the new image: at most 1024 characters, no '<', '>' or carriage return")
 	fs.StringVar(&r.in.CMKID, "cmk-id", "", "KMS key ID: encrypt the copy with this key")
 	fs.StringVar(&r.in.EnterpriseProjectID, "enterprise-project-id", "", `enterprise project of the new image: "0" or a UUID`)
-	fs.StringVar(&r.in.Region, "region", cfg.Region, "region of the source image, where the copy is made (default: IMS_REGION)")
+	fs.StringVar(&r.in.Region, "region", cfg.Region, "region of the source image, where the copy is made; IMS_REGION unless given")
 	fs.StringVar(&r.in.TargetRegion, "target-region", "", "copy to this other region (a cross-region copy; needs --agency-name, no --cmk-id)")
 	fs.StringVar(&r.in.AgencyName, "agency-name", "", "IAM agency with IMS rights in both regions, for --target-region")
 	fs.BoolVar(&r.in.KeepFailedImages, "keep-failed", false, "keep the image of a failed copy for inspection instead of deleting it")

@@ -223,3 +223,14 @@ func TestRequestedHelpGoesToStdout(t *testing.T) {
 	assert.Contains(t, stderr, "flag provided but not defined: -bogus")
 	assert.Contains(t, stderr, "usage: starter copy")
 }
+
+// --region's help says once what its default is, and where it comes from.
+func TestRegionHelpStatesItsDefaultOnce(t *testing.T) {
+	starterEnv(t, map[string]string{"IMS_REGION": "ap-southeast-1"})
+	_, stdout, _ := runStarter("copy", "--help")
+	_, help, found := strings.Cut(stdout, "-region string\n")
+	require.True(t, found, stdout)
+	help, _, _ = strings.Cut(help, "\n")
+	assert.Equal(t, 1, strings.Count(help, "default"), help)
+	assert.Contains(t, help, `IMS_REGION unless given (default "ap-southeast-1")`)
+}
