@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/imscopy/imscopy/imsapi"
 )
@@ -170,12 +172,19 @@ func invalid(field, value, rule string, args ...any) error {
 }
 
 // inTarget puts the target's index and region in front of a field's name, so the user finds it.
+// The region is shown only when it is one short word: a newline, a space or a page of text would
+// make the field's name unreadable, and the value of a bad region is in the message anyway.
 func inTarget(i int, t Target, err error) error {
 	var v *imsapi.ValidationError
 	if !errors.As(err, &v) {
 		return err
 	}
 	named := *v
-	named.Field = fmt.Sprintf("targets[%d] (%s) %s", i, t.Region, v.Field)
+	label := fmt.Sprintf("targets[%d]", i)
+	if n := utf8.RuneCountInString(t.Region); n > 0 && n <= 40 && utf8.ValidString(t.Region) &&
+		!strings.ContainsFunc(t.Region, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }) {
+		label += " (" + t.Region + ")"
+	}
+	named.Field = label + " " + v.Field
 	return &named
 }
