@@ -25,9 +25,11 @@ func Load(path string) (promote.Plan, error) {
 	return p, nil
 }
 
-// Parse reads a plan from YAML or JSON (JSON is YAML) and checks it.
+// Parse reads a plan from YAML or JSON (JSON is YAML) and checks it. A key given twice is
+// refused, by the YAML reader for the same spelling and by strictjson for another case: either
+// way one of its values would be dropped without a word.
 func Parse(data []byte) (promote.Plan, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return promote.Plan{}, fmt.Errorf("not valid YAML or JSON: %w", err)
 	}
