@@ -57,13 +57,22 @@ func idCommand(name string, args []string, stderr io.Writer, withJSON bool) (id 
 		fmt.Fprintf(stderr, "usage: starter %s [flags] WORKFLOW_ID\n", name)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return "", false, parseError(err)
+	// Flags may come before or after the ID (`status ID --json`): Go's flag package stops at the
+	// first argument that is not a flag, so what follows each argument is parsed again.
+	var ids []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", false, parseError(err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		ids, args = append(ids, fs.Arg(0)), fs.Args()[1:]
 	}
-	if fs.NArg() != 1 {
-		return "", false, &usageError{msg: fmt.Sprintf("starter %s takes one workflow ID (`starter copy` prints it), got %d arguments", name, fs.NArg())}
+	if len(ids) != 1 {
+		return "", false, &usageError{msg: fmt.Sprintf("starter %s takes one workflow ID (`starter copy` prints it), got %d arguments", name, len(ids))}
 	}
-	return fs.Arg(0), asJSON, nil
+	return ids[0], asJSON, nil
 }
 
 // progressJSON is the --json form of a progress snapshot.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -233,4 +234,18 @@ func TestRegionHelpStatesItsDefaultOnce(t *testing.T) {
 	help, _, _ = strings.Cut(help, "\n")
 	assert.Equal(t, 1, strings.Count(help, "default"), help)
 	assert.Contains(t, help, `IMS_REGION unless given (default "ap-southeast-1")`)
+}
+
+// `status ID --json` is read as `status --json ID`: flags may follow the ID.
+func TestIDCommandsTakeFlagsAfterTheID(t *testing.T) {
+	for _, args := range [][]string{{"--json", "wf"}, {"wf", "--json"}, {"-json", "wf"}, {"wf", "-json=true"}} {
+		id, asJSON, err := idCommand("status", args, io.Discard, true)
+		require.NoError(t, err, args)
+		assert.Equal(t, "wf", id, args)
+		assert.True(t, asJSON, args)
+	}
+	_, _, err := idCommand("status", []string{"wf", "--json", "other"}, io.Discard, true)
+	assert.ErrorContains(t, err, "takes one workflow ID", "a second ID after a flag is still refused")
+	_, _, err = idCommand("cancel", []string{"wf", "--json"}, io.Discard, false)
+	assert.ErrorIs(t, err, errReported, "cancel has no --json")
 }
