@@ -155,3 +155,24 @@ func TestColumnsCountsWideRunesTwice(t *testing.T) {
 	assert.Equal(t, 4, columns("ab…"+"c"))
 	assert.Equal(t, 8, columns("复制镜像"))
 }
+
+// A cancelled or failing copy keeps the percent it reached; the workflow's query knows none once
+// PollJob has ended.
+func TestViewKeepsThePercentAfterACancel(t *testing.T) {
+	var out bytes.Buffer
+	v := &progressView{out: &out, now: func() time.Time { return t0 }}
+	v.show(polling)
+	v.show(phase(copyimage.PhaseCompensating, 0))
+	v.show(phase(copyimage.PhaseFailed, 0))
+
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	assert.Len(t, lines, 3, out.String())
+	assert.True(t, strings.HasPrefix(lines[1], " 42% compensating"), lines[1])
+	assert.True(t, strings.HasPrefix(lines[2], " 42% failed"), lines[2])
+
+	out.Reset()
+	v = &progressView{out: &out, terminal: true, width: func() int { return 80 }, now: func() time.Time { return t0 }}
+	v.show(polling)
+	v.show(phase(copyimage.PhaseCompensating, 0))
+	assert.Contains(t, out.String(), "42% compensating")
+}

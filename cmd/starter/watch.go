@@ -27,15 +27,22 @@ type progressView struct {
 	width    func() int // the terminal's width now; it can change while we draw
 	now      func() time.Time
 
-	lastKey   string
-	drawn     bool // a terminal line is on screen without its newline
-	noWorker  bool // the "no answer" notice has been shown
-	failCount int
+	lastKey     string
+	lastPercent float64 // the job's percent last seen, kept once the copy fails or is cancelled
+	drawn       bool    // a terminal line is on screen without its newline
+	noWorker    bool    // the "no answer" notice has been shown
+	failCount   int
 }
 
 // show draws p, unless (off a terminal) nothing worth a line has changed.
 func (v *progressView) show(p snapshot) {
 	v.failCount = 0
+	// Once PollJob has ended, the workflow knows no percent short of success; a copy being
+	// cancelled or failing stays at the percent it reached rather than dropping to 0.
+	if p.Phase == copyimage.PhaseCompensating || p.Phase == copyimage.PhaseFailed {
+		p.Percent = max(p.Percent, v.lastPercent)
+	}
+	v.lastPercent = p.Percent
 	if v.terminal {
 		fmt.Fprintf(v.out, "\r%s\x1b[K", fitLine(p, v.now(), v.width()))
 		v.drawn = true
