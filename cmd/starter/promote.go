@@ -19,6 +19,7 @@ import (
 
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/planfile"
+	"github.com/imscopy/imscopy/internal/workflowid"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -70,8 +71,11 @@ func parsePromote(args []string, stderr io.Writer) (promoteRequest, error) {
 }
 
 // checkWorkflowID refuses an ID Temporal cannot carry: it travels as a gRPC header value, which
-// must be printable ASCII.
+// must be printable ASCII, and the server refuses one longer than its limit.maxIDLength.
 func checkWorkflowID(id string) error {
+	if len(id) > workflowid.Limit {
+		return fmt.Errorf("is %d bytes long: Temporal takes a workflow ID of at most %d", len(id), workflowid.Limit)
+	}
 	for _, r := range id {
 		if r < ' ' || r > '~' {
 			return fmt.Errorf("%q holds %q: a workflow ID must be printable ASCII", id, r)
