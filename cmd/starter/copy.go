@@ -128,6 +128,13 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	}
 	defer c.Close()
 
+	// USE_EXISTING answers a start with the running copy's run without saying it did; the run
+	// running before the start tells "attached" from "started".
+	runningRun, err := runningRunID(ctx, c, r.id)
+	if err != nil {
+		fmt.Fprintln(stderr, "starter: look for a running copy:", explain(err, cfg, r.id))
+		return exitFailed
+	}
 	run, err := c.ExecuteWorkflow(ctx, startOptions(r.id, cfg.TaskQueue), copyimage.CopyImage, r.in)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -139,7 +146,11 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 		fmt.Fprintln(stderr, "starter: start the copy:", explain(err, cfg, r.id))
 		return exitFailed
 	default:
-		fmt.Fprintf(stderr, "copy workflow %s (run %s) on task queue %s\n", run.GetID(), run.GetRunID(), cfg.TaskQueue)
+		verb := "started copy workflow"
+		if runningRun != "" && run.GetRunID() == runningRun {
+			verb = "attached to the running copy workflow"
+		}
+		fmt.Fprintf(stderr, "%s %s (run %s) on task queue %s\n", verb, run.GetID(), run.GetRunID(), cfg.TaskQueue)
 	}
 	// USE_EXISTING attaches to a running copy of the same ID whatever it was asked; a copy that
 	// differs (another key, description, ...) is not this request, and saying nothing would hand
@@ -172,6 +183,21 @@ func runCopy(ctx context.Context, cfg config.Starter, r copyRequest, stdout, std
 	}
 	res, err := watch(ctx, c, run, view)
 	return finish(ctx, cfg, stdout, stderr, r.jsonOut, run, res, err)
+}
+
+// runningRunID is the run of workflow id that is running, or "" when none is.
+func runningRunID(ctx context.Context, c client.Client, id string) (string, error) {
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	case desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return "", nil
+	}
+	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), nil
 }
 
 // startedInput reads back the request a workflow run was started with: the input of the first
