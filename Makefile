@@ -48,7 +48,8 @@ test: build workflowcheck
 	IMSCOPY_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) ./...
 
 # workflowcheck: Temporal's static analyser of workflow determinism (no wall clock, no map
-# iteration order, no goroutines, no global state in workflow code) on every workflow package; then
+# iteration order, no goroutines, no global state in workflow code) on every workflow package and
+# on the bench's comparison workflows (cmd/bench's StrategyCopy and its waits); then
 # on a workflow that calls time.Now, which it must reject for that call, so an analyser that checks
 # nothing fails. A non-zero exit alone would not do: a crash, a build failure or a missing
 # directory exits non-zero too, so its verdict must name time.Now, and what it said is shown if not.
@@ -56,7 +57,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK_REJECTS := StampedCopy is non-deterministic, reason: calls non-deterministic function time.Now
 workflowcheck:
 	GOBIN=$(CURDIR)/$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
-	$(BIN)/workflowcheck ./workflows/...
+	$(BIN)/workflowcheck ./workflows/... ./cmd/bench
 	@out=$$($(BIN)/workflowcheck ./workflows/testdata/nondeterministic 2>&1); status=$$?; \
 	  if [ $$status -eq 0 ] || ! printf '%s\n' "$$out" | grep -qF '$(WORKFLOWCHECK_REJECTS)'; then \
 	    printf '%s\n' "$${out:-(no output)}"; \
