@@ -21,12 +21,32 @@ func (e *Error) Error() string {
 }
 
 // process runs envconfig over spec and turns its errors into *Error, with the fix taken from the
-// field's desc tag so that the usage text and the error message never disagree.
+// field's desc tag so that the usage text and the error message never disagree. It reads every
+// variable, so that one run names every bad one: envconfig alone stops at the first.
 func process(spec any) error {
-	err := envconfig.Process("", spec)
-	if err == nil {
-		return nil
+	v := reflect.ValueOf(spec).Elem()
+	t := v.Type()
+	var errs []error
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
+			continue
+		}
+		// The field alone, with its tags, starting from the value spec holds (a default that
+		// another package owns stays when the variable is unset).
+		one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+		one.Elem().Field(0).Set(v.Field(i))
+		if err := envconfig.Process("", one.Interface()); err != nil {
+			errs = append(errs, processError(spec, err))
+			continue
+		}
+		v.Field(i).Set(one.Elem().Field(0))
 	}
+	return errors.Join(errs...)
+}
+
+// processError is envconfig's error for one of spec's fields as an *Error.
+func processError(spec any, err error) error {
 	var pe *envconfig.ParseError
 	if !errors.As(err, &pe) {
 		// Only required:"true" tags produce other errors, and the specs here use none: every
@@ -39,6 +59,37 @@ func process(spec any) error {
 		reason = fmt.Sprintf("is not valid (%v)", pe.Err)
 	}
 	return &Error{Var: pe.KeyName, Reason: reason, Fix: fixFor(spec, pe.FieldName)}
+}
+
+// joinOnce joins errs (each may be a join itself), leaving out an *Error about a variable an
+// earlier one already names: a variable read twice (TEMPORAL_ADDRESS, by envconfig and by the
+// connection settings) is reported once.
+func joinOnce(errs ...error) error {
+	var out []error
+	named := map[string]bool{}
+	var add func(err error)
+	add = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				add(e)
+			}
+			return
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			if named[e.Var] {
+				return
+			}
+			named[e.Var] = true
+		}
+		out = append(out, err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			add(err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // fixFor is the advice for a field: "set it to" and its desc tag.

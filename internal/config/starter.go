@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"io"
 
 	"github.com/imscopy/imscopy/imsapi"
@@ -47,15 +46,10 @@ func StarterUsage(out io.Writer) error {
 // LoadStarter reads the starter's configuration from the environment.
 func LoadStarter() (Starter, error) {
 	var s Starter
-	if err := process(&s); err != nil {
-		return Starter{}, err
-	}
-	conn, err := loadTemporal(&s.TemporalAddress, &s.Namespace)
-	if err != nil {
-		return Starter{}, err
-	}
+	perr := process(&s)
+	conn, terr := loadTemporal(&s.TemporalAddress, &s.Namespace)
 	s.Temporal = conn
-	var errs []error
+	errs := []error{perr, terr}
 	bad := func(field, reason string) {
 		errs = append(errs, &Error{Var: varOf(&s, field), Reason: reason, Fix: fixFor(&s, field)})
 	}
@@ -68,7 +62,7 @@ func LoadStarter() (Starter, error) {
 	if err := imsapi.ValidateRegion("region", s.Region); err != nil {
 		bad("Region", "is \""+s.Region+"\", which is not a region ID")
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := joinOnce(errs...); err != nil {
 		return Starter{}, err
 	}
 	return s, nil

@@ -130,16 +130,13 @@ func (w Worker) Secrets() []string {
 // is reported alone; otherwise every problem found is reported at once (errors.Join of *Error),
 // so one restart is enough to fix them.
 func LoadWorker() (Worker, error) {
+	// Every variable is checked before any error is returned, so that one run names them all. A
+	// variable that does not parse keeps its default, which the checks below accept.
 	w := workerDefaults()
-	if err := process(&w); err != nil {
-		return Worker{}, err
-	}
-	conn, err := loadTemporal(&w.TemporalAddress, &w.Namespace)
-	if err != nil {
-		return Worker{}, err
-	}
+	perr := process(&w)
+	conn, terr := loadTemporal(&w.TemporalAddress, &w.Namespace)
 	w.Temporal = conn
-	if err := w.validate(); err != nil {
+	if err := joinOnce(perr, terr, w.validate()); err != nil {
 		return Worker{}, err
 	}
 	return w, nil

@@ -339,3 +339,18 @@ func TestUsageListsTheTemporalConnectionVariables(t *testing.T) {
 	}
 	assert.NotContains(t, out.String(), "(default: unset)\n      \n", "every variable has a meaning")
 }
+
+// One run names every bad variable, those that do not parse and those that break a rule alike,
+// and a variable read twice (TEMPORAL_ADDRESS) once.
+func TestLoadWorkerReportsEveryBadVariableAtOnce(t *testing.T) {
+	setEnv(t, credentials(map[string]string{
+		"POLL_MAX": "abc", "CROSS_REGION_COPIES": "x", "IMS_REGION": "CN North", "TEMPORAL_ADDRESS": "no-port",
+	}))
+	_, err := LoadWorker()
+	require.Error(t, err)
+	for _, name := range []string{"POLL_MAX", "CROSS_REGION_COPIES", "IMS_REGION", "TEMPORAL_ADDRESS"} {
+		assert.Contains(t, err.Error(), name+" is ")
+	}
+	assert.Equal(t, 1, strings.Count(err.Error(), "TEMPORAL_ADDRESS is"), err.Error())
+	assert.Equal(t, 4, strings.Count(err.Error(), "\n")+1, "one line each: %s", err)
+}
