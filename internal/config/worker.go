@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/worker"
@@ -185,6 +187,8 @@ func (w *Worker) validate() error {
 		}
 		if w.DataDir == "" {
 			bad("DataDir", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
+		} else if reason := notAFolder(w.DataDir); reason != "" {
+			bad("DataDir", reason)
 		}
 		switch {
 		case w.DevServerAddress == "":
@@ -260,4 +264,20 @@ func (w *Worker) validate() error {
 	positive("HeartbeatThrottleMax", w.HeartbeatThrottleMax)
 	positive("HeartbeatThrottleDefault", w.HeartbeatThrottleDefault)
 	return errors.Join(errs...)
+}
+
+// notAFolder says why dir cannot be dev mode's data folder ("" when it can be, or can be made):
+// a file in its place is a mistake in the environment, reported with the others rather than as
+// the embedded server's failure to start.
+func notAFolder(dir string) string {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "" // made at start
+	case err != nil:
+		return fmt.Sprintf("is %q, which cannot be used as a folder (%v)", dir, err)
+	case !fi.IsDir():
+		return fmt.Sprintf("is %q, which is a file, not a folder", dir)
+	}
+	return ""
 }

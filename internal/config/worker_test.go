@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,4 +354,20 @@ func TestLoadWorkerReportsEveryBadVariableAtOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, strings.Count(err.Error(), "TEMPORAL_ADDRESS is"), err.Error())
 	assert.Equal(t, 4, strings.Count(err.Error(), "\n")+1, "one line each: %s", err)
+}
+
+// A file where dev mode's data folder should be is a mistake in the environment: reported with
+// the other variables (the worker exits 2 with plain text), not when the server fails to start.
+func TestLoadWorkerRefusesADataDirThatIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for _, dir := range []string{file, filepath.Join(file, "below")} {
+		setEnv(t, credentials(map[string]string{"TEMPORAL_ADDRESS": "", "DATA_DIR": dir}))
+		_, err := LoadWorker()
+		require.Error(t, err, dir)
+		assert.Contains(t, err.Error(), "DATA_DIR is "+strconv.Quote(dir), dir)
+	}
+	setEnv(t, credentials(map[string]string{"TEMPORAL_ADDRESS": "", "DATA_DIR": filepath.Join(t.TempDir(), "new")}))
+	_, err := LoadWorker()
+	assert.NoError(t, err, "a folder not made yet is made at start")
 }
