@@ -18,9 +18,12 @@ import (
 // dialTimeout bounds the first contact with Temporal, so a wrong address fails in seconds.
 const dialTimeout = 5 * time.Second
 
-// workerHint is what to do when Temporal is not there.
-const workerHint = "is the worker running? Start it with `make demo` or `go run ./cmd/worker` (dev mode hosts Temporal " +
-	"itself), or set TEMPORAL_ADDRESS to your Temporal server"
+// workerHint is what to do when Temporal is not there. It names a command that leaves a server
+// running: `make demo` stops its embedded server when its copy ends.
+const workerHint = "is the worker running? Start a dev-mode worker, which hosts the Temporal server itself: " +
+	"`HUAWEICLOUD_SDK_AK=... HUAWEICLOUD_SDK_SK=... HUAWEICLOUD_SDK_PROJECT_ID=... IMS_REGION=cn-north-4 bin/worker` " +
+	"(`make build` first; against the emulator, add the IMS_ENDPOINTS and IMS_PROJECTS that `bin/imsemu` prints; " +
+	"docs/operations.md, \"Dev mode\"), or set TEMPORAL_ADDRESS to your Temporal server"
 
 func dial(ctx context.Context, cfg config.Starter) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
