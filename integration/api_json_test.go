@@ -65,7 +65,7 @@ func TestWorkflowAPIFromRawJSON(t *testing.T) {
 		desc, err := c.DescribeWorkflowExecution(context.Background(), id, "")
 		require.NoError(t, err)
 		for _, a := range desc.GetPendingActivities() {
-			if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == "PollJob" && len(p) > 0 {
+			if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == activities.NamePollJob && len(p) > 0 {
 				if m := keysOf(t, p[0].GetData()); m["polls"].(float64) > 0 {
 					beat = m
 				}

@@ -37,7 +37,7 @@ func TestWorkerKilledMidPoll(t *testing.T) {
 
 	// Two polls made: what a retry that started over would lose.
 	before := r.waitPollJob(c, run.GetID(), func(hb activities.PollHeartbeat) bool { return checkpointed(hb) && hb.Polls >= 2 })
-	pending := pendingActivity(t, c, run.GetID(), "PollJob")
+	pending := pendingActivity(t, c, run.GetID(), activities.NamePollJob)
 	require.NotNil(t, pending, "PollJob runs when the worker dies")
 	require.Equal(t, int32(1), pending.GetAttempt())
 	require.Equal(t, first.cmd.Process.Pid, pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs PollJob")
@@ -59,7 +59,7 @@ func TestWorkerKilledMidPoll(t *testing.T) {
 	res, err := result(t, run)
 	require.NoError(t, err)
 	events := historyEvents(t, c, run)
-	poll := activityRuns(events)["PollJob"]
+	poll := activityRuns(events)[activities.NamePollJob]
 	require.NotNil(t, poll)
 	assert.Equal(t, int32(2), poll.attempt, "PollJob ended in its second attempt")
 	assert.Equal(t, second.cmd.Process.Pid, pidOf(t, poll.identity), "the new worker finished PollJob")
@@ -82,7 +82,7 @@ func (r *rig) waitResumedPollJob(c client.Client, id string) activities.PollHear
 	r.t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
-		a := pendingActivity(r.t, c, id, "PollJob")
+		a := pendingActivity(r.t, c, id, activities.NamePollJob)
 		if a != nil && a.GetAttempt() >= 2 && a.GetState() == enums.PENDING_ACTIVITY_STATE_STARTED &&
 			a.GetLastHeartbeatTime() != nil && a.GetLastStartedTime() != nil &&
 			!a.GetLastHeartbeatTime().AsTime().Before(a.GetLastStartedTime().AsTime()) {
@@ -121,7 +121,7 @@ func TestWorkerKilledMidSubmit(t *testing.T) {
 	require.Len(t, r.jobsNamed(answered.Name), 1, "IMS acted on the first copy's POST")
 	require.Empty(t, r.jobsNamed(inFlight.Name), "the second copy's POST has not reached IMS")
 	for _, run := range []client.WorkflowRun{answeredRun, inFlightRun} {
-		pending := pendingActivity(t, c, run.GetID(), "SubmitCopy")
+		pending := pendingActivity(t, c, run.GetID(), activities.NameSubmitCopy)
 		require.NotNil(t, pending, "%s: SubmitCopy runs when the worker dies", run.GetID())
 		require.Equal(t, int32(1), pending.GetAttempt())
 		require.Equal(t, first.cmd.Process.Pid, pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs SubmitCopy")
@@ -143,7 +143,7 @@ func TestWorkerKilledMidSubmit(t *testing.T) {
 	}{{answered, answeredRun, true}, {inFlight, inFlightRun, false}} {
 		res, err := result(t, tc.run)
 		require.NoError(t, err, tc.in.Name)
-		submit := activityRuns(historyEvents(t, c, tc.run))["SubmitCopy"]
+		submit := activityRuns(historyEvents(t, c, tc.run))[activities.NameSubmitCopy]
 		require.NotNil(t, submit)
 		assert.GreaterOrEqual(t, submit.attempt, int32(2), "%s: SubmitCopy was retried", tc.in.Name)
 		assert.Equal(t, second.cmd.Process.Pid, pidOf(t, submit.identity), "%s: the new worker finished SubmitCopy", tc.in.Name)
@@ -269,7 +269,7 @@ func TestJobFailure(t *testing.T) {
 	assert.Equal(t, failure.ImageID, images[0].ID, "the error names the failed copy's image")
 	assert.Equal(t, "deleted", images[0].Status, "the failed copy's image is deleted, not left killed")
 	assert.Positive(t, r.answered(imsemu.DefaultRegions[0].Name, imsemu.RouteGlanceDeleteImage), "IMS answered the delete")
-	cleanup := activityRuns(historyEvents(t, c, run))["CleanupCopy"]
+	cleanup := activityRuns(historyEvents(t, c, run))[activities.NameCleanupCopy]
 	require.NotNil(t, cleanup, "the workflow compensated")
 	assert.True(t, cleanup.completed)
 }

@@ -74,7 +74,7 @@ func activityRuns(events []*historypb.HistoryEvent) map[string]*activityRun {
 // pollJobResult is what the history's completed PollJob returned.
 func pollJobResult(t *testing.T, events []*historypb.HistoryEvent) activities.PollJobResult {
 	t.Helper()
-	run := activityRuns(events)["PollJob"]
+	run := activityRuns(events)[activities.NamePollJob]
 	require.NotNil(t, run, "the history has no PollJob")
 	require.True(t, run.completed, "PollJob did not complete")
 	var res activities.PollJobResult

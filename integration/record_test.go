@@ -170,7 +170,7 @@ func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string,
 	assert.Equal(t, want.adopted, res.Adopted, "adopted")
 
 	runs := activityRuns(historyEvents(t, c, run))
-	submit := runs["SubmitCopy"]
+	submit := runs[activities.NameSubmitCopy]
 	switch want.submits {
 	case 0:
 		assert.Nil(t, submit, "SubmitCopy never ran")
@@ -181,7 +181,7 @@ func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string,
 		require.NotNil(t, submit, "SubmitCopy ran")
 		assert.GreaterOrEqual(t, submit.attempt, int32(2), "SubmitCopy was retried")
 	}
-	cleanup := runs["CleanupCopy"]
+	cleanup := runs[activities.NameCleanupCopy]
 	deletes := r.answered(imsemu.DefaultRegions[0].Name, imsemu.RouteGlanceDeleteImage)
 	if want.compensated {
 		require.NotNil(t, cleanup, "the copy was compensated")

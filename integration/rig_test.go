@@ -178,7 +178,7 @@ func (r *rig) waitPollJob(c client.Client, id string, ok func(activities.PollHea
 		require.NoError(r.t, err)
 		for _, a := range desc.GetPendingActivities() {
 			details := a.GetHeartbeatDetails()
-			if a.GetActivityType().GetName() != "PollJob" || len(details.GetPayloads()) == 0 {
+			if a.GetActivityType().GetName() != activities.NamePollJob || len(details.GetPayloads()) == 0 {
 				continue
 			}
 			require.NoError(r.t, converter.GetDefaultDataConverter().FromPayloads(details, &last))

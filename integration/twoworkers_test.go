@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -47,8 +48,8 @@ func TestTwoWorkersOneKilledMidCopy(t *testing.T) {
 
 	// The history says who finished: PollJob's last attempt and VerifyImage ran on the survivor.
 	finishers := activityWorkers(t, c, run)
-	assert.Equal(t, survivor.cmd.Process.Pid, finishers["PollJob"], "the survivor resumed PollJob")
-	assert.Equal(t, survivor.cmd.Process.Pid, finishers["VerifyImage"], "the survivor verified the copy")
+	assert.Equal(t, survivor.cmd.Process.Pid, finishers[activities.NamePollJob], "the survivor resumed PollJob")
+	assert.Equal(t, survivor.cmd.Process.Pid, finishers[activities.NameVerifyImage], "the survivor verified the copy")
 	r.assertNoSecrets(c, run.GetID())
 }
 
@@ -60,7 +61,7 @@ func pollJobWorker(t *testing.T, c client.Client, workflowID string) int {
 		d, err := c.DescribeWorkflowExecution(context.Background(), workflowID, "")
 		require.NoError(t, err)
 		for _, a := range d.GetPendingActivities() {
-			if a.GetActivityType().GetName() == "PollJob" && a.GetLastWorkerIdentity() != "" {
+			if a.GetActivityType().GetName() == activities.NamePollJob && a.GetLastWorkerIdentity() != "" {
 				return pidOf(t, a.GetLastWorkerIdentity())
 			}
 		}

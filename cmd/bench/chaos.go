@@ -366,7 +366,7 @@ func lastSubmitAttempt(ctx context.Context, c client.Client, id string) (int32, 
 		if err != nil {
 			return 0, err
 		}
-		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SubmitCopy" {
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == activities.NameSubmitCopy {
 			submits[ev.GetEventId()] = true
 		}
 		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && submits[a.GetScheduledEventId()] {

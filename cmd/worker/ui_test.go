@@ -65,7 +65,7 @@ func TestDevModeWorkerServesTheWebUI(t *testing.T) {
 	found := list.Executions[0]
 	assert.Equal(t, id, found.Execution.WorkflowId)
 	assert.Equal(t, run.GetRunID(), found.Execution.RunId)
-	assert.Equal(t, "CopyImage", found.Type.Name)
+	assert.Equal(t, copyimage.WorkflowName, found.Type.Name)
 	assert.Equal(t, workflows.TaskQueue, found.TaskQueue)
 
 	status, body, err := uiGet(api + "/" + url.PathEscape(id))

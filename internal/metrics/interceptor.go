@@ -11,11 +11,11 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
-// CopyWorkflowType is the workflow whose outcome the copy counters record (workflows.CopyImage;
-// named here because package workflows depends on nothing of the worker's).
-const CopyWorkflowType = "CopyImage"
+// CopyWorkflowType is the workflow whose outcome the copy counters record.
+const CopyWorkflowType = copyimage.WorkflowName
 
 // Interceptor is the worker interceptor (worker.Options.Interceptors) that records the copy
 // counters from the workflows' outcomes and the job histograms from PollJob's results. Workflow

@@ -116,7 +116,7 @@ func TestCopySucceeds(t *testing.T) {
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	assert.Zero(t, starts.of("CleanupCopy"), "a copy that succeeded is not undone")
+	assert.Zero(t, starts.of(activities.NameCleanupCopy), "a copy that succeeded is not undone")
 	var res Result
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
@@ -146,7 +146,7 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.True(t, env.IsWorkflowCompleted())
-	assert.Zero(t, starts.of("VerifyImage"), "a failed job leaves nothing to verify")
+	assert.Zero(t, starts.of(activities.NameVerifyImage), "a failed job leaves nothing to verify")
 	app := workflowAppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrCopyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
@@ -251,7 +251,7 @@ func TestKeepFailedImagesSkipsCompensation(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, in)
 
 	assert.Equal(t, activities.ErrCopyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
-	assert.Zero(t, starts.of("CleanupCopy"), "the user asked to keep the failed image")
+	assert.Zero(t, starts.of(activities.NameCleanupCopy), "the user asked to keep the failed image")
 	left, ok := failures.LeftBehindOf(env.GetWorkflowError())
 	require.True(t, ok, "the failure says which image it kept")
 	assert.True(t, left.Kept)
@@ -272,7 +272,7 @@ func TestAdoptedActiveImageIsNeverDeleted(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	assert.Equal(t, activities.ErrVerifyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
-	assert.Zero(t, starts.of("CleanupCopy"), "an image that was active before this copy is someone else's")
+	assert.Zero(t, starts.of(activities.NameCleanupCopy), "an image that was active before this copy is someone else's")
 }
 
 func TestCancelDuringPollCompensates(t *testing.T) {
@@ -293,7 +293,7 @@ func TestCancelDuringPollCompensates(t *testing.T) {
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
-	assert.Zero(t, starts.of("VerifyImage"), "a cancelled copy is not verified")
+	assert.Zero(t, starts.of(activities.NameVerifyImage), "a cancelled copy is not verified")
 }
 
 // lostCleanup is the compensation after a submit that returned no result although a POST may have
@@ -345,7 +345,7 @@ func TestSubmitFailureWithoutAPostCleansNothing(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	assert.Equal(t, activities.ErrIMSAuth, workflowAppError(t, env.GetWorkflowError()).Type())
-	assert.Zero(t, starts.of("CleanupCopy"), "no POST, no copy")
+	assert.Zero(t, starts.of(activities.NameCleanupCopy), "no POST, no copy")
 }
 
 // Cancelled while SubmitCopy runs, before it answered: an earlier attempt's POST may have created
@@ -377,7 +377,7 @@ func TestThrottledSubmitIsRetried(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.NoError(t, env.GetWorkflowError())
-	env.AssertNumberOfCalls(t, "SubmitCopy", 3)
+	env.AssertNumberOfCalls(t, activities.NameSubmitCopy, 3)
 	var res Result
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, imageID, res.ImageID)
@@ -538,7 +538,7 @@ func TestCrossRegionCopyWaitsForItsPermit(t *testing.T) {
 
 	assert.Equal(t, PhaseAwaitingPermit, phase, "an hour without a permit, the copy still waits")
 	assert.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
-	assert.Zero(t, starts.of("SubmitCopy"), "nothing is POSTed without a permit")
+	assert.Zero(t, starts.of(activities.NameSubmitCopy), "nothing is POSTed without a permit")
 }
 
 // IMS cannot encrypt during a cross-region copy, and needs an agency for one.

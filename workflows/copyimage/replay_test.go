@@ -30,7 +30,7 @@ func historyFiles(t *testing.T) []string {
 func replay(t *testing.T, copy any, file string) error {
 	t.Helper()
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(copy, workflow.RegisterOptions{Name: "CopyImage"})
+	r.RegisterWorkflowWithOptions(copy, workflow.RegisterOptions{Name: WorkflowName})
 	// The replayer logs a mismatch at length (with the panic's stack); the error says enough.
 	return r.ReplayWorkflowHistoryFromJSONFile(log.NewStructuredLogger(slog.New(slog.DiscardHandler)), file)
 }
