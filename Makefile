@@ -18,7 +18,7 @@ BIN := bin
 # The whole suite must stay well inside CI's 90 minutes on 2 cores; 30 minutes is the alarm.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test workflowcheck vet fmt demo emulator bench chaos clean toolchain
+.PHONY: all build test fuzz workflowcheck vet fmt demo emulator bench chaos clean toolchain
 
 all: build
 
@@ -46,6 +46,24 @@ test: build workflowcheck
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	IMSCOPY_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) ./...
+
+# fuzz: each fuzz target of a decoder of outside input, for FUZZTIME each, one after another (go
+# test fuzzes one target per run). Their seed corpora (testdata/fuzz too) already run in `make test`.
+# -parallel 1 keeps it to one fuzzing process on the 2-core machines. A failure stops it; the input
+# is saved under the package's testdata/fuzz, where it stays as a seed once the bug is fixed.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./workflows/copyimage:FuzzDecodeInput \
+	./internal/planfile:FuzzParse \
+	./imsapi:FuzzValidateCopyRequest \
+	./cmd/starter:FuzzParseCopy \
+	./cmd/starter:FuzzParsePromote
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -parallel 1 $$pkg; \
+	done
 
 # workflowcheck: Temporal's static analyser of workflow determinism (no wall clock, no map
 # iteration order, no goroutines, no global state in workflow code) on every workflow package and
