@@ -40,7 +40,7 @@ type PollConfig struct {
 	// far below the 200 calls/s the API gateway allows per API.
 	Min time.Duration
 	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
-	// its end is far. PollJob also never plans further ahead than twice the time it has watched
+	// its end is far. PollJob also never plans further ahead than the time it has watched
 	// the job progress (planHorizon), and waits at most a minute while nothing foretells the end
 	// (a job queued in INIT before the calibration has learned queues, an adopted image) or after
 	// a failed read (blindWaitMax).

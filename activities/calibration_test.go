@@ -65,16 +65,16 @@ func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 	none.learn([]forecast{{at: t0, stage: 3, base: time.Second}}, t0.Add(time.Second)) // no panic
 }
 
-// The factor is the 1st percentile of the ratios: a handful of jobs that ended early do not set
-// every later wait, one in a hundred may.
-func TestCalibrationAimsAtTheFirstPercentile(t *testing.T) {
+// The factor is the calibrationQuantile of the ratios: a handful of jobs that ended early do not
+// set every later wait, one in two hundred may.
+func TestCalibrationAimsAtItsLowQuantile(t *testing.T) {
 	c := NewCalibration()
 	for i := range calibrationWindow {
 		teach(c, 5, 1+float64(i)/100) // 1.00, 1.01, ... 3.99
 	}
 	k, ok := c.factor(forecast{stage: 5})
 	require.True(t, ok)
-	assert.InDelta(t, 1.03, k, 1e-9, "the 4th smallest of 300")
+	assert.InDelta(t, 1.01, k, 1e-9, "the 2nd smallest of 300")
 }
 
 // A stage keeps only the latest calibrationWindow ratios, so that a change in the cloud is
@@ -116,16 +116,16 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	assert.Zero(t, g.reach, "a heartbeat from an older worker gives no age to measure the reach by")
 	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(f.base)), ruleWait(&s, p, 0.5), "before learning: the rule")
 
-	teach(c, 6, repeat(1.5, calibrationMinCopies)...)
+	teach(c, 6, repeat(0.8, calibrationMinCopies)...)
 	w, used, ok := s.nextWait(p, c, 0.5)
 	require.True(t, ok)
 	assert.Equal(t, f, used, "the forecast is returned for learning")
-	assert.Equal(t, p.Lag+time.Duration(1.5*float64(f.base)), w, "Lag plus the learned share of the time left")
+	assert.Equal(t, p.Lag+time.Duration(0.8*float64(f.base)), w, "Lag plus the learned share of the time left")
 
-	// Never planned further ahead than twice the time watched, learned or not.
+	// Never planned further ahead than the time watched, learned or not.
 	teach(c, 6, repeat(50, calibrationWindow)...)
 	w, _, _ = s.nextWait(p, c, 0.5)
-	assert.Equal(t, 204*time.Second, w)
+	assert.Equal(t, 102*time.Second, w)
 
 	// Queued for 15 s: jobs queued that long have run at least 3 times as long again.
 	var q PollHeartbeat

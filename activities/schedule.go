@@ -96,11 +96,16 @@ const (
 	// nearer than its figure. Without this, near 99 % a prediction would aim up to a whole step's
 	// time past an end that may be at hand.
 	percentStep = 0.01
-	// planHorizon bounds how far ahead a prediction is trusted: at most twice as long as the job
-	// has been watched since it was last at 0 %. A rate seen over a few percent says little about
-	// the next hour; without the bound, one slow start made some short jobs wait minutes past
-	// their end.
-	planHorizon = 2.0
+	// planHorizon bounds how far ahead a prediction is trusted: no wait longer than the job has
+	// been watched since it was last at 0 %. A rate seen over a few percent says little about the
+	// next hour: a job that stalled, then sped up, would end early in a long wait, and how far the
+	// wait reached past that end is how late the copy notices it. The bound caps that lateness at
+	// the job's own age, so a copy is never noticed more than twice as late as it has run.
+	planHorizon = 1.0
+	// tailHorizon is planHorizon from tailFrom on: no tail wait longer than a fifth of the time
+	// watched. The tail's rate is read over the last step or two, so a slow step predicts a long
+	// wait for an end that may be a second away.
+	tailHorizon = 0.2
 )
 
 // start begins a fresh wait at now. SubmitCopy created the job a moment ago, so it was at 0 %
@@ -179,7 +184,8 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 //
 // A running job's wait is Lag plus a share of the predicted time left: the share the calibration
 // learned for this stage (or this reach of it), or predictFraction until it has; either way
-// never more than planHorizon times as far ahead as the job has been watched progressing. A
+// never more than planHorizon (tailHorizon in the tail) times as far ahead as the job has been
+// watched progressing. A
 // queued job's wait is the learned multiple of the time queued, once learned. With no
 // prediction or nothing learned for a queued job, Initial doubles each time, up to blindWaitMax.
 // Only waits that do not rest on a running job's progress are jittered, so that copies started
@@ -203,7 +209,11 @@ func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.
 		if learned {
 			share = k
 		}
-		horizon := max(p.Lag, time.Duration(planHorizon*float64(s.LastAt.Sub(s.FirstAt))))
+		h := planHorizon
+		if s.Percent >= tailFrom {
+			h = tailHorizon
+		}
+		horizon := max(p.Lag, time.Duration(h*float64(s.LastAt.Sub(s.FirstAt))))
 		s.Wait, aimed = min(p.Lag+durationUpTo(share*float64(f.base), p.Max), horizon), true
 	case s.Wait == 0:
 		s.Wait = p.Initial

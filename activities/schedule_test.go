@@ -46,8 +46,14 @@ func TestWaitIsPredictedFromProgress(t *testing.T) {
 
 	s = PollHeartbeat{}
 	s.observe("RUNNING", 0.10, "", t0)
-	s.observe("RUNNING", 0.20, "", t0.Add(10*time.Second)) // about 70 s left, but watched for 10 s
-	assert.Equal(t, 20*time.Second, ruleWait(&s, p, 0.5), "never planned further ahead than twice the time watched")
+	s.observe("RUNNING", 0.20, "", t0.Add(20*time.Second)) // about 140 s left, but watched for 20 s
+	assert.Equal(t, 20*time.Second, ruleWait(&s, p, 0.5), "never planned further ahead than the time watched")
+
+	s = PollHeartbeat{}
+	s.observe("RUNNING", 0.10, "", t0)
+	s.observe("RUNNING", 0.90, "", t0.Add(100*time.Second))
+	s.observe("RUNNING", 0.91, "", t0.Add(200*time.Second)) // the tail's latest step is slow: minutes left
+	assert.Equal(t, 40*time.Second, ruleWait(&s, p, 0.5), "in the tail, never further ahead than a fifth of the 200 s watched")
 
 	s = PollHeartbeat{}
 	s.observe("RUNNING", 0.10, "", t0)
