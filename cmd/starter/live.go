@@ -12,12 +12,6 @@ import (
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
-// pollJobActivity is PollJob's activity type: the method name workflows.Register gives it.
-const pollJobActivity = "PollJob"
-
-// submitCopyActivity is SubmitCopy's activity type.
-const submitCopyActivity = "SubmitCopy"
-
 // livePoll is what the server holds about a pending PollJob. The workflow hears nothing from
 // PollJob until it ends (so a long job does not lengthen the history); while it waits, the job's
 // percent, image and poll count are in its last heartbeat, which the server keeps with the
@@ -39,7 +33,7 @@ type livePoll struct {
 // livePollOf finds the workflow's pending PollJob in a describe answer; nil when there is none.
 func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePoll {
 	for _, a := range desc.GetPendingActivities() {
-		if a.GetActivityType().GetName() != pollJobActivity {
+		if a.GetActivityType().GetName() != activities.NamePollJob {
 			continue
 		}
 		live := &livePoll{Attempt: a.GetAttempt()}
@@ -89,9 +83,9 @@ func retryingOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *retryi
 		// SubmitCopy retries inside an attempt while no POST can have gone out, and says so in its
 		// heartbeat's second value.
 		var sr activities.SubmitRetry
-		if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == submitCopyActivity && len(p) > 1 &&
+		if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == activities.NameSubmitCopy && len(p) > 1 &&
 			converter.GetDefaultDataConverter().FromPayload(p[1], &sr) == nil && sr.Tries > 0 {
-			return &retrying{Activity: submitCopyActivity, Attempt: int32(sr.Tries) + 1, LastFailure: sr.LastFailure, NextAt: sr.NextAt}
+			return &retrying{Activity: activities.NameSubmitCopy, Attempt: int32(sr.Tries) + 1, LastFailure: sr.LastFailure, NextAt: sr.NextAt}
 		}
 		if a.GetAttempt() <= 1 || a.GetLastFailure() == nil {
 			continue

@@ -24,7 +24,7 @@ import (
 // details hb (nil: no heartbeat yet), encoded as the worker's SDK encodes them.
 func describing(t *testing.T, attempt int32, lastFailure string, hb *activities.PollHeartbeat) *workflowservice.DescribeWorkflowExecutionResponse {
 	t.Helper()
-	poll := &workflowpb.PendingActivityInfo{ActivityType: &commonpb.ActivityType{Name: "PollJob"}, Attempt: attempt}
+	poll := &workflowpb.PendingActivityInfo{ActivityType: &commonpb.ActivityType{Name: activities.NamePollJob}, Attempt: attempt}
 	if lastFailure != "" {
 		poll.LastFailure = &failurepb.Failure{Message: lastFailure, StackTrace: "goroutine 1 [running]"}
 	}
@@ -79,7 +79,7 @@ func TestLivePollShowsARetry(t *testing.T) {
 // it is retrying, which attempt, when the next is due and why the last failed, in one clean line.
 func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 	desc := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
-		ActivityType: &commonpb.ActivityType{Name: "SubmitCopy"}, Attempt: 5,
+		ActivityType: &commonpb.ActivityType{Name: activities.NameSubmitCopy}, Attempt: 5,
 		NextAttemptScheduleTime: timestamppb.New(t0.Add(30 * time.Second)),
 		LastFailure: &failurepb.Failure{Message: "ListImages: no response from IMS: Get \"http://127.0.0.1:19780/v2/cloudimages\": " +
 			"dial tcp 127.0.0.1:19780: connect: connection refused\nmore", StackTrace: "goroutine 1"},
@@ -93,7 +93,7 @@ func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 
 	got := snapshotJSON("wf", "Running", s, nil)
 	require.NotNil(t, got.Retry)
-	assert.Equal(t, retryJSON{Activity: "SubmitCopy", Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
+	assert.Equal(t, retryJSON{Activity: activities.NameSubmitCopy, Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
 		NextAttemptAt: t0.Add(30 * time.Second)}, *got.Retry)
 
 	// SubmitCopy retrying inside its first attempt says so in its heartbeat's second value.
@@ -101,8 +101,8 @@ func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 		activities.SubmitRetry{Tries: 2, LastFailure: "ListImages: no response from IMS", NextAt: t0.Add(30 * time.Second)})
 	require.NoError(t, err)
 	inside := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
-		ActivityType: &commonpb.ActivityType{Name: "SubmitCopy"}, Attempt: 1, HeartbeatDetails: details}}}
-	assert.Equal(t, &retrying{Activity: "SubmitCopy", Attempt: 3, LastFailure: "ListImages: no response from IMS",
+		ActivityType: &commonpb.ActivityType{Name: activities.NameSubmitCopy}, Attempt: 1, HeartbeatDetails: details}}}
+	assert.Equal(t, &retrying{Activity: activities.NameSubmitCopy, Attempt: 3, LastFailure: "ListImages: no response from IMS",
 		NextAt: t0.Add(30 * time.Second)}, retryingOf(inside))
 
 	// A first attempt is no retry.
