@@ -74,6 +74,18 @@ func (t Target) Accepts() bool { return t.Accept || t.AcceptQueue != "" }
 // maxTaskQueueLen is Temporal's limit on a task queue name.
 const maxTaskQueueLen = 1000
 
+// reservedTaskQueuePrefix says whether name starts with a prefix the Temporal server keeps for
+// itself ("/_sys/" for partitions, "temporal-sys-" for its internal queues), which it refuses only
+// when the accept is scheduled, after the copy and the share are done.
+func reservedTaskQueuePrefix(name string) (string, bool) {
+	for _, prefix := range []string{"/_sys/", "temporal-sys-"} {
+		if strings.HasPrefix(name, prefix) {
+			return prefix, true
+		}
+	}
+	return "", false
+}
+
 // Validate checks the whole plan without any I/O against every rule IMS would otherwise refuse
 // (ims-api.md sections 2, 3 and 6), and returns the first broken one, naming the target and the
 // field. Two rules need facts only IMS has (whether the source is encrypted, and the project a
@@ -160,6 +172,10 @@ func (t Target) validate(p Plan) error {
 	}
 	if len(t.AcceptQueue) > maxTaskQueueLen || strings.TrimSpace(t.AcceptQueue) != t.AcceptQueue {
 		return invalid("accept_queue", t.AcceptQueue, "must be a task queue name of at most %d characters, without surrounding spaces", maxTaskQueueLen)
+	}
+	if prefix, ok := reservedTaskQueuePrefix(t.AcceptQueue); ok {
+		return invalid("accept_queue", t.AcceptQueue, "must not start with %q, which Temporal keeps for its own task queues: "+
+			"name the queue the recipients' worker polls (its TEMPORAL_TASK_QUEUE)", prefix)
 	}
 	return nil
 }

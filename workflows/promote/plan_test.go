@@ -54,6 +54,8 @@ func TestPlanRulesNameTheTargetAndField(t *testing.T) {
 		"accept without a share":  {func(p *Plan) { p.Targets[0].Accept = true }, "targets[0] (cn-north-4) accept", "share_with"},
 		"accept queue, no share":  {func(p *Plan) { p.Targets[0].AcceptQueue = "q" }, "targets[0] (cn-north-4) accept", "share_with"},
 		"accept queue with space": {func(p *Plan) { p.Targets[1].AcceptQueue = " q" }, "targets[1] (cn-east-3) accept_queue", "spaces"},
+		"accept queue reserved":   {func(p *Plan) { p.Targets[1].AcceptQueue = "/_sys/q/1" }, "targets[1] (cn-east-3) accept_queue", "keeps for its own"},
+		"accept queue internal":   {func(p *Plan) { p.Targets[1].AcceptQueue = "temporal-sys-per-ns-tq" }, "targets[1] (cn-east-3) accept_queue", "keeps for its own"},
 		"missing agency":          {func(p *Plan) { p.AgencyName = "" }, "agency_name", "targets[1] (cn-east-3)"},
 		"over 128 members": {func(p *Plan) {
 			p.Targets[1].ShareWith = make([]string, imsapi.MaxMembers+1)
