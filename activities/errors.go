@@ -33,7 +33,7 @@ const (
 	ErrWorkerStopping    = "WorkerStopping" // the worker is shutting down; another attempt resumes
 )
 
-// NonRetryableErrorTypes are the types no retry can fix (DESIGN.md's error-class table). Each such
+// NonRetryableErrorTypes are the types no retry can fix (docs/ims-api.md section 8.2). Each such
 // error is already marked non-retryable; workflows also list these in their retry policies so an
 // error that crosses a boundary without its flag is still not retried.
 var NonRetryableErrorTypes = []string{
@@ -126,8 +126,9 @@ var classTypes = map[imsapi.Class]struct{ errType, advice string }{
 }
 
 // throttleDelay is the base of the wait after a throttled call when IMS sends no Retry-After
-// (ims-api.md §8: none is documented). Ten seconds outlasts a per-second gateway limit with room,
-// and IMG.0060 (too many running tasks) clears only as jobs end, so waiting longer is no loss.
+// (docs/ims-api.md section 8.3: none is documented). Ten seconds outlasts a per-second gateway
+// limit with room, and IMG.0060 (too many running tasks) clears only as jobs end, so waiting
+// longer is no loss.
 const throttleDelay = 10 * time.Second
 
 // fromIMS turns an error from imsapi into the activity's error. It is the one place where

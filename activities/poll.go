@@ -210,7 +210,7 @@ func (a *Activities) readStatus(ctx context.Context, r, ir *imsapi.RegionClient,
 		}
 	}
 	if in.MemberJob && read.done && len(read.failedPairs) > 0 {
-		// IMS ends a member job in SUCCESS when only some of its pairs failed (ims-api.md section 6).
+		// IMS ends a member job in SUCCESS when only some of its pairs failed (docs/ims-api.md section 6).
 		read.done, read.failure = false, &CopyFailure{JobID: in.JobID}
 	}
 	return read, nil

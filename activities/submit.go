@@ -279,7 +279,7 @@ type copyLookup struct {
 	killedSince time.Time
 }
 
-// IMS's statuses of an image that a copy's job will never finish (ims-api.md §13).
+// IMS's statuses of an image that a copy's job will never finish (docs/ims-api.md section 5.3).
 const (
 	imageKilled  = "killed"
 	imageDeleted = "deleted"
@@ -362,7 +362,7 @@ func madeSince(img imsapi.Image, since time.Time) bool {
 	return ok && !created.Before(since.Truncate(time.Second))
 }
 
-// isCopyOf reports whether img descends from source; ims-api.md §13 records the lineage fields.
+// isCopyOf reports whether img descends from source; docs/ims-api.md section 5.3 records the lineage fields.
 func isCopyOf(img imsapi.Image, region, source string) bool {
 	return img.OriginalImageName == source || img.DataOrigin == "image,"+region+","+source
 }

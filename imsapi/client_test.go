@@ -24,7 +24,7 @@ import (
 
 var jobIDShape = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// The IMS documentation's own example (ims-api.md section 2, kept in testdata/), end to end
+// The IMS documentation's own example (docs/ims-api.md section 2, kept in testdata/), end to end
 // through the client: the SDK's request carries the fixture's body, the job reaches SUCCESS, and the
 // new image is active with the key and the source's lineage and attributes.
 func TestSeedExample(t *testing.T) {
@@ -84,7 +84,7 @@ func TestSeedExample(t *testing.T) {
 	assert.Equal(t, "test copy", img.Description)
 	assert.Equal(t, seedKeyID, img.CMKID)
 	assert.Equal(t, seedImageID, img.OriginalImageName, "lineage: the source image ID")
-	assert.Equal(t, "image,"+homeRegion.Name+","+seedImageID, img.DataOrigin, "lineage: ims-api.md section 13")
+	assert.Equal(t, "image,"+homeRegion.Name+","+seedImageID, img.DataOrigin, "lineage: docs/ims-api.md section 12")
 	assert.Equal(t, homeRegion.ProjectID, img.Owner)
 	assert.Equal(t, "private", img.ImageType)
 	assert.Equal(t, "private", img.Visibility)

@@ -9,7 +9,7 @@ import (
 
 // CopyInRegion starts an in-region copy (POST /v1/cloudimages/{image_id}/copy) and returns its job ID.
 // IMS has no idempotency token: a call that fails with ClassTransient may still have created the
-// copy, so callers look for it before calling again (DESIGN.md, SubmitCopy).
+// copy, so callers look for it before calling again (docs/copy.md, How a copy runs, step 2).
 func (r *RegionClient) CopyInRegion(ctx context.Context, req CopyRequest) (string, error) {
 	const op = "CopyInRegion"
 	if err := req.Validate(); err != nil {

@@ -6,5 +6,5 @@
 // type (Error) whose Class says what to do: fix the request, wait and retry, or ask a person.
 // It never retries by itself; the workflow engine above it decides.
 //
-// The contract it speaks is ims-api.md; the emulator in imsemu serves the same contract locally.
+// The contract it speaks is docs/ims-api.md; the emulator in imsemu serves the same contract locally.
 package imsapi

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Class is what a caller should do about an error; DESIGN.md's error-class table.
+// Class is what a caller should do about an error: docs/ims-api.md section 8.2.
 type Class string
 
 const (
@@ -89,7 +89,7 @@ var (
 	authCodes     = map[string]bool{"APIGW.0301": true, "APIGW.0303": true, "APIGW.0307": true}
 )
 
-// classify decides the class from the HTTP status and the code together: ims-api.md warns
+// classify decides the class from the HTTP status and the code together: docs/ims-api.md section 8.1 warns
 // that the status alone is not enough (IMS answers 400 for both bad input and flow control).
 func classify(status int, code string) Class {
 	switch {

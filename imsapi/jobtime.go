@@ -6,7 +6,7 @@ import (
 )
 
 // ParseJobTime reads a job time: RFC 3339 as IMS's current answers give it, or the older
-// "04-Jun-2015 18:11:06:586" of its documentation (ims-api.md section 5), both UTC.
+// "04-Jun-2015 18:11:06:586" of its documentation (docs/ims-api.md section 4.1), both UTC.
 func ParseJobTime(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, true

@@ -26,14 +26,15 @@ func invalid(field, value, rule string, args ...any) error {
 	return &ValidationError{Field: field, Rule: fmt.Sprintf(rule, args...), Value: value}
 }
 
-// Limits from ims-api.md section 2 ("镜像属性").
+// Limits from docs/ims-api.md section 2 (DOC "镜像属性").
 const (
 	MaxNameLen        = 128
 	MaxDescriptionLen = 1024
 )
 
 var (
-	// Runes, not bytes: the length rule is assumed to count characters (ims-api.md section 2 [I]).
+	// Runes, not bytes: IMS does not say how it counts a name's length, so characters are
+	// assumed (docs/ims-api.md section 2).
 	nameChars = regexp.MustCompile(`^[A-Za-z0-9._\- \x{4E00}-\x{9FFF}]+$`)
 	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	jobIDRE   = regexp.MustCompile(`^[0-9a-f]{32}$`)

@@ -22,7 +22,7 @@ func ValidateProjectID(field, id string) error {
 }
 
 // MaxMembers bounds the ID lists of the batch member calls. IMS lets an image be shared with at most
-// 128 projects (ims-api.md section 6), so a longer list cannot succeed.
+// 128 projects (docs/ims-api.md section 6), so a longer list cannot succeed.
 const MaxMembers = 128
 
 func validateImageIDs(ids []string) error {
@@ -68,7 +68,7 @@ func validateDecision(s MemberStatus) error {
 	return nil
 }
 
-// Enumerations of GET /v2/cloudimages (ims-api.md section 5.1).
+// Enumerations of GET /v2/cloudimages (docs/ims-api.md section 5.1).
 var (
 	imageTypes    = []string{"gold", "private", "shared", "market"}
 	imageStatuses = []string{"queued", "saving", "deleted", "killed", "active"}

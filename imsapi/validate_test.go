@@ -26,7 +26,7 @@ type inputCase struct {
 	valid bool
 }
 
-// nameCases and descriptionCases cover every rule of ims-api.md section 2 from both sides; the
+// nameCases and descriptionCases cover every rule of docs/ims-api.md section 2 from both sides; the
 // emulator-backed tests send them through CopyInRegion too.
 var nameCases = []inputCase{
 	{"doc example", "ims_encrypted_copy3", true},

@@ -26,7 +26,7 @@ import (
 	"golang.org/x/term"
 )
 
-// The seed example of ims-api.md section 2, which the emulator serves as written.
+// The seed example of docs/ims-api.md section 2, which the emulator serves as written.
 const (
 	seedImage       = "465076de-dc36-4aec-80f5-ef9d8009428f"
 	seedKey         = "bd66288c-9081-460a-8227-4cbd0c814cb4"

@@ -54,7 +54,7 @@ type Config struct {
 	Now            func() time.Time
 	Logf           func(format string, args ...any) // request log; never receives credentials
 
-	// Limits overrides IMS's quotas (ims-api.md section 13); zero fields keep IMS's values.
+	// Limits overrides IMS's quotas (docs/ims-api.md sections 8.4 and 12); zero fields keep IMS's values.
 	Limits Limits
 	// KMSKeys lists the KMS key IDs that exist per region. Regions without an entry get one key:
 	// SeedKMSKeyID in the home region, a fixed key derived from the region name elsewhere.

@@ -26,7 +26,7 @@ type copySpec struct {
 	targetRegion, targetOwner                            string
 }
 
-// copyInRegion is POST /v1/cloudimages/{image_id}/copy (ims-api.md section 2).
+// copyInRegion is POST /v1/cloudimages/{image_id}/copy (docs/ims-api.md section 2).
 func (e *Emulator) copyInRegion(c *call) reply {
 	id := c.params.get("image_id")
 	var b copyInRegionBody
@@ -61,7 +61,7 @@ func (e *Emulator) copyInRegion(c *call) reply {
 	return okReply(jobIDResponse{jobID})
 }
 
-// copyCrossRegion is POST /v1/cloudimages/{image_id}/cross_region_copy (ims-api.md section 3):
+// copyCrossRegion is POST /v1/cloudimages/{image_id}/cross_region_copy (docs/ims-api.md section 3):
 // the job lives here, in the source region; the image in the target region.
 func (e *Emulator) copyCrossRegion(c *call) reply {
 	id := c.params.get("image_id")

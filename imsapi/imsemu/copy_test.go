@@ -17,7 +17,7 @@ var (
 	jobTimePattern   = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 )
 
-// The seed example of ims-api.md section 2, sent byte for byte from testdata/.
+// The seed example of docs/ims-api.md section 2, sent byte for byte from testdata/.
 func TestSeedExample(t *testing.T) {
 	request, err := os.ReadFile("../../testdata/seed_copy_request.json")
 	require.NoError(t, err)

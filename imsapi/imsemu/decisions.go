@@ -2,7 +2,7 @@ package imsemu
 
 import "time"
 
-// The emulator's answers where the IMS sources are silent or thin: ims-api.md section 13.
+// The emulator's answers where the IMS sources are silent or thin: docs/ims-api.md section 12.
 // They live here, in one place, so that one edit changes them when the real cloud disagrees.
 const (
 	// Unknown or deleted image on copy, cross-region copy, share, show: 404 IMG.0027.
@@ -62,7 +62,7 @@ const (
 	maxMemberJobLength = 2 * time.Second
 )
 
-// Documented IMS and gateway codes the emulator answers with (ims-api.md sections 2, 3, 6-9).
+// Documented IMS and gateway codes the emulator answers with (docs/ims-api.md sections 2, 3, 6, 7, 8 and 9).
 const (
 	codeBadFormat          = "IMG.0001" // invalid message format
 	codeEmptyBody          = "IMG.0007"

@@ -1,5 +1,5 @@
 // Package imsemu is a local stand-in for Huawei Cloud's Image Management Service (IMS): the
-// copy, job, image, delete and sharing APIs of ims-api.md, for several regions at once over one
+// copy, job, image, delete and sharing APIs of docs/ims-api.md, for several regions at once over one
 // shared state, with the gateway's AK/SK signature check, IMS's limits, a job clock and seeded
 // fault injection.
 //

@@ -35,7 +35,7 @@ const (
 	maxListLimit     = 1000
 )
 
-// listImages is GET /v2/cloudimages (ims-api.md section 5.1). Deleted images are never
+// listImages is GET /v2/cloudimages (docs/ims-api.md section 5.1). Deleted images are never
 // listed; new ones only after the visibility delay; shared images only once accepted unless
 // member_status asks for another state.
 func (e *Emulator) listImages(c *call) reply {
@@ -217,7 +217,7 @@ type deleteImageBody struct {
 	DeleteBackup *bool `json:"delete_backup"`
 }
 
-// deleteImage is DELETE /v2/images/{image_id} (ims-api.md section 7): 204; 204 again for an
+// deleteImage is DELETE /v2/images/{image_id} (docs/ims-api.md section 7): 204; 204 again for an
 // image already deleted; IMG.0090 while its copy job runs.
 func (e *Emulator) deleteImage(c *call) reply {
 	id := c.params.get("image_id")

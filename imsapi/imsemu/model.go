@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Image statuses (ims-api.md section 5.3).
+// Image statuses (docs/ims-api.md section 5.3).
 const (
 	statusQueued  = "queued"
 	statusSaving  = "saving"

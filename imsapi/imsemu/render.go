@@ -6,7 +6,7 @@ import (
 )
 
 // imageJSON is an image as IMS shows it, with the field names of the SDK's ImageInfo and
-// GlanceShowImageResponse (ims-api.md section 5.3).
+// GlanceShowImageResponse (docs/ims-api.md section 5.3).
 type imageJSON struct {
 	Schema              string   `json:"schema"`
 	ID                  string   `json:"id"`

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// The gateway's AK/SK scheme, SDK-HMAC-SHA256 (ims-api.md section 9.2).
+// The gateway's AK/SK scheme, SDK-HMAC-SHA256 (docs/ims-api.md section 9.2).
 const (
 	signAlgorithm    = "SDK-HMAC-SHA256"
 	sdkDateHeader    = "X-Sdk-Date"

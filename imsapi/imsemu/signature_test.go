@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The official SDK's published signer vectors (core/auth/signer/signer_test.go; ims-api.md 9.2).
+// The official SDK's published signer vectors (core/auth/signer/signer_test.go; docs/ims-api.md section 9.2).
 func TestSignerVectors(t *testing.T) {
 	signedAt := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
 	cases := []struct {

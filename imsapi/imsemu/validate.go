@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// The server-side checks IMS documents (ims-api.md section 2), answered with IMS's codes, so a
+// The server-side checks IMS documents (docs/ims-api.md section 2), answered with IMS's codes, so a
 // client that skips its own validation meets the same refusals as in the cloud.
 var nameCharsRE = regexp.MustCompile(`^[A-Za-z0-9._\- \x{4E00}-\x{9FFF}]+$`)
 

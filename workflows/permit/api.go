@@ -18,7 +18,7 @@ const (
 	StateQuery    = "state"
 )
 
-// DefaultLimit is IMS's own limit of concurrent cross-region copies per tenant (ims-api.md §3).
+// DefaultLimit is IMS's own limit of concurrent cross-region copies per tenant (docs/ims-api.md section 3).
 const DefaultLimit = 5
 
 // WorkflowID is the semaphore of a task queue: every worker of the tenant polls the same queue.

@@ -87,7 +87,7 @@ func reservedTaskQueuePrefix(name string) (string, bool) {
 }
 
 // Validate checks the whole plan without any I/O against every rule IMS would otherwise refuse
-// (ims-api.md sections 2, 3 and 6), and returns the first broken one, naming the target and the
+// (docs/ims-api.md sections 2, 3 and 6), and returns the first broken one, naming the target and the
 // field. Two rules need facts only IMS has (whether the source is encrypted, and the project a
 // target's image belongs to): the workflow checks those with reads before it writes anything.
 func (p Plan) Validate() error {
