@@ -312,10 +312,17 @@ func closedOutcome(status enums.WorkflowExecutionStatus, res copyimage.Result, e
 	return outcome{status: status, imageID: res.ImageID, err: err}, true
 }
 
-// waitAll waits for every workflow to close, riding out the server's restart: a Get or a describe
-// that fails because the server is away is asked again.
+// waitAll waits for every copy to close (see waitClosed).
 func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outcome {
-	out := make(map[string]outcome, len(ids))
+	return waitClosed(ctx, c, ids, closedOutcome)
+}
+
+// waitClosed waits for every workflow to close and reads each one's outcome with read, riding out
+// the server's restart: a Get or a describe that fails because the server is away, or an outcome
+// read says it did not read, is asked again.
+func waitClosed[R, O any](ctx context.Context, c client.Client, ids []string,
+	read func(enums.WorkflowExecutionStatus, R, error) (O, bool)) map[string]O {
+	out := make(map[string]O, len(ids))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, id := range ids {
@@ -323,19 +330,19 @@ func waitAll(ctx context.Context, c client.Client, ids []string) map[string]outc
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				var res copyimage.Result
+				var res R
 				err := c.GetWorkflow(ctx, id, "").Get(ctx, &res)
 				desc, derr := c.DescribeWorkflowExecution(ctx, id, "")
 				status := desc.GetWorkflowExecutionInfo().GetStatus()
-				oc, ok := closedOutcome(status, res, err)
-				if derr != nil || status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING || !ok {
-					time.Sleep(2 * time.Second)
-					continue
+				if derr == nil && status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+					if oc, ok := read(status, res, err); ok {
+						mu.Lock()
+						out[id] = oc
+						mu.Unlock()
+						return
+					}
 				}
-				mu.Lock()
-				out[id] = oc
-				mu.Unlock()
-				return
+				time.Sleep(2 * time.Second)
 			}
 		}()
 	}

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -94,40 +92,28 @@ type promotionOutcome struct {
 
 // waitPromotions waits for every promotion to close, riding out the server's restart as waitAll does.
 func waitPromotions(ctx context.Context, c client.Client, plans []promote.Plan) map[string]promotionOutcome {
-	out := make(map[string]promotionOutcome, len(plans))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, p := range plans {
-		id := promote.ID(p)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				var rep promote.Report
-				err := c.GetWorkflow(ctx, id, "").Get(ctx, &rep)
-				desc, derr := c.DescribeWorkflowExecution(ctx, id, "")
-				status := desc.GetWorkflowExecutionInfo().GetStatus()
-				var wee *temporal.WorkflowExecutionError
-				var app *temporal.ApplicationError
-				switch {
-				case derr != nil || status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING:
-				case status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && err != nil:
-				case status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && !errors.As(err, &wee):
-				default:
-					if err != nil && errors.As(err, &app) && app.HasDetails() {
-						_ = app.Details(&rep)
-					}
-					mu.Lock()
-					out[id] = promotionOutcome{status: status, report: rep, err: err}
-					mu.Unlock()
-					return
-				}
-				time.Sleep(2 * time.Second)
-			}
-		}()
+	ids := make([]string, len(plans))
+	for i, p := range plans {
+		ids[i] = promote.ID(p)
 	}
-	wg.Wait()
-	return out
+	return waitClosed(ctx, c, ids, closedPromotion)
+}
+
+// closedPromotion reads a closed promotion's outcome as closedOutcome does a copy's, its report from
+// its result or its failure's details.
+func closedPromotion(status enums.WorkflowExecutionStatus, rep promote.Report, err error) (promotionOutcome, bool) {
+	var wee *temporal.WorkflowExecutionError
+	switch {
+	case status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && err != nil:
+		return promotionOutcome{}, false
+	case status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && !errors.As(err, &wee):
+		return promotionOutcome{}, false
+	}
+	var app *temporal.ApplicationError
+	if err != nil && errors.As(err, &app) && app.HasDetails() {
+		_ = app.Details(&rep)
+	}
+	return promotionOutcome{status: status, report: rep, err: err}, true
 }
 
 // promotionFigures are what the check counted.
