@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 )
 
@@ -19,7 +20,7 @@ type Activities struct {
 	IMS  *imsapi.Client
 	Poll PollConfig
 	// Calibration, when set, is what PollJob learns from the copies it watches to their end, and
-	// how its later waits use it (calibration.go). Nil: PollJob waits by its rule alone.
+	// how its later waits use it (pollschedule). Nil: PollJob waits by its rule alone.
 	Calibration *Calibration
 	// Temporal is the worker's client, for the activities that talk to Temporal itself: the
 	// cross-region permits (permits.go).
@@ -29,34 +30,10 @@ type Activities struct {
 	CrossRegionCopies int
 }
 
-// PollConfig tunes how often the activities ask IMS about a job or an image.
+// PollConfig tunes how often the activities ask IMS about a job or an image: the poll
+// schedule's knobs (pollschedule.Config) and the activities' own.
 type PollConfig struct {
-	// Initial is the first wait, and the start of the doubling back-off used while a job's rate
-	// of progress is still unknown, which stops at six times Initial. Default 10 s, Terraform's
-	// first wait too: no IMS copy ends sooner, and one that IMS refuses (KMS key disabled, quota)
-	// is refused by the POST itself, which SubmitCopy reports at once.
-	Initial time.Duration
-	// Min is the shortest wait, and the start of the back-off after a failed read. Default 1 s,
-	// far below the 200 calls/s the API gateway allows per API.
-	Min time.Duration
-	// Max is the longest wait. Default 5 min: a long copy is asked about every few minutes while
-	// its end is far. PollJob also never plans further ahead than the time it has watched
-	// the job progress (planHorizon), and waits at most a minute while nothing foretells the end
-	// (a job queued in INIT before the calibration has learned queues, an adopted image) or after
-	// a failed read (blindWaitMax).
-	Max time.Duration
-	// Lag is how soon after the job's end PollJob aims to notice it: each wait of a running job is
-	// Lag plus a share of the predicted remaining time (fixed, or learned by the Calibration), so
-	// near the end PollJob calls every Lag. Default 8 s: a copy that took minutes is not made
-	// slower by a few seconds, and calling every second near an end that IMS's coarse, slowing
-	// percent cannot place precisely would cost more calls than it saves seconds. Terraform's
-	// provider notices within 10 s.
-	Lag time.Duration
-	// Jitter spreads each wait that rests on no progress (the first, those while queued, after
-	// failed reads) by up to this fraction either way, so that copies started together do not
-	// poll IMS in lockstep. A wait predicted from a running job's progress is not jittered: it
-	// already differs from copy to copy, and jitter would only move it off its aim. Default 0.1.
-	Jitter float64
+	pollschedule.Config
 	// HeartbeatEvery is how often a waiting activity records a heartbeat. Default 10 s: with a
 	// GetJob of two hung requests (2 × imsapi.DefaultRequestTimeout) between two records, the
 	// longest silence stays inside the workflows' one-minute heartbeat timeouts. The SDK sends
@@ -74,15 +51,21 @@ type PollConfig struct {
 // DefaultPollConfig returns the defaults explained on each PollConfig field.
 func DefaultPollConfig() PollConfig {
 	return PollConfig{
-		Initial:        10 * time.Second,
-		Min:            time.Second,
-		Max:            5 * time.Minute,
-		Lag:            8 * time.Second,
-		Jitter:         0.1,
+		Config:         pollschedule.DefaultConfig(),
 		HeartbeatEvery: 10 * time.Second,
 		VisibilityWait: 20 * time.Second,
 	}
 }
+
+// PollHeartbeat is PollJob's heartbeat detail, the poll schedule's state; its JSON is part of the
+// workflow API (docs/api.md).
+type PollHeartbeat = pollschedule.Heartbeat
+
+// Calibration is what a worker's PollJobs learn from the copies they watch to their end.
+type Calibration = pollschedule.Calibration
+
+// NewCalibration returns an empty calibration: PollJob waits by its rule until it learns.
+func NewCalibration() *Calibration { return pollschedule.NewCalibration() }
 
 // poll returns the configuration with every unset duration defaulted, so a zero Activities.Poll
 // (a test, a worker that sets only some knobs) still polls sanely. Jitter 0 is a valid choice.

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 )
 
@@ -60,7 +61,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	waits := 0
 	wait := func() error {
 		waits++
-		return a.sleep(ctx, failureWait(p, waits, rand.Float64()), func() any { return imageID })
+		return a.sleep(ctx, pollschedule.FailureWait(p.Config, waits, rand.Float64()), func() any { return imageID })
 	}
 	for {
 		if imageID == "" {
@@ -132,7 +133,7 @@ func (a *Activities) lookForLostCopy(ctx context.Context, sourceRegion string, i
 			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("could not look for an image named %q that the copy's "+
 				"lost request may have made: %s", in.Lost.Name, appMessage(err)), ErrLostCopyUnchecked, err)
 		}
-		if err := a.sleep(ctx, min(failureWait(p, n, rand.Float64()), time.Until(giveUp)), func() any { return "" }); err != nil {
+		if err := a.sleep(ctx, min(pollschedule.FailureWait(p.Config, n, rand.Float64()), time.Until(giveUp)), func() any { return "" }); err != nil {
 			return "", err
 		}
 	}

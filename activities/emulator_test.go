@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
@@ -19,11 +20,13 @@ const home = "cn-north-4"
 // testPoll keeps the emulator tests fast: jobs last about a second, so polls come every tenth.
 func testPoll() PollConfig {
 	return PollConfig{
-		Initial:        100 * time.Millisecond,
-		Min:            50 * time.Millisecond,
-		Max:            300 * time.Millisecond,
-		Lag:            100 * time.Millisecond,
-		Jitter:         0.1,
+		Config: pollschedule.Config{
+			Initial: 100 * time.Millisecond,
+			Min:     50 * time.Millisecond,
+			Max:     300 * time.Millisecond,
+			Lag:     100 * time.Millisecond,
+			Jitter:  0.1,
+		},
 		HeartbeatEvery: 50 * time.Millisecond,
 		VisibilityWait: time.Second,
 	}

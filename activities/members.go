@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 )
 
@@ -120,7 +121,7 @@ func (a *Activities) AcceptShare(ctx context.Context, in AcceptInput) error {
 	}
 	p := a.poll()
 	for waits := 1; ; waits++ {
-		if err := a.sleep(ctx, failureWait(p, waits, rand.Float64()), func() any { return jobID }); err != nil {
+		if err := a.sleep(ctx, pollschedule.FailureWait(p.Config, waits, rand.Float64()), func() any { return jobID }); err != nil {
 			return err
 		}
 		job, err := recipient.GetJob(ctx, jobID)

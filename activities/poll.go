@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 )
 
@@ -82,14 +83,14 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		}
 	}
 	if s.NextPollAt.IsZero() {
-		s.start(p, time.Now(), rand.Float64())
+		s.Start(p.Config, time.Now(), rand.Float64())
 	}
 	if s.ImageID == "" {
 		s.ImageID = in.ImageID
 	}
 	// The forecasts this attempt made, for the calibration to learn from at the job's end. An
 	// attempt that resumes after a crash starts a new list: losing a few is harmless.
-	var forecasts []forecast
+	var forecasts []pollschedule.Forecast
 	var runningAt time.Time // the latest read that found the job not yet done
 
 	for {
@@ -110,7 +111,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 					return PollJobResult{}, fromIMS(err)
 				}
 			}
-			wait := failureWait(p, s.Failures, rand.Float64())
+			wait := pollschedule.FailureWait(p.Config, s.Failures, rand.Float64())
 			var ierr *imsapi.Error
 			if errors.As(err, &ierr) && ierr.RetryAfter > wait {
 				wait = ierr.RetryAfter
@@ -119,7 +120,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 			logger.Warn("Reading the copy's status failed; trying again", "Error", err, "Failures", s.Failures, "Wait", wait)
 			continue
 		}
-		s.observe(read.status, read.percent, read.imageID, now)
+		s.Observe(read.status, read.percent, read.imageID, now)
 		switch {
 		case read.failure != nil && in.MemberJob:
 			return PollJobResult{}, shareFailed(in.JobID, read.failure, read.failedPairs)
@@ -135,11 +136,11 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		case read.done:
 			logger.Info("Copy finished", "ImageID", s.ImageID, "Polls", s.Polls)
 			if end, ok := jobEnd(read.endTime, runningAt, now); ok {
-				a.Calibration.learn(forecasts, end)
+				a.Calibration.Learn(forecasts, end)
 			}
 			return PollJobResult{ImageID: s.ImageID, Status: read.status, BeginTime: read.beginTime, EndTime: read.endTime, Polls: s.Polls}, nil
 		}
-		wait, f, ok := s.nextWait(p, a.Calibration, rand.Float64())
+		wait, f, ok := s.NextWait(p.Config, a.Calibration, rand.Float64())
 		if ok {
 			forecasts = append(forecasts, f)
 		}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/strictjson"
 )
@@ -117,7 +118,7 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 		// No POST can have gone out, so this attempt goes on instead of ending: between Temporal's
 		// attempts a cancellation reaches no code and carries no record, and the workflow would
 		// have to look for a copy that cannot exist; here it is answered with PostAt zero.
-		wait := failureWait(a.poll(), n, rand.Float64())
+		wait := pollschedule.FailureWait(a.poll().Config, n, rand.Float64())
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NextRetryDelay() > 0 {
 			wait = app.NextRetryDelay()

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/internal/temporalconn"
 )
 
@@ -133,8 +134,10 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, testToken, w.SecurityToken.Reveal())
 	assert.Equal(t, zapcore.DebugLevel, w.LogLevel.Zap())
 	assert.Equal(t, activities.PollConfig{
-		Initial: 500 * time.Millisecond, Min: 250 * time.Millisecond, Max: 5 * time.Second, Lag: 3 * time.Second,
-		Jitter: 0, HeartbeatEvery: 2 * time.Second, VisibilityWait: 3 * time.Second,
+		Config: pollschedule.Config{
+			Initial: 500 * time.Millisecond, Min: 250 * time.Millisecond, Max: 5 * time.Second, Lag: 3 * time.Second, Jitter: 0,
+		},
+		HeartbeatEvery: 2 * time.Second, VisibilityWait: 3 * time.Second,
 	}, w.Poll())
 	assert.Equal(t, 45*time.Second, w.WorkerStopTimeout)
 	assert.ElementsMatch(t, []string{testAK, testSK, testToken}, w.Secrets())

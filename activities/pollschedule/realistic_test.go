@@ -1,4 +1,4 @@
-package activities
+package pollschedule
 
 import (
 	"fmt"
@@ -22,21 +22,21 @@ func benchJobSeconds(r *rand.Rand) float64 {
 // simulateJob runs the schedule in virtual time against one job that answers status(share of its
 // duration d elapsed), and returns the calls made and how long after the end the last one came.
 // A calibration, when given, learns from the job's end as PollJob's does.
-func simulateJob(p PollConfig, c *Calibration, d time.Duration, status func(float64) (string, float64), r *rand.Rand) (calls int, lag time.Duration) {
-	var s PollHeartbeat
-	var forecasts []forecast
-	s.start(p, t0, r.Float64())
+func simulateJob(p Config, c *Calibration, d time.Duration, status func(float64) (string, float64), r *rand.Rand) (calls int, lag time.Duration) {
+	var s Heartbeat
+	var forecasts []Forecast
+	s.Start(p, t0, r.Float64())
 	now := s.NextPollAt
 	for {
 		calls++
 		elapsed := now.Sub(t0)
 		if elapsed >= d {
-			c.learn(forecasts, t0.Add(d))
+			c.Learn(forecasts, t0.Add(d))
 			return calls, elapsed - d
 		}
 		st, percent := status(float64(elapsed) / float64(d))
-		s.observe(st, percent, "img", now)
-		wait, f, ok := s.nextWait(p, c, r.Float64())
+		s.Observe(st, percent, "img", now)
+		wait, f, ok := s.NextWait(p, c, r.Float64())
 		if ok {
 			forecasts = append(forecasts, f)
 		}
@@ -58,7 +58,7 @@ type realisticRun struct {
 	lags, tfLags   []time.Duration
 }
 
-func runRealistic(p PollConfig, c *Calibration, n int, seed uint64) realisticRun {
+func runRealistic(p Config, c *Calibration, n int, seed uint64) realisticRun {
 	jobs, jitters := rand.New(rand.NewPCG(seed, 11)), rand.New(rand.NewPCG(seed, 17)) // the same jobs whatever the schedule draws
 	var run realisticRun
 	for i := range n {
@@ -89,7 +89,7 @@ func (r realisticRun) String() string {
 // The figures are logged (go test -run ScheduleOnRealistic -v ./activities); make bench measures
 // the same on the real worker, server and emulator.
 func TestScheduleOnRealisticProgress(t *testing.T) {
-	p := DefaultPollConfig()
+	p := DefaultConfig()
 	for _, seed := range []uint64{7, 11, 21} {
 		rule := runRealistic(p, nil, 2000, seed)
 		t.Logf("seed %d, rule alone: %s", seed, rule)

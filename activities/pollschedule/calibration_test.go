@@ -1,4 +1,4 @@
-package activities
+package pollschedule
 
 import (
 	"testing"
@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
 // ratiosHeld is how many ratios each stage of c holds, INIT first.
@@ -24,7 +22,7 @@ func ratiosHeld(c *Calibration) []int {
 // teach records one job per ratio at stage: forecast base 10 s, the end ratio*10 s later.
 func teach(c *Calibration, stage int, ratios ...float64) {
 	for _, r := range ratios {
-		c.learn([]forecast{{at: t0, stage: stage, base: 10 * time.Second}}, t0.Add(time.Duration(r*float64(10*time.Second))))
+		c.Learn([]Forecast{{at: t0, stage: stage, base: 10 * time.Second}}, t0.Add(time.Duration(r*float64(10*time.Second))))
 	}
 }
 
@@ -39,30 +37,30 @@ func repeat(r float64, n int) []float64 {
 func TestCalibrationTrustsAStageOnlyOnceItHasEnoughRatios(t *testing.T) {
 	c := NewCalibration()
 	teach(c, 3, repeat(2, calibrationMinCopies-1)...)
-	_, ok := c.factor(forecast{stage: 3})
+	_, ok := c.factor(Forecast{stage: 3})
 	assert.False(t, ok, "too few ratios: the rule decides")
 
 	teach(c, 3, 1.5)
-	k, ok := c.factor(forecast{stage: 3})
+	k, ok := c.factor(Forecast{stage: 3})
 	require.True(t, ok)
 	assert.InDelta(t, 1.5, k, 1e-9, "the low end of what was seen")
-	_, ok = c.factor(forecast{stage: 4})
+	_, ok = c.factor(Forecast{stage: 4})
 	assert.False(t, ok, "stages are learned apart")
 
 	// Many ratios from one long copy are not enough.
 	one := NewCalibration()
-	var forecasts []forecast
+	var forecasts []Forecast
 	for i := range 2 * calibrationMinCopies {
-		forecasts = append(forecasts, forecast{at: t0.Add(time.Duration(i) * time.Second), stage: 3, base: 10 * time.Second})
+		forecasts = append(forecasts, Forecast{at: t0.Add(time.Duration(i) * time.Second), stage: 3, base: 10 * time.Second})
 	}
-	one.learn(forecasts, t0.Add(time.Hour))
-	_, ok = one.factor(forecast{stage: 3})
+	one.Learn(forecasts, t0.Add(time.Hour))
+	_, ok = one.factor(Forecast{stage: 3})
 	assert.False(t, ok, "one copy taught the stage")
 
 	var none *Calibration
-	_, ok = none.factor(forecast{stage: 3})
+	_, ok = none.factor(Forecast{stage: 3})
 	assert.False(t, ok, "no calibration, no factor")
-	none.learn([]forecast{{at: t0, stage: 3, base: time.Second}}, t0.Add(time.Second)) // no panic
+	none.Learn([]Forecast{{at: t0, stage: 3, base: time.Second}}, t0.Add(time.Second)) // no panic
 }
 
 // The factor is the calibrationQuantile of the ratios: a handful of jobs that ended early do not
@@ -72,7 +70,7 @@ func TestCalibrationAimsAtItsLowQuantile(t *testing.T) {
 	for i := range calibrationWindow {
 		teach(c, 5, 1+float64(i)/100) // 1.00, 1.01, ... 3.99
 	}
-	k, ok := c.factor(forecast{stage: 5})
+	k, ok := c.factor(Forecast{stage: 5})
 	require.True(t, ok)
 	assert.InDelta(t, 1.01, k, 1e-9, "the 2nd smallest of 300")
 }
@@ -83,16 +81,16 @@ func TestCalibrationForgetsOldRatios(t *testing.T) {
 	c := NewCalibration()
 	teach(c, 0, repeat(1, calibrationWindow)...)
 	teach(c, 0, repeat(5, calibrationWindow)...)
-	k, ok := c.factor(forecast{stage: 0})
+	k, ok := c.factor(Forecast{stage: 0})
 	require.True(t, ok)
 	assert.InDelta(t, 5.0, k, 1e-9)
 	assert.Equal(t, calibrationWindow, ratiosHeld(c)[0])
 }
 
-// A forecast at or after the end teaches nothing: it would make a ratio of zero or below.
+// A Forecast at or after the end teaches nothing: it would make a ratio of zero or below.
 func TestCalibrationIgnoresForecastsAtTheEnd(t *testing.T) {
 	c := NewCalibration()
-	c.learn([]forecast{{at: t0, stage: 2, base: time.Second}, {at: t0.Add(time.Second), stage: 2, base: time.Second}, {at: t0, stage: 2}}, t0)
+	c.Learn([]Forecast{{at: t0, stage: 2, base: time.Second}, {at: t0.Add(time.Second), stage: 2, base: time.Second}, {at: t0, stage: 2}}, t0)
 	assert.Equal(t, 0, ratiosHeld(c)[2])
 }
 
@@ -101,9 +99,9 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	c := NewCalibration()
 
 	// Running at 50 %, 1 % every 2 s: 98 s left at the earliest (see remaining).
-	var s PollHeartbeat
-	s.start(p, t0, 0.5)
-	s.observe("RUNNING", 0.5, "img", t0.Add(102*time.Second))
+	var s Heartbeat
+	s.Start(p, t0, 0.5)
+	s.Observe("RUNNING", 0.5, "img", t0.Add(102*time.Second))
 	f, ok := s.forecast()
 	require.True(t, ok)
 	assert.Equal(t, 6, f.stage, "50 % is the sixth stage after INIT")
@@ -117,32 +115,32 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 	assert.Equal(t, p.Lag+time.Duration(predictFraction*float64(f.base)), ruleWait(&s, p, 0.5), "before learning: the rule")
 
 	teach(c, 6, repeat(0.8, calibrationMinCopies)...)
-	w, used, ok := s.nextWait(p, c, 0.5)
+	w, used, ok := s.NextWait(p, c, 0.5)
 	require.True(t, ok)
-	assert.Equal(t, f, used, "the forecast is returned for learning")
+	assert.Equal(t, f, used, "the Forecast is returned for learning")
 	assert.Equal(t, p.Lag+time.Duration(0.8*float64(f.base)), w, "Lag plus the learned share of the time left")
 
 	// Never planned further ahead than the time watched, learned or not.
 	teach(c, 6, repeat(50, calibrationWindow)...)
-	w, _, _ = s.nextWait(p, c, 0.5)
+	w, _, _ = s.NextWait(p, c, 0.5)
 	assert.Equal(t, 102*time.Second, w)
 
 	// Queued for 15 s: jobs queued that long have run at least 3 times as long again.
-	var q PollHeartbeat
-	q.start(p, t0, 0.5)
-	q.observe("INIT", 0, "img", t0.Add(15*time.Second))
+	var q Heartbeat
+	q.Start(p, t0, 0.5)
+	q.Observe("INIT", 0, "img", t0.Add(15*time.Second))
 	teach(c, 0, repeat(3, calibrationMinCopies)...)
-	w, used, ok = q.nextWait(p, c, 0.5)
+	w, used, ok = q.NextWait(p, c, 0.5)
 	require.True(t, ok)
 	assert.Equal(t, 0, used.stage)
 	assert.Equal(t, 45*time.Second, w)
 
 	// Learned waits while queued are bounded by Max only, not by the blind waits' minute.
 	teach(c, 0, repeat(10, calibrationWindow)...)
-	w, _, _ = q.nextWait(p, c, 0.5)
+	w, _, _ = q.NextWait(p, c, 0.5)
 	assert.Equal(t, 150*time.Second, w)
 	teach(c, 0, repeat(100, calibrationWindow)...)
-	w, _, _ = q.nextWait(p, c, 0.5)
+	w, _, _ = q.NextWait(p, c, 0.5)
 	assert.Equal(t, p.Max, w)
 }
 
@@ -150,12 +148,12 @@ func TestLearnedWaitsAimAtTheLearnedRatio(t *testing.T) {
 // learned apart; a reach that too few copies taught falls back on the whole stage.
 func TestCalibrationLearnsEachReachApart(t *testing.T) {
 	c := NewCalibration()
-	near := forecast{at: t0, stage: 7, reach: reachOf(10*time.Second, 80*time.Second), base: 10 * time.Second}
-	far := forecast{at: t0, stage: 7, reach: reachOf(40*time.Second, 20*time.Second), base: 10 * time.Second}
+	near := Forecast{at: t0, stage: 7, reach: reachOf(10*time.Second, 80*time.Second), base: 10 * time.Second}
+	far := Forecast{at: t0, stage: 7, reach: reachOf(40*time.Second, 20*time.Second), base: 10 * time.Second}
 	require.NotEqual(t, near.reach, far.reach)
 	for range calibrationMinCopies {
-		c.learn([]forecast{near}, t0.Add(20*time.Second)) // twice what was predicted
-		c.learn([]forecast{far}, t0.Add(5*time.Second))   // half
+		c.Learn([]Forecast{near}, t0.Add(20*time.Second)) // twice what was predicted
+		c.Learn([]Forecast{far}, t0.Add(5*time.Second))   // half
 	}
 	k, ok := c.factor(near)
 	require.True(t, ok)
@@ -164,12 +162,12 @@ func TestCalibrationLearnsEachReachApart(t *testing.T) {
 	require.True(t, ok)
 	assert.InDelta(t, 0.5, k, 1e-9)
 
-	other := forecast{stage: 7, reach: reachOf(time.Hour, time.Second)}
+	other := Forecast{stage: 7, reach: reachOf(time.Hour, time.Second)}
 	k, ok = c.factor(other)
 	require.True(t, ok, "an untaught reach uses its stage")
 	assert.InDelta(t, 0.5, k, 1e-9, "the whole stage's low end")
-	k, ok = c.factor(forecast{stage: 7})
-	require.True(t, ok, "so does a forecast of unknown reach")
+	k, ok = c.factor(Forecast{stage: 7})
+	require.True(t, ok, "so does a Forecast of unknown reach")
 	assert.InDelta(t, 0.5, k, 1e-9)
 }
 
@@ -188,59 +186,9 @@ func TestAQueuedJobFromAnOlderHeartbeatWaitsByTheRule(t *testing.T) {
 	p := noJitter()
 	c := NewCalibration()
 	teach(c, 0, repeat(3, calibrationMinCopies)...)
-	s := PollHeartbeat{Wait: 10 * time.Second}
-	s.observe("INIT", 0, "img", t0)
-	w, _, ok := s.nextWait(p, c, 0.5)
+	s := Heartbeat{Wait: 10 * time.Second}
+	s.Observe("INIT", 0, "img", t0)
+	w, _, ok := s.NextWait(p, c, 0.5)
 	assert.False(t, ok)
 	assert.Equal(t, 20*time.Second, w)
-}
-
-func TestJobEndIsKeptBetweenTheLastTwoCalls(t *testing.T) {
-	running, done := t0, t0.Add(10*time.Second)
-	for _, c := range []struct {
-		endTime string
-		want    time.Time
-	}{
-		{"2026-11-26T06:00:04.500Z", t0.Add(4500 * time.Millisecond)},
-		{"2026-11-26T05:59:00.000Z", running}, // IMS's clock behind ours
-		{"2026-11-26T06:01:00.000Z", done},    // ahead
-	} {
-		end, ok := jobEnd(c.endTime, running, done)
-		require.True(t, ok, c.endTime)
-		assert.Equal(t, c.want, end, c.endTime)
-	}
-	_, ok := jobEnd("", running, done)
-	assert.False(t, ok, "no end time")
-	_, ok = jobEnd("2026-11-26T06:00:04.500Z", time.Time{}, done)
-	assert.False(t, ok, "no call found it running")
-}
-
-// PollJob feeds the worker's calibration from a real job's end, over HTTP.
-func TestPollJobLearnsFromTheJobsEnd(t *testing.T) {
-	clock := newIMSClock()
-	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
-	a.Calibration = NewCalibration()
-	jobID := submit(t, a, "golden-learn")
-	// Each read of the job moves IMS's clock on by a quarter of the job, however long PollJob
-	// waits: it finds the job queued, then copying three times, then done.
-	clock.step(srv, imsemu.RouteShowJobProgress, 15*time.Second)
-
-	v, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
-	res := pollResult(t, v, err)
-
-	assert.Equal(t, "SUCCESS", res.Status)
-	c := a.Calibration
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	total := 0
-	for stage, w := range c.stages {
-		total += len(w.ratios)
-		if len(w.ratios) > 0 {
-			assert.Equal(t, 1, w.copies, "stage %d: one copy taught it", stage)
-		}
-		for _, r := range w.ratios {
-			assert.Positive(t, r, "stage %d", stage)
-		}
-	}
-	assert.Positive(t, total, "the job's forecasts were learned")
 }

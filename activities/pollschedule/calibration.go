@@ -1,4 +1,4 @@
-package activities
+package pollschedule
 
 import (
 	"math"
@@ -88,8 +88,8 @@ func (w *ratioWindow) trusted() ([]float64, bool) {
 	return slices.Clone(w.ratios), true
 }
 
-// forecast is one prediction PollJob made, kept until the job's end shows how good it was.
-type forecast struct {
+// Forecast is one prediction PollJob made, kept until the job's end shows how good it was.
+type Forecast struct {
 	at    time.Time
 	stage int
 	// reach is 1 + the reach bucket (see calibrationReaches); 0 when the copy's age is unknown
@@ -112,7 +112,7 @@ func reachOf(left, age time.Duration) int {
 
 // factor returns the learned ratio a wait resting on f should use, and false while its stage has
 // too few ratios to trust. A nil Calibration never has one.
-func (c *Calibration) factor(f forecast) (float64, bool) {
+func (c *Calibration) factor(f Forecast) (float64, bool) {
 	if c == nil {
 		return 0, false
 	}
@@ -133,8 +133,26 @@ func (c *Calibration) factor(f forecast) (float64, bool) {
 	return w[int(calibrationQuantile*float64(len(w)))], true
 }
 
-// learn records how the forecasts of one job compare with its end.
-func (c *Calibration) learn(forecasts []forecast, end time.Time) {
+// Stage is what one stage of a calibration holds: the ratios it learned and how many copies
+// taught them.
+type Stage struct {
+	Ratios []float64
+	Copies int
+}
+
+// Stages returns what each stage holds, INIT first: what a worker has learned so far.
+func (c *Calibration) Stages() []Stage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Stage, len(c.stages))
+	for i, w := range c.stages {
+		out[i] = Stage{Ratios: slices.Clone(w.ratios), Copies: w.copies}
+	}
+	return out
+}
+
+// Learn records how the forecasts of one job compare with its end.
+func (c *Calibration) Learn(forecasts []Forecast, end time.Time) {
 	if c == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package activities
+package pollschedule
 
 import (
 	"encoding/json"
@@ -8,13 +8,13 @@ import (
 	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
-// PollHeartbeat is PollJob's heartbeat detail: everything it needs to carry on where a dead
+// Heartbeat is PollJob's heartbeat detail: everything it needs to carry on where a dead
 // worker stopped, without polling at once and without forgetting the job's rate of progress.
 // Clients read the job's live percent from it (DescribeWorkflowExecution's pending activity), so
 // its JSON keys are a contract (docs/api.md): snake_case, times in RFC 3339, the wait in seconds.
 // It reads the legacy form too (the Go names, the wait in nanoseconds), which a worker of the
 // version before wrote: an attempt resumed from such a heartbeat keeps its schedule.
-type PollHeartbeat struct {
+type Heartbeat struct {
 	Status     string    `json:"status"`  // last status seen: the job's (INIT, RUNNING, ...) or the adopted image's
 	Percent    float64   `json:"percent"` // 0..1, IMS's process_percent
 	ImageID    string    `json:"image_id"`
@@ -41,26 +41,26 @@ type PollHeartbeat struct {
 	Refused int `json:"refused"`
 }
 
-// pollHeartbeatFields is PollHeartbeat without its JSON methods.
-type pollHeartbeatFields PollHeartbeat
+// heartbeatFields is Heartbeat without its JSON methods.
+type heartbeatFields Heartbeat
 
 // MarshalJSON writes the documented keys, the wait in seconds.
-func (s PollHeartbeat) MarshalJSON() ([]byte, error) {
+func (s Heartbeat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		pollHeartbeatFields
+		heartbeatFields
 		WaitSeconds float64 `json:"wait_seconds"`
-	}{pollHeartbeatFields(s), s.Wait.Seconds()})
+	}{heartbeatFields(s), s.Wait.Seconds()})
 }
 
 // UnmarshalJSON reads the documented keys and the legacy form. Unknown keys are ignored: a
 // heartbeat is the worker's own record, read back by a worker that may be older or newer.
-func (s *PollHeartbeat) UnmarshalJSON(data []byte) error {
+func (s *Heartbeat) UnmarshalJSON(data []byte) error {
 	v := struct {
-		*pollHeartbeatFields
+		*heartbeatFields
 		WaitSeconds *float64 `json:"wait_seconds"`
 		Wait        *int64   `json:"Wait"` // legacy: nanoseconds
-	}{pollHeartbeatFields: (*pollHeartbeatFields)(s)}
-	data, err := strictjson.GoNames(data, v.pollHeartbeatFields)
+	}{heartbeatFields: (*heartbeatFields)(s)}
+	data, err := strictjson.GoNames(data, v.heartbeatFields)
 	if err != nil {
 		return err
 	}
@@ -79,12 +79,12 @@ func (s *PollHeartbeat) UnmarshalJSON(data []byte) error {
 // The schedule's constants. Why these, measured against the emulator's realistic progress model
 // (queue wait at 0 %, stretches of changing rate, stalls, a slow tail): see TestScheduleOnRealisticProgress.
 const (
-	// predictFraction of the predicted remaining time is slept, on top of PollConfig.Lag. Much less
+	// predictFraction of the predicted remaining time is slept, on top of Config.Lag. Much less
 	// than all of it, because IMS's rate changes from stretch to stretch: a job that speeds up
 	// must not end long before the next call. It is what a worker uses until its calibration
-	// has learned better. On the realistic model 0.4 keeps the 95th-percentile lag at 7.8 s
-	// against Terraform's 9.4 s; 0.5 saves 7 % of the calls at up to 8.8 s, and a worker that
-	// starts from it and then learns was late more often in simulated 200-copy runs.
+	// has learned better. It must keep the rule alone within Terraform's p95 and p99 lag on the
+	// realistic model (TestScheduleOnRealisticProgress); docs/benchmarks.md has the figures of
+	// this share and of its neighbours.
 	predictFraction = 0.4
 	// tailFrom is the percent from which the end is predicted from the latest rate instead of the
 	// average since the job was last at 0 %. Copies slow down near 100 %, and the average rate of
@@ -110,13 +110,13 @@ const (
 
 // start begins a fresh wait at now. SubmitCopy created the job a moment ago, so it was at 0 %
 // now: the first RUNNING answer already tells its rate.
-func (s *PollHeartbeat) start(p PollConfig, now time.Time, u float64) {
+func (s *Heartbeat) Start(p Config, now time.Time, u float64) {
 	s.FirstAt, s.FirstPercent, s.WaitingSince = now, 0, now
 	s.NextPollAt = now.Add(jitter(p.Initial, p.Jitter, u))
 }
 
 // observe records one successful read.
-func (s *PollHeartbeat) observe(status string, percent float64, imageID string, at time.Time) {
+func (s *Heartbeat) Observe(status string, percent float64, imageID string, at time.Time) {
 	if status == "RUNNING" && s.Status == "RUNNING" && percent > s.Percent {
 		s.PrevAt, s.PrevPercent = s.LastAt, s.Percent
 	}
@@ -137,7 +137,7 @@ func (s *PollHeartbeat) observe(status string, percent float64, imageID string, 
 // remaining predicts the time left until the earliest end the answers allow; false when there is
 // no progress to predict from yet. Below tailFrom the rate is the average since the job was last
 // known at 0 %, which rides out stalls and bursts; from tailFrom on it is the latest rate.
-func (s *PollHeartbeat) remaining() (time.Duration, bool) {
+func (s *Heartbeat) remaining() (time.Duration, bool) {
 	from, fromPercent := s.FirstAt, s.FirstPercent
 	tail := s.Percent >= tailFrom && !s.PrevAt.IsZero()
 	if tail {
@@ -161,18 +161,18 @@ func (s *PollHeartbeat) remaining() (time.Duration, bool) {
 
 // forecast is the prediction the next wait rests on, if there is one: for a running job the
 // predicted time left, for a queued one the time it has been queued.
-func (s *PollHeartbeat) forecast() (forecast, bool) {
+func (s *Heartbeat) forecast() (Forecast, bool) {
 	if s.Status == "INIT" {
 		if s.WaitingSince.IsZero() || !s.LastAt.After(s.WaitingSince) {
-			return forecast{}, false
+			return Forecast{}, false
 		}
-		return forecast{at: s.LastAt, stage: 0, base: s.LastAt.Sub(s.WaitingSince)}, true
+		return Forecast{at: s.LastAt, stage: 0, base: s.LastAt.Sub(s.WaitingSince)}, true
 	}
 	left, ok := s.remaining()
 	if !ok {
-		return forecast{}, false
+		return Forecast{}, false
 	}
-	f := forecast{at: s.LastAt, stage: 1 + min(9, max(0, int(s.Percent*10))), base: left}
+	f := Forecast{at: s.LastAt, stage: 1 + min(9, max(0, int(s.Percent*10))), base: left}
 	if !s.WaitingSince.IsZero() {
 		f.reach = reachOf(left, s.LastAt.Sub(s.WaitingSince))
 	}
@@ -191,7 +191,7 @@ func (s *PollHeartbeat) forecast() (forecast, bool) {
 // Only waits that do not rest on a running job's progress are jittered, so that copies started
 // together do not call together; u in [0,1) drives the jitter; callers pass a random number,
 // tests a fixed one.
-func (s *PollHeartbeat) nextWait(p PollConfig, c *Calibration, u float64) (time.Duration, forecast, bool) {
+func (s *Heartbeat) NextWait(p Config, c *Calibration, u float64) (time.Duration, Forecast, bool) {
 	f, ok := s.forecast()
 	k, learned, aimed := 0.0, false, false
 	if ok && f.base > 0 {
@@ -242,7 +242,7 @@ func durationUpTo(ns float64, top time.Duration) time.Duration {
 // the defaults), so that a copy whose end nothing foretold is noticed within one. A multiple of
 // Initial rather than a fixed minute, so that make bench, which divides every interval by its
 // time scale, scales this one too.
-func (p PollConfig) blindWaitMax() time.Duration {
+func (p Config) blindWaitMax() time.Duration {
 	return min(p.Max, blindWaits*p.Initial)
 }
 
@@ -251,7 +251,7 @@ const blindWaits = 6
 // failureWait is the back-off after the n-th consecutive failed read: Min doubling up to
 // blindWaitMax. A failed read says nothing about the job, whose end may be near, so the
 // back-off stops at a minute even when predicted waits may be longer.
-func failureWait(p PollConfig, n int, u float64) time.Duration {
+func FailureWait(p Config, n int, u float64) time.Duration {
 	top := p.blindWaitMax()
 	d := p.Min << min(n-1, 20)
 	return clamp(jitter(clamp(d, p.Min, top), p.Jitter, u), p.Min, top)
