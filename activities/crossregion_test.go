@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // target is the emulator's second region, where cross-region copies go.
@@ -69,7 +70,7 @@ func TestCrossRegionCopyRefusesAKey(t *testing.T) {
 	in := crossRegionInput("golden-cross-key")
 	in.Request.CMKID = imsemu.SeedKMSKeyID
 	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, in)
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrInvalidInput, app.Type())
 	assert.Contains(t, app.Message(), "cmk_id")
 	assert.Empty(t, srv.Counts(), "no request reached IMS")
@@ -77,7 +78,7 @@ func TestCrossRegionCopyRefusesAKey(t *testing.T) {
 	in = crossRegionInput("golden-cross-agency")
 	in.AgencyName = ""
 	_, err = newActivityEnv(a).ExecuteActivity(a.SubmitCopy, in)
-	assert.Contains(t, appError(t, err).Message(), "agency_name")
+	assert.Contains(t, testkit.AppError(t, err).Message(), "agency_name")
 	assert.Empty(t, srv.Counts(), "no request reached IMS")
 }
 

@@ -1,18 +1,17 @@
 package activities
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 )
 
 const home = "cn-north-4"
@@ -36,9 +35,7 @@ func testPoll() PollConfig {
 func startIMS(t *testing.T, cfg imsemu.Config) (*imsemu.Server, *Activities) {
 	t.Helper()
 	cfg.Seed = 7
-	srv, err := imsemu.Start(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := emutest.Start(t, cfg)
 	return srv, &Activities{IMS: newClient(t, srv, imsemu.DefaultSK), Poll: testPoll()}
 }
 
@@ -87,13 +84,12 @@ func (c *imsClock) step(srv *imsemu.Server, route string, by time.Duration) {
 	c.steps[route] = clockStep{by: by, from: calls(srv, route, -1)}
 }
 
+// newClient is a client of srv that signs with sk.
 func newClient(t *testing.T, srv *imsemu.Server, sk string) *imsapi.Client {
 	t.Helper()
-	c, err := imsapi.New(imsapi.Config{Region: home, ProjectID: imsemu.DefaultRegions[0].ProjectID,
-		Projects: map[string]string{imsemu.DefaultRegions[1].Name: imsemu.DefaultRegions[1].ProjectID},
-		AK:       imsemu.DefaultAK, SK: sk, Endpoints: srv.Endpoints()})
-	require.NoError(t, err)
-	return c
+	cfg := emutest.ClientConfig(srv)
+	cfg.SK = sk
+	return emutest.Client(t, cfg)
 }
 
 func newActivityEnv(a *Activities) *testsuite.TestActivityEnvironment {
@@ -138,12 +134,4 @@ func calls(srv *imsemu.Server, route string, status int) int {
 		}
 	}
 	return n
-}
-
-func appError(t *testing.T, err error) *temporal.ApplicationError {
-	t.Helper()
-	require.Error(t, err)
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(err, &app), "want an application error, got %T %v", err, err)
-	return app
 }

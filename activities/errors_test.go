@@ -12,14 +12,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
-
-func asApp(t *testing.T, err error) *temporal.ApplicationError {
-	t.Helper()
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(err, &app), "want an application error, got %T %v", err, err)
-	return app
-}
 
 func TestEveryClassMapsToAStableType(t *testing.T) {
 	for class, want := range map[imsapi.Class]struct {
@@ -38,7 +32,7 @@ func TestEveryClassMapsToAStableType(t *testing.T) {
 	} {
 		t.Run(string(class), func(t *testing.T) {
 			src := &imsapi.Error{Op: "CopyInRegion", Status: 400, Code: "IMG.0015", Message: "quota", RequestID: "abc", Class: class}
-			app := asApp(t, fromIMS(fmt.Errorf("wrapped: %w", src)))
+			app := testkit.AppError(t, fromIMS(fmt.Errorf("wrapped: %w", src)))
 			assert.Equal(t, want.errType, app.Type())
 			assert.Equal(t, want.nonRetryable, app.NonRetryable())
 			assert.Equal(t, want.nonRetryable, containsType(NonRetryableErrorTypes, app.Type()))
@@ -61,11 +55,11 @@ func containsType(types []string, t string) bool {
 
 func TestThrottledHonoursRetryAfterWithJitter(t *testing.T) {
 	for range 20 {
-		app := asApp(t, fromIMS(&imsapi.Error{Class: imsapi.ClassThrottled, Status: 429, Code: "APIGW.0308", RetryAfter: 7 * time.Second}))
+		app := testkit.AppError(t, fromIMS(&imsapi.Error{Class: imsapi.ClassThrottled, Status: 429, Code: "APIGW.0308", RetryAfter: 7 * time.Second}))
 		assert.GreaterOrEqual(t, app.NextRetryDelay(), 7*time.Second)
 		assert.LessOrEqual(t, app.NextRetryDelay(), 8400*time.Millisecond)
 
-		app = asApp(t, fromIMS(&imsapi.Error{Class: imsapi.ClassThrottled, Status: 400, Code: "IMG.0060"}))
+		app = testkit.AppError(t, fromIMS(&imsapi.Error{Class: imsapi.ClassThrottled, Status: 400, Code: "IMG.0060"}))
 		assert.GreaterOrEqual(t, app.NextRetryDelay(), throttleDelay/2)
 		assert.LessOrEqual(t, app.NextRetryDelay(), throttleDelay*3/2)
 	}
@@ -74,7 +68,7 @@ func TestThrottledHonoursRetryAfterWithJitter(t *testing.T) {
 func TestValidationErrorIsInvalidInput(t *testing.T) {
 	err := imsapi.CopyRequest{SourceImageID: "465076de-dc36-4aec-80f5-ef9d8009428f", Name: " leading space"}.Validate()
 	require.Error(t, err)
-	app := asApp(t, fromIMS(err))
+	app := testkit.AppError(t, fromIMS(err))
 	assert.Equal(t, ErrInvalidInput, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Message(), "name")
@@ -89,7 +83,7 @@ func TestCancellationPassesThrough(t *testing.T) {
 
 func TestCopyFailedCarriesIMSCodeAndReason(t *testing.T) {
 	f := CopyFailure{JobID: "edc89b490d7d4392898e19b2deb34797", ImageID: "img", ErrorCode: "IMG.0099", FailReason: "no access to the KMS key"}
-	app := asApp(t, copyFailed(f))
+	app := testkit.AppError(t, copyFailed(f))
 	assert.Equal(t, ErrCopyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Message(), "IMG.0099")

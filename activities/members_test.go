@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 const recipient = "9a1b2c3d4e5f40718293a4b5c6d7e8f9"
@@ -78,7 +79,7 @@ func TestAFailedPairFailsTheShare(t *testing.T) {
 	require.NoError(t, v.Get(&res))
 
 	_, err = newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: res.JobID, MemberJob: true})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrShareFailed, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Message(), recipient)
@@ -95,7 +96,7 @@ func TestAcceptInAProjectTheWorkerCannotReachFails(t *testing.T) {
 	_, err := newActivityEnv(a).ExecuteActivity(a.ShareImage, ShareInput{Region: home, ImageID: imageID, Projects: []string{recipient}})
 	require.NoError(t, err)
 	_, err = newActivityEnv(a).ExecuteActivity(a.AcceptShare, AcceptInput{Region: home, ImageID: imageID, ProjectID: "00000000000000000000000000000abc"})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrIMSAuth, app.Type())
 	assert.True(t, app.NonRetryable())
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // One odd answer about a job that is copying (a 401 while the clock resyncs, a 404 while the new
@@ -48,7 +49,7 @@ func TestPollJobGivesUpOnAPersistentRefusal(t *testing.T) {
 		imsemu.RouteShowJobProgress: {ErrorRate: 1, ErrorStatus: 401}}})
 
 	_, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrIMSAuth, app.Type())
 	assert.True(t, app.NonRetryable())
 	require.Equal(t, 5, calls(srv, imsemu.RouteShowJobProgress, 401), "it tried again before giving up")

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 func pollResult(t *testing.T, v converter.EncodedValue, err error) PollJobResult {
@@ -83,7 +84,7 @@ func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
 	require.Eventually(t, func() bool { return calls(srv, imsemu.RouteShowJobProgress, -1) >= seen+2 },
 		30*time.Second, 10*time.Millisecond, "PollJob stopped polling")
 	close(stop)
-	assert.Equal(t, ErrWorkerStopping, appError(t, <-done).Type())
+	assert.Equal(t, ErrWorkerStopping, testkit.AppError(t, <-done).Type())
 
 	var got PollHeartbeat
 	require.Eventually(t, func() bool {
@@ -162,7 +163,7 @@ func TestPollJobGivesBackItsTaskWhenTheWorkerStops(t *testing.T) {
 		once.Do(func() { close(stop) })
 	})
 	_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrWorkerStopping, app.Type())
 	assert.False(t, app.NonRetryable(), "another attempt must resume the wait")
 	assert.NotZero(t, last.NextPollAt, "the schedule to resume from was recorded")
@@ -173,7 +174,7 @@ func TestPollJobFailIsCopyFailed(t *testing.T) {
 	jobID := submit(t, a, "golden-fail")
 
 	_, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrCopyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 func TestSubmitCopyCreatesOnceThenAdopts(t *testing.T) {
@@ -88,7 +89,7 @@ func TestSubmitCopyAdoptsAfterLostResponse(t *testing.T) {
 	const invisible = time.Second
 	a.Poll.VisibilityWait = 3 * invisible
 	in, beat, err := postWithLostAnswer(t, srv, a, "golden-lost", invisible)
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrIMSTransient, app.Type())
 	assert.False(t, app.NonRetryable(), "a lost answer is retried")
 	require.False(t, beat.PostAt.IsZero(), "the attempt recorded that it POSTed")
@@ -183,7 +184,7 @@ func TestSubmitCopyRefusesBadInputWithoutCallingIMS(t *testing.T) {
 	srv, a := startIMS(t, imsemu.Config{})
 	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy,
 		SubmitCopyInput{Region: home, Request: imsapi.CopyRequest{SourceImageID: imsemu.SeedImageID, Name: "bad<name>"}})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrInvalidInput, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Message(), "name")
@@ -195,7 +196,7 @@ func TestWrongCredentialsFailWithoutLeakingThem(t *testing.T) {
 	const wrongSK = "wrong-secret-key-0123456789"
 	a.IMS = newClient(t, srv, wrongSK)
 	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-auth")})
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrIMSAuth, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.NotContains(t, err.Error(), wrongSK)
@@ -297,7 +298,7 @@ func lostAnswerThenFailure(t *testing.T, name string) (*imsemu.Server, *Activiti
 	var beat SubmitHeartbeat
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) { assert.NoError(t, d.Get(&beat)) })
 	_, err := env.ExecuteActivity(a.SubmitCopy, in)
-	assert.Equal(t, ErrIMSTransient, appError(t, err).Type(), "the lost answer is a transient error")
+	assert.Equal(t, ErrIMSTransient, testkit.AppError(t, err).Type(), "the lost answer is a transient error")
 	require.Len(t, liveImages(srv, name), 1, "IMS accepted the lost POST")
 	srv.SetFaults(imsemu.Faults{})
 	return srv, a, in, beat, func() { ahead.Store(int64(11 * time.Minute)) }
@@ -327,7 +328,7 @@ func TestALostAnswerThenAFailedJobIsOneFailedCopy(t *testing.T) {
 			}
 
 			_, err := newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, ImageID: res.ImageID})
-			app := appError(t, err)
+			app := testkit.AppError(t, err)
 			assert.Equal(t, ErrCopyFailed, app.Type())
 			assert.True(t, app.NonRetryable())
 			assert.Contains(t, app.Message(), ReasonLostText)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // While IMS cannot be read before any POST, SubmitCopy retries inside its attempt, so that a
@@ -61,7 +62,7 @@ func TestCleanupOfALostPostWhileIMSIsUnreachableIsBounded(t *testing.T) {
 
 	_, err := newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: home, Lost: &req, LostSince: start})
 
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrLostCopyUnchecked, app.Type())
 	assert.True(t, app.NonRetryable(), "no retry can help within the bound")
 	assert.Contains(t, app.Message(), `"golden-unchecked"`)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // finishedCopy runs a short copy to its end and returns the new image's ID.
@@ -39,7 +40,7 @@ func TestVerifyImageNamesEveryMismatch(t *testing.T) {
 	in := verifyInput(imageID, "another-name")
 	in.CMKID = ""
 	_, err := newActivityEnv(a).ExecuteActivity(a.VerifyImage, in)
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrVerifyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
 	var mismatches []string
@@ -71,7 +72,7 @@ func TestVerifyImageRetriesWhileNotActive(t *testing.T) {
 	imageID := liveImages(srv, "golden-early")[0].ID
 
 	_, err := newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-early"))
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrImageNotReady, app.Type())
 	assert.False(t, app.NonRetryable())
 }
@@ -91,7 +92,7 @@ func TestVerifyImageWaitsForAnImageNotListedYet(t *testing.T) {
 	imageID := pollResult(t, v, err).ImageID
 
 	_, err = newActivityEnv(a).ExecuteActivity(a.VerifyImage, verifyInput(imageID, "golden-unlisted"))
-	app := appError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrImageNotReady, app.Type())
 	assert.False(t, app.NonRetryable(), "Temporal retries it while the image is not listed")
 	assert.Contains(t, app.Message(), "image list")

@@ -148,7 +148,7 @@ func recordThrough(t *testing.T, env *emuEnv) *wireRecorder {
 	}))
 	t.Cleanup(front.Close)
 
-	clearSDKEnv(t)
+	imsapi.ClearSDKEnv(t)
 	w.client, err = imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID,
 		AK: imsemu.DefaultAK, SK: imsemu.DefaultSK, Endpoints: map[string]string{homeRegion.Name: front.URL}})
 	require.NoError(t, err)

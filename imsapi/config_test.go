@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 const (
@@ -69,11 +71,10 @@ func TestParsePairs(t *testing.T) {
 	}
 }
 
-// clearSDKEnv makes the tests independent of the machine's HUAWEICLOUD_SDK_* variables.
-func clearSDKEnv(t *testing.T) {
-	for _, v := range []string{EnvAK, EnvSK, EnvSecurityToken, EnvProjectID} {
-		t.Setenv(v, "")
-	}
+// ClearSDKEnv makes a test independent of the machine's HUAWEICLOUD_SDK_* variables: none of them
+// fills a value the test left out. Exported for the package's external tests too.
+func ClearSDKEnv(t *testing.T) {
+	testkit.Environ(t, []string{EnvAK, EnvSK, EnvSecurityToken, EnvProjectID}, nil)
 }
 
 func TestNewRefusesIncompleteConfig(t *testing.T) {
@@ -101,7 +102,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clearSDKEnv(t)
+			ClearSDKEnv(t)
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -117,7 +118,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 }
 
 func TestNewTakesCredentialsFromEnvironment(t *testing.T) {
-	clearSDKEnv(t)
+	ClearSDKEnv(t)
 	t.Setenv(EnvAK, testAK)
 	t.Setenv(EnvSK, testSK)
 	t.Setenv(EnvSecurityToken, "session-token")
@@ -135,7 +136,7 @@ func TestNewTakesCredentialsFromEnvironment(t *testing.T) {
 }
 
 func TestNewExplicitCredentialsWinOverEnvironment(t *testing.T) {
-	clearSDKEnv(t)
+	ClearSDKEnv(t)
 	t.Setenv(EnvAK, "ENVAK")
 	t.Setenv(EnvSK, "envsk")
 	c, err := New(Config{Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK})
@@ -145,7 +146,7 @@ func TestNewExplicitCredentialsWinOverEnvironment(t *testing.T) {
 }
 
 func TestRegions(t *testing.T) {
-	clearSDKEnv(t)
+	ClearSDKEnv(t)
 	c, err := New(Config{
 		Region: "cn-north-4", ProjectID: projectA, AK: testAK, SK: testSK,
 		Projects:       map[string]string{"cn-east-3": projectB, "private-1": projectB},

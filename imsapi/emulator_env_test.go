@@ -11,6 +11,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 )
 
 // emuEnv is a running emulator (real HTTP on 127.0.0.1) and an imsapi client configured for it.
@@ -23,8 +24,8 @@ type emuEnv struct {
 }
 
 var (
-	homeRegion = imsemu.DefaultRegions[0]
-	eastRegion = imsemu.DefaultRegions[1]
+	homeRegion = emutest.Home
+	eastRegion = emutest.East
 )
 
 // startEmu starts an emulator with cfg (JobDuration defaults to 1 s) and a client with the
@@ -37,13 +38,10 @@ func startEmu(t *testing.T, cfg imsemu.Config) *emuEnv {
 	if cfg.Seed == 0 {
 		cfg.Seed = 1
 	}
-	srv, err := imsemu.Start(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
-
-	env := &emuEnv{srv: srv, logs: &logRecorder{}}
+	env := &emuEnv{srv: emutest.Start(t, cfg), logs: &logRecorder{}}
 	env.client = env.newClient(t, imsemu.DefaultAK, imsemu.DefaultSK)
 	env.home = env.client.Home()
+	var err error
 	env.east, err = env.client.Region(eastRegion.Name)
 	require.NoError(t, err)
 	return env
@@ -52,26 +50,10 @@ func startEmu(t *testing.T, cfg imsemu.Config) *emuEnv {
 // newClient is a client of the same emulator with other credentials.
 func (env *emuEnv) newClient(t *testing.T, ak, sk string) *imsapi.Client {
 	t.Helper()
-	clearSDKEnv(t)
-	c, err := imsapi.New(imsapi.Config{
-		Region:         homeRegion.Name,
-		ProjectID:      homeRegion.ProjectID,
-		Projects:       map[string]string{eastRegion.Name: eastRegion.ProjectID},
-		AK:             ak,
-		SK:             sk,
-		Endpoints:      env.srv.Endpoints(),
-		RequestTimeout: 10 * time.Second,
-		Logger:         env.logs.logf,
-	})
-	require.NoError(t, err)
-	return c
-}
-
-// clearSDKEnv makes the tests independent of the machine's HUAWEICLOUD_SDK_* variables.
-func clearSDKEnv(t *testing.T) {
-	for _, v := range []string{imsapi.EnvAK, imsapi.EnvSK, imsapi.EnvSecurityToken, imsapi.EnvProjectID} {
-		t.Setenv(v, "")
-	}
+	imsapi.ClearSDKEnv(t)
+	cfg := emutest.ClientConfig(env.srv)
+	cfg.AK, cfg.SK, cfg.RequestTimeout, cfg.Logger = ak, sk, 10*time.Second, env.logs.logf
+	return emutest.Client(t, cfg)
 }
 
 // requests counts the requests the emulator received on a route (all regions and statuses); route

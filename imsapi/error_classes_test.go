@@ -10,6 +10,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // Every error class as the emulator produces it on the wire, classified by the client. Each fault
@@ -134,13 +135,13 @@ func TestEmulatorRefusalsAreClassified(t *testing.T) {
 		{
 			// IMS's clock stands still in these two, so the first copy runs when the second is asked for.
 			name: "running jobs limit", wantCode: "IMG.0060", wantClass: imsapi.ClassThrottled,
-			cfg:   imsemu.Config{Limits: imsemu.Limits{RunningJobsPerProject: 1}, JobDuration: time.Minute, Now: newTestClock().Now},
+			cfg:   imsemu.Config{Limits: imsemu.Limits{RunningJobsPerProject: 1}, JobDuration: time.Minute, Now: testkit.NewClock(time.Now()).Now},
 			setup: func(t *testing.T, env *emuEnv) { copySeed(t, env.home, "running") },
 			call:  copyNamed("waits-its-turn", ""),
 		},
 		{
 			name: "cross-region concurrency", wantCode: "IMG.0149", wantClass: imsapi.ClassThrottled,
-			cfg: imsemu.Config{Limits: imsemu.Limits{CrossRegionCopiesPerTenant: 1}, JobDuration: time.Minute, Now: newTestClock().Now},
+			cfg: imsemu.Config{Limits: imsemu.Limits{CrossRegionCopiesPerTenant: 1}, JobDuration: time.Minute, Now: testkit.NewClock(time.Now()).Now},
 			setup: func(t *testing.T, env *emuEnv) {
 				require.NoError(t, crossCopy(env, seedImageID))
 			},

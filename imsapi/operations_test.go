@@ -11,29 +11,8 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
-
-// testClock is the emulator's clock in tests that must see a job running and then finished without
-// racing it. It starts at the real time because the emulator, like the gateway, refuses signatures
-// dated more than 15 minutes away from its clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock { return &testClock{now: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func copySeed(t *testing.T, r *imsapi.RegionClient, name string) string {
 	t.Helper()
@@ -74,7 +53,7 @@ func TestCopyCrossRegion(t *testing.T) {
 }
 
 func TestGetJobWhileRunning(t *testing.T) {
-	clock := newTestClock()
+	clock := testkit.NewClock(time.Now())
 	env := startEmu(t, imsemu.Config{Now: clock.Now, JobDuration: time.Minute})
 	ctx := context.Background()
 	jobID := copySeed(t, env.home, "watched-copy")
@@ -143,7 +122,7 @@ func TestGetJobFallsBackToClassicAPI(t *testing.T) {
 }
 
 func TestListImages(t *testing.T) {
-	clock := newTestClock()
+	clock := testkit.NewClock(time.Now())
 	env := startEmu(t, imsemu.Config{Now: clock.Now, JobDuration: time.Minute})
 	ctx := context.Background()
 	for _, name := range []string{"list-a", "list-b", "list-b"} {
@@ -209,7 +188,7 @@ func TestListImages(t *testing.T) {
 }
 
 func TestDeleteImage(t *testing.T) {
-	clock := newTestClock()
+	clock := testkit.NewClock(time.Now())
 	env := startEmu(t, imsemu.Config{Now: clock.Now, JobDuration: time.Minute})
 	ctx := context.Background()
 	jobID := copySeed(t, env.home, "short-lived")
@@ -260,7 +239,7 @@ func TestMembers(t *testing.T) {
 	assert.Equal(t, imsapi.MemberPending, members[0].Status)
 	assert.NotEmpty(t, members[0].CreatedAt)
 
-	clearSDKEnv(t)
+	imsapi.ClearSDKEnv(t)
 	recipientClient, err := imsapi.New(imsapi.Config{
 		Region: homeRegion.Name, ProjectID: recipient, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
 		Endpoints: env.srv.Endpoints(),

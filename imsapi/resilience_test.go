@@ -141,7 +141,7 @@ func startFront(t *testing.T, env *emuEnv, requestTimeout time.Duration) *front 
 		ims.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.server.Close)
-	clearSDKEnv(t)
+	imsapi.ClearSDKEnv(t)
 	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: map[string]string{homeRegion.Name: f.server.URL}, RequestTimeout: requestTimeout})
 	require.NoError(t, err)
@@ -167,7 +167,7 @@ func TestRequestTimeout(t *testing.T) {
 	env := startEmu(t, imsemu.Config{Faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		imsemu.RouteListImages: {Latency: 30 * time.Second},
 	}}})
-	clearSDKEnv(t)
+	imsapi.ClearSDKEnv(t)
 	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: env.srv.Endpoints(), RequestTimeout: 200 * time.Millisecond})
 	require.NoError(t, err)
@@ -193,7 +193,7 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 	env := startEmu(t, imsemu.Config{})
 	endpoints := env.srv.Endpoints()
 	env.srv.Close()
-	clearSDKEnv(t)
+	imsapi.ClearSDKEnv(t)
 	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: endpoints})
 	require.NoError(t, err)

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -213,8 +213,7 @@ func TestPromotionAcceptInAnotherAccountIsRefused(t *testing.T) {
 	plan.Targets[0].Accept = true
 
 	report, err := promotionReport(t, r.promote(c, plan))
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, err, &app)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, promote.ErrPromotionFailed, app.Type())
 	assert.Contains(t, app.Message(), "APIGW.0302")
 	require.Len(t, report.Targets, 1)

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -12,10 +11,10 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -116,8 +115,7 @@ func TestWorkflowAPIFromRawJSON(t *testing.T) {
 	bad := r.startJSON(c, "copy/"+home+"/"+imsemu.SeedImageID+"/"+misspelt, `{"region": "`+home+`",
 		"source_image_id": "`+imsemu.SeedImageID+`", "name": "`+misspelt+`", "cmkid": "`+imsemu.SeedKMSKeyID+`"}`)
 	err = bad.Get(ctx, nil)
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(err, &app), "want an application error, got %v", err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, activities.ErrInvalidInput, app.Type())
 	assert.Contains(t, app.Error(), `unknown key "cmkid" (did you mean "cmk_id"?)`)
 	assert.Empty(t, activityRuns(historyEvents(t, c, bad)), "no activity ran")

@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -180,7 +180,7 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 // Started again on the same DATA_DIR, it finds the workflow in its SQLite file and completes it.
 func TestDevModeProcessKilled(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	r := newRig(t, addr, 15*time.Second, imsemu.Faults{})
 	// No Web UI: its default port would be shared with every other dev-mode worker on the machine.
 	devMode := []string{"TEMPORAL_ADDRESS=", "DEV_SERVER_ADDRESS=" + addr, "DATA_DIR=" + t.TempDir(), "DEV_UI_ADDRESS="}
@@ -257,8 +257,7 @@ func TestJobFailure(t *testing.T) {
 	in := r.input("itest-job-fails")
 	run := r.start(c, in)
 	_, err := result(t, run)
-	var appErr *temporal.ApplicationError
-	require.ErrorAs(t, err, &appErr)
+	appErr := testkit.AppError(t, err)
 	assert.Equal(t, activities.ErrCopyFailed, appErr.Type())
 	assert.Contains(t, err.Error(), "IMG.", "IMS's error code reaches the caller")
 	var failure activities.CopyFailure
@@ -349,8 +348,7 @@ func TestBadInput(t *testing.T) {
 		copyimage.CopyImage, cases[0].in)
 	require.NoError(t, err)
 	_, err = result(t, run)
-	var appErr *temporal.ApplicationError
-	require.ErrorAs(t, err, &appErr)
+	appErr := testkit.AppError(t, err)
 	assert.Equal(t, activities.ErrInvalidInput, appErr.Type())
 	assert.True(t, appErr.NonRetryable())
 	assert.Contains(t, appErr.Error(), "name")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/replay"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
 
@@ -145,8 +146,7 @@ func TestPromotionResumesOnlyTheFailedTarget(t *testing.T) {
 	plan.Targets = plan.Targets[:2]
 
 	report, err := promotionReport(t, r.promote(c, plan))
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, err, &app)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, promote.ErrPromotionFailed, app.Type())
 	assert.Contains(t, app.Message(), "IMG.0151")
 	require.Len(t, report.Targets, 2)

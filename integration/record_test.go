@@ -21,6 +21,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -163,8 +164,7 @@ func (r *rig) checkOutcome(c client.Client, run client.WorkflowRun, name string,
 	case errCancelled:
 		require.True(t, temporal.IsCanceledError(err), "the copy is cancelled; got %v", err)
 	default:
-		var app *temporal.ApplicationError
-		require.ErrorAs(t, err, &app, "the copy fails with %s", want.errType)
+		app := testkit.AppError(t, err)
 		require.Equal(t, want.errType, app.Type(), "the copy fails with %s: %v", want.errType, err)
 	}
 	assert.Equal(t, want.adopted, res.Adopted, "adopted")

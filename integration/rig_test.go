@@ -24,6 +24,8 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/devserver"
+	"github.com/imscopy/imscopy/internal/testkit"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -58,7 +60,7 @@ func sharedTemporal(t *testing.T) string {
 			return
 		}
 		shared.srv, shared.err = devserver.Start(devserver.Options{
-			DataDir: dir, HostPort: freeAddr(t), Namespace: "default", Logger: zap.NewNop(),
+			DataDir: dir, HostPort: testkit.FreeAddr(t), Namespace: "default", Logger: zap.NewNop(),
 		})
 	})
 	require.NoError(t, shared.err)
@@ -84,28 +86,16 @@ func newRig(t *testing.T, temporalAddr string, jobDuration time.Duration, faults
 func newRigWith(t *testing.T, temporalAddr string, cfg imsemu.Config) *rig {
 	t.Helper()
 	cfg.AK, cfg.SK, cfg.Seed = testAK, testSK, 7
-	emu, err := imsemu.Start(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
-	var endpoints []string
-	for region, url := range emu.Endpoints() {
-		endpoints = append(endpoints, region+"="+url)
-	}
+	emu := emutest.Start(t, cfg)
 	r := &rig{t: t, emu: emu, temporal: temporalAddr, taskQueue: "itest-" + strings.ReplaceAll(t.Name(), "/", "-")}
-	home := imsemu.DefaultRegions[0]
-	r.workerEnv = []string{
-		"TEMPORAL_ADDRESS=" + temporalAddr,
-		"TEMPORAL_TASK_QUEUE=" + r.taskQueue,
-		"IMS_REGION=" + home.Name,
-		"IMS_ENDPOINTS=" + strings.Join(endpoints, ","),
-		"HUAWEICLOUD_SDK_AK=" + testAK,
-		"HUAWEICLOUD_SDK_SK=" + testSK,
-		"HUAWEICLOUD_SDK_PROJECT_ID=" + home.ProjectID,
+	r.workerEnv = append(testkit.EnvList(emutest.WorkerVars(emu, testAK, testSK)),
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"TEMPORAL_TASK_QUEUE="+r.taskQueue,
 		// Debug logs every IMS exchange: the most a log ever says, for the secrets check.
 		"LOG_LEVEL=debug",
 		// Short intervals keep the suite quick; the schedule's logic is the same.
 		"POLL_INITIAL=1s", "POLL_MIN=500ms", "POLL_MAX=4s", "POLL_LAG=1s", "POLL_HEARTBEAT=2s", "VISIBILITY_WAIT=8s",
-	}
+	)
 	return r
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/devserver"
 	"github.com/imscopy/imscopy/internal/testcerts"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 const testAPIKey = "itest-temporal-api-key-7f3e-never-log-me"
@@ -55,7 +56,7 @@ func TestWorkerAndStarterOverMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	headers := &headerLog{seen: map[string]bool{}}
 	srv, err := devserver.Start(devserver.Options{
-		DataDir: t.TempDir(), HostPort: freeAddr(t), Logger: zap.NewNop(),
+		DataDir: t.TempDir(), HostPort: testkit.FreeAddr(t), Logger: zap.NewNop(),
 		TLS:                  &devserver.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CAFile: certs.CA, RequireClientCert: true},
 		FrontendInterceptors: []grpc.UnaryServerInterceptor{headers.intercept},
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/logging"
+	"github.com/imscopy/imscopy/internal/loopback"
 )
 
 // rig is the benchmark's world: the emulator in this process, the Temporal server and the
@@ -123,7 +124,7 @@ func startRigWith(ctx context.Context, o options, workers int, durations []time.
 	if err != nil {
 		return r, err
 	}
-	if r.address, err = freeAddr(); err != nil {
+	if r.address, err = loopback.FreeAddr(); err != nil {
 		return r, err
 	}
 	if err := r.startServer(ctx); err != nil {
@@ -339,13 +340,4 @@ type workerStatsView struct {
 	Heartbeats map[string]int `json:"heartbeats"`
 	PeakSlots  map[string]int `json:"peak_slots"`
 	PeakTotal  int            `json:"peak_total"`
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

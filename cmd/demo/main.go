@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/imscopy/imscopy/internal/loopback"
 )
 
 // The seed example of docs/ims-api.md section 2, which the emulator serves as written.
@@ -70,18 +71,16 @@ func run() error {
 
 	// The emulator takes any free port and prints its endpoints; the embedded Temporal server
 	// needs its address up front, so the demo asks the kernel for a free one.
-	temporalPort, err := freePort()
+	temporalAddr, err := loopback.FreeAddr()
 	if err != nil {
 		return err
 	}
-	temporalAddr := fmt.Sprintf("127.0.0.1:%d", temporalPort)
 	// The same for the Web UI: its default port may be taken by another dev-mode worker or by
 	// `temporal server start-dev`.
-	uiPort, err := freePort()
+	uiAddr, err := loopback.FreeAddr()
 	if err != nil {
 		return err
 	}
-	uiAddr := fmt.Sprintf("127.0.0.1:%d", uiPort)
 
 	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
 	emu, emuOut, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
@@ -146,17 +145,6 @@ func run() error {
 	<-ctx.Done()
 	fmt.Println("== stopping the worker and the emulator")
 	return nil
-}
-
-// freePort asks the kernel for a free loopback port, so the demo never collides with a
-// Temporal server or emulator that is already running on the default ports.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // child is a running binary and a channel closed when it has exited.

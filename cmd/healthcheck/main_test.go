@@ -2,14 +2,14 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 func TestExitCodeFollowsTheAnswer(t *testing.T) {
@@ -29,10 +29,7 @@ func TestExitCodeFollowsTheAnswer(t *testing.T) {
 	assert.Contains(t, out.String(), "503")
 	assert.Contains(t, out.String(), "not polling", "the answer's body says why")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closed := "http://" + l.Addr().String()
-	require.NoError(t, l.Close())
+	closed := "http://" + testkit.FreeAddr(t)
 	assert.Equal(t, 1, run([]string{closed}, &out), "nobody listening")
 
 	assert.Equal(t, 2, run(nil, &out))

@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +17,8 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/logging"
+	"github.com/imscopy/imscopy/internal/testkit"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 	"github.com/imscopy/imscopy/workflows"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
@@ -42,19 +44,15 @@ func (b *lockedBuffer) String() string {
 // workerEnv gives the test exactly vars among the worker's variables.
 func workerEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
-	var names strings.Builder
-	require.NoError(t, config.WorkerUsage(&names))
-	for _, line := range strings.Split(names.String(), "\n") {
+	var usage strings.Builder
+	require.NoError(t, config.WorkerUsage(&usage))
+	var names []string
+	for _, line := range strings.Split(usage.String(), "\n") {
 		if name, _, ok := strings.Cut(strings.TrimSpace(line), " (default:"); ok {
-			t.Setenv(name, "")
-			require.NoError(t, os.Unsetenv(name))
+			names = append(names, name)
 		}
 	}
-	// Not the machine's own Temporal CLI profile.
-	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
+	testkit.Environ(t, names, vars)
 }
 
 func TestMissingVariablesStopTheWorkerAtStart(t *testing.T) {
@@ -80,10 +78,8 @@ func TestHelpListsTheVariables(t *testing.T) {
 // The worker in dev mode against the emulator: it gets ready, runs a copy, keeps the credentials
 // out of its log even at debug level, and stops cleanly when its context ends (as on SIGTERM).
 func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
-	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second})
-	require.NoError(t, err)
-	defer emu.Close()
-	devAddr := freeAddr(t)
+	emu := emutest.Start(t, imsemu.Config{JobDuration: time.Second})
+	devAddr := testkit.FreeAddr(t)
 	w := startDevWorker(t, emu, devAddr, map[string]string{"LOG_LEVEL": "debug"})
 
 	c, err := client.Dial(client.Options{HostPort: devAddr, Logger: logging.NewTemporalLogger(logging.New(logging.Options{Output: os.Stderr}))})
@@ -124,27 +120,20 @@ type devWorker struct {
 // variables over the common ones, and waits until it polls.
 func startDevWorker(t *testing.T, emu *imsemu.Server, devAddr string, extra map[string]string) devWorker {
 	t.Helper()
-	var endpoints []string
-	for region, url := range emu.Endpoints() {
-		endpoints = append(endpoints, region+"="+url)
-	}
-	vars := map[string]string{
-		"DATA_DIR":                   t.TempDir(),
-		"DEV_SERVER_ADDRESS":         devAddr,
-		"IMS_ENDPOINTS":              strings.Join(endpoints, ","),
-		"HUAWEICLOUD_SDK_AK":         imsemu.DefaultAK,
-		"HUAWEICLOUD_SDK_SK":         imsemu.DefaultSK,
-		"HUAWEICLOUD_SDK_PROJECT_ID": imsemu.DefaultRegions[0].ProjectID,
-		"POLL_INITIAL":               "200ms",
-		"POLL_MIN":                   "100ms",
-		"POLL_MAX":                   "500ms",
-		"POLL_LAG":                   "200ms",
-		"POLL_HEARTBEAT":             "1s",
-		"VISIBILITY_WAIT":            "1s",
-		"WORKER_STOP_TIMEOUT":        "5s",
+	vars := emutest.WorkerVars(emu, imsemu.DefaultAK, imsemu.DefaultSK)
+	maps.Copy(vars, map[string]string{
+		"DATA_DIR":            t.TempDir(),
+		"DEV_SERVER_ADDRESS":  devAddr,
+		"POLL_INITIAL":        "200ms",
+		"POLL_MIN":            "100ms",
+		"POLL_MAX":            "500ms",
+		"POLL_LAG":            "200ms",
+		"POLL_HEARTBEAT":      "1s",
+		"VISIBILITY_WAIT":     "1s",
+		"WORKER_STOP_TIMEOUT": "5s",
 		// No Web UI unless a test asks: its default port would be shared by every test worker.
 		"DEV_UI_ADDRESS": "",
-	}
+	})
 	for k, v := range extra {
 		vars[k] = v
 	}

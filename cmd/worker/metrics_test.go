@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -14,10 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 	"github.com/imscopy/imscopy/workflows"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
@@ -26,10 +26,8 @@ import (
 // that succeeds and one whose IMS job fails: imscopy's counters and histograms say so, the IMS
 // calls match what the emulator received, and the Temporal SDK's own metrics are there too.
 func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
-	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second, Seed: 3})
-	require.NoError(t, err)
-	defer emu.Close()
-	devAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	emu := emutest.Start(t, imsemu.Config{JobDuration: time.Second, Seed: 3})
+	devAddr, metricsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	w := startDevWorker(t, emu, devAddr, map[string]string{"METRICS_ADDR": metricsAddr})
 	assert.Equal(t, http.StatusOK, httpStatus(t, "http://"+metricsAddr+"/healthz"), "a polling worker is healthy")
 
@@ -46,8 +44,7 @@ func TestWorkerServesMetricsAfterRealCopies(t *testing.T) {
 	require.NoError(t, copyImage("metrics-ok"))
 	emu.SetFaults(imsemu.Faults{JobFailureRate: 1})
 	err = copyImage("metrics-job-fails")
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, err, &app)
+	app := testkit.AppError(t, err)
 	require.Equal(t, activities.ErrCopyFailed, app.Type())
 
 	// The SDK counts a workflow's end after it has answered the server, so the client can see the
@@ -176,14 +173,6 @@ func httpStatus(t *testing.T, url string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // quietLogger keeps the test's own client from logging.

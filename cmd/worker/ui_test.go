@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
+	"github.com/imscopy/imscopy/internal/testkit/emutest"
 	"github.com/imscopy/imscopy/workflows"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
@@ -26,10 +28,8 @@ import (
 // copy, the UI's own HTTP API (which the UI's pages call, and which the UI proxies to the embedded
 // server) lists it as a completed CopyImage and describes it, and the UI's page for it is served.
 func TestDevModeWorkerServesTheWebUI(t *testing.T) {
-	emu, err := imsemu.Start(imsemu.Config{JobDuration: time.Second})
-	require.NoError(t, err)
-	defer emu.Close()
-	devAddr, uiAddr := freeAddr(t), freeAddr(t)
+	emu := emutest.Start(t, imsemu.Config{JobDuration: time.Second})
+	devAddr, uiAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	w := startDevWorker(t, emu, devAddr, map[string]string{"DEV_UI_ADDRESS": uiAddr})
 	uiURL := "http://" + uiAddr
 	require.Contains(t, w.out.String(), "serving the Temporal Web UI", "the worker says where the UI is")

@@ -97,7 +97,7 @@ func TestShareAcrossAccounts(t *testing.T) {
 	share := map[string]any{"images": []string{SeedImageID}, "projects": []string{secondHome}}
 	r := owner.do("POST", "/v1/cloudimages/members", share)
 	require.Equal(t, 200, r.status, "body: %s", r.raw)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job := owner.do("GET", "/v1/"+home.ProjectID+"/jobs/"+r.json(t)["job_id"].(string), nil).json(t)
 	assert.Equal(t, "SUCCESS", job["status"])
 	members := func() []any {
@@ -121,7 +121,7 @@ func TestShareAcrossAccounts(t *testing.T) {
 	r = recipientB.do("PUT", "/v1/cloudimages/members", accept)
 	require.Equal(t, 200, r.status, "body: %s", r.raw)
 	jobID := r.json(t)["job_id"].(string)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job = recipientB.do("GET", "/v1/"+secondHome+"/jobs/"+jobID, nil).json(t)
 	assert.Equal(t, "SUCCESS", job["status"])
 	assert.Equal(t, []any{map[string]any{"image_id": SeedImageID, "project_id": secondHome, "status": "success"}},

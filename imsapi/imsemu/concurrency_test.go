@@ -28,7 +28,7 @@ func TestConcurrentCopiesAndPolls(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 
 	distinct := map[string]bool{}
 	for _, id := range jobIDs {

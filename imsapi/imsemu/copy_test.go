@@ -36,7 +36,7 @@ func TestSeedExample(t *testing.T) {
 	assert.Len(t, got, len(want), "same fields as the documented response")
 	assert.Regexp(t, jobIDPattern, got["job_id"])
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job := c.job(got["job_id"])
 	assert.Equal(t, "SUCCESS", job["status"])
 	assert.Equal(t, "imsCopyImageInRegionJob", job["job_type"])
@@ -69,7 +69,7 @@ func TestCopyLifecycle(t *testing.T) {
 	assert.Equal(t, "", job["end_time"])
 	assert.Equal(t, "queued", c.image(imageID)["status"])
 
-	f.clock.Add(testJobDuration * 4 / 10)
+	f.clock.Advance(testJobDuration * 4 / 10)
 	job = c.job(jobID)
 	assert.Equal(t, "RUNNING", job["status"])
 	assert.Equal(t, "", job["end_time"])
@@ -82,7 +82,7 @@ func TestCopyLifecycle(t *testing.T) {
 	assert.Regexp(t, jobIDPattern, ent["subJobId"])
 	assert.Equal(t, "saving", c.image(imageID)["status"])
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	shown := c.do("GET", "/v1/"+home.ProjectID+"/jobs/"+jobID, nil)
 	require.Equal(t, 200, shown.status)
 	job = shown.json(t)
@@ -97,7 +97,7 @@ func TestJobFailure(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Faults.JobFailureRate = 1 })
 	c := f.client(home)
 	jobID := c.startCopy("doomed")
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 
 	job := c.job(jobID)
 	assert.Equal(t, "FAIL", job["status"])
@@ -137,7 +137,7 @@ func TestCrossRegionCopy(t *testing.T) {
 	jobID := r.json(t)["job_id"].(string)
 
 	assert.Equal(t, 404, southEast.do("GET", "/v1/cloudimages/job/"+jobID, nil).status, "the job lives in the source region")
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job := north.job(jobID)
 	assert.Equal(t, "SUCCESS", job["status"])
 	assert.Equal(t, jobTypeCrossRegion, job["job_type"])
@@ -156,7 +156,7 @@ func TestCrossRegionRefusals(t *testing.T) {
 	c := f.client(home)
 	require.Equal(t, 200, c.do("POST", "/v1/cloudimages/"+SeedImageID+"/copy",
 		map[string]any{"name": "enc", "cmk_id": SeedKMSKeyID}).status)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	var encryptedID string
 	for _, img := range f.srv.Images() {
 		if img.CMKID != "" {
@@ -245,7 +245,7 @@ func TestCopyOfImageStillSavingIsRefused(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(home)
 	c.startCopy("first")
-	f.clock.Add(testJobDuration / 2)
+	f.clock.Advance(testJobDuration / 2)
 	saving := f.srv.Jobs()[0].ImageID
 	r := c.do("POST", "/v1/cloudimages/"+saving+"/copy", copyBody("second"))
 	assert.Equal(t, 400, r.status)

@@ -17,7 +17,7 @@ func TestDeleteImage(t *testing.T) {
 	assert.Equal(t, 400, r.status, "still being created")
 	assert.Equal(t, "IMG.0090", r.code(t))
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	r = c.do("DELETE", "/v2/images/"+imageID, map[string]any{"delete_backup": false})
 	assert.Equal(t, 204, r.status, "body: %s", r.raw)
 	assert.Empty(t, r.raw)
@@ -47,7 +47,7 @@ func TestDeleteFailedCopy(t *testing.T) {
 	c := f.client(home)
 	c.startCopy("compensate-me")
 	imageID := f.srv.Jobs()[0].ImageID
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	assert.Equal(t, "killed", c.image(imageID)["status"])
 	assert.Equal(t, 204, c.do("DELETE", "/v2/images/"+imageID, nil).status)
 }

@@ -119,7 +119,7 @@ func TestVisibilityDelay(t *testing.T) {
 		return len(c.do("GET", "/v2/cloudimages?name=eventually", nil).json(t)["images"].([]any))
 	}
 	assert.Equal(t, 0, listed(), "not yet visible in the list")
-	f.clock.Add(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	assert.Equal(t, 1, listed())
 }
 

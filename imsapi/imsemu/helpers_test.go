@@ -7,33 +7,18 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
-// fakeClock is the emulator's injected clock: tests move time instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 6, 14, 27, 168_000_000, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the emulator's injected clock, standing at the seed example's time: tests move
+// it instead of sleeping.
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 11, 26, 6, 14, 27, 168_000_000, time.UTC))
 }
 
 const testJobDuration = 10 * time.Second
@@ -46,7 +31,7 @@ var (
 // fixture is a running two-region emulator on loopback with a fake clock.
 type fixture struct {
 	t     *testing.T
-	clock *fakeClock
+	clock *testkit.Clock
 	srv   *Server
 }
 

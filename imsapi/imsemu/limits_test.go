@@ -19,7 +19,7 @@ func TestRunningJobLimit(t *testing.T) {
 	assert.Equal(t, 400, r.status)
 	assert.Equal(t, "IMG.0060", r.code(t))
 
-	f.clock.Add(testJobDuration) // the running jobs end, freeing the slots
+	f.clock.Advance(testJobDuration) // the running jobs end, freeing the slots
 	c.startCopy("after-the-wave")
 }
 
@@ -38,7 +38,7 @@ func TestPrivateImageQuota(t *testing.T) {
 	assert.Equal(t, 200, c.do("POST", "/v1/cloudimages/"+SeedImageID+"/cross_region_copy", cross).status)
 
 	// Deleting an image frees quota.
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	victim := f.srv.Jobs()[0].ImageID
 	require.Equal(t, 204, c.do("DELETE", "/v2/images/"+victim, nil).status)
 	c.startCopy("fits-again")
@@ -61,7 +61,7 @@ func TestCrossRegionCopyLimit(t *testing.T) {
 
 	assert.Equal(t, 5, f.srv.PeakCrossRegionCopies(), "five ran at once; the refused sixth never ran")
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	assert.Equal(t, 200, cross("after").status)
 	assert.Equal(t, 5, f.srv.PeakCrossRegionCopies(), "the peak is kept after the copies end")
 	peaks := c.do("GET", "/_emulator/peaks", nil)
@@ -87,7 +87,7 @@ func TestThrottle(t *testing.T) {
 	assert.Equal(t, "2", r.header.Get("Retry-After"), "whole seconds, rounded up")
 
 	assert.Equal(t, 200, c.do("GET", "/v2/images/"+SeedImageID, nil).status, "each API has its own bucket")
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	assert.Equal(t, 200, c.do("GET", "/v2/cloudimages", nil).status, "tokens refill with time")
 }
 

@@ -40,7 +40,7 @@ func TestListImagesPaging(t *testing.T) {
 	c := f.client(home)
 	for i := range 5 {
 		c.startCopy(fmt.Sprintf("page-%d", i))
-		f.clock.Add(time.Second) // distinct creation times
+		f.clock.Advance(time.Second) // distinct creation times
 	}
 	var seen []string
 	marker := ""

@@ -20,7 +20,7 @@ func TestSharing(t *testing.T) {
 	require.Equal(t, 200, r.status, "body: %s", r.raw)
 	jobID := r.json(t)["job_id"].(string)
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job := owner.do("GET", "/v1/"+home.ProjectID+"/jobs/"+jobID, nil).json(t)
 	assert.Equal(t, "SUCCESS", job["status"])
 	assert.Equal(t, "imsAddImageMembersJob", job["job_type"])
@@ -41,7 +41,7 @@ func TestSharing(t *testing.T) {
 	accept := map[string]any{"images": []string{SeedImageID}, "project_id": recipient, "status": "accepted"}
 	r = guest.do("PUT", "/v1/cloudimages/members", accept)
 	require.Equal(t, 200, r.status, "body: %s", r.raw)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job = guest.do("GET", "/v1/"+recipient+"/jobs/"+r.json(t)["job_id"].(string), nil).json(t)
 	assert.Equal(t, "imsUpdateImageMembersJob", job["job_type"])
 	assert.Equal(t, "SUCCESS", job["status"])
@@ -56,7 +56,7 @@ func TestSharing(t *testing.T) {
 
 	r = owner.do("DELETE", "/v1/cloudimages/members", share)
 	require.Equal(t, 200, r.status, "body: %s", r.raw)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job = owner.job(r.json(t)["job_id"].(string))
 	assert.Equal(t, "imsDelImageMembersJob", job["job_type"])
 	assert.Empty(t, owner.do("GET", "/v2/images/"+SeedImageID+"/members", nil).json(t)["members"])
@@ -85,7 +85,7 @@ func TestSharingRefusals(t *testing.T) {
 		})
 	}
 	require.Equal(t, 200, c.do("POST", "/v1/cloudimages/"+SeedImageID+"/copy", map[string]any{"name": "enc", "cmk_id": SeedKMSKeyID}).status)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	encrypted := f.srv.Jobs()[0].ImageID
 	r := c.do("POST", "/v1/cloudimages/members", map[string]any{"images": []string{encrypted}, "projects": []string{recipient}})
 	assert.Equal(t, 400, r.status)
@@ -97,7 +97,7 @@ func TestMemberFailureKnob(t *testing.T) {
 	c := f.client(home)
 	r := c.do("POST", "/v1/cloudimages/members", map[string]any{"images": []string{SeedImageID}, "projects": []string{recipient}})
 	require.Equal(t, 200, r.status)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	job := c.do("GET", "/v1/"+home.ProjectID+"/jobs/"+r.json(t)["job_id"].(string), nil).json(t)
 	assert.Equal(t, "SUCCESS", job["status"], "the job succeeds while a pair fails, as IMS reports it")
 	assert.Equal(t, "failed", entities(job)["results"].([]any)[0].(map[string]any)["status"])

@@ -53,7 +53,7 @@ func TestRealisticJobOverTheWire(t *testing.T) {
 	assert.Equal(t, "INIT", c.job(long)["status"], "a new job waits in the queue")
 	last := 0.0
 	for step := 1; step < 100; step++ {
-		f.clock.Add(time.Second)
+		f.clock.Advance(time.Second)
 		job := c.job(long)
 		if step < 3 { // the queue is at least 3 % of the job
 			assert.Equal(t, "INIT", job["status"])
@@ -66,7 +66,7 @@ func TestRealisticJobOverTheWire(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, last, tailStartMin, "by 99 %% of the time the job is in its tail")
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	assert.Equal(t, "SUCCESS", c.job(long)["status"])
 	assert.Equal(t, "SUCCESS", c.job(short)["status"])
 
@@ -90,7 +90,7 @@ func TestRealisticProgressSurvivesRestart(t *testing.T) {
 	srv := httptest.NewServer(e.Handler(home.Name))
 	c := &client{t: t, base: srv.URL, project: home.ProjectID, ak: DefaultAK, sk: DefaultSK, now: clock.Now}
 	jobID := c.startCopy("survivor")
-	clock.Add(40 * time.Second)
+	clock.Advance(40 * time.Second)
 	before := entities(c.job(jobID))["process_percent"]
 	srv.Close()
 	require.NoError(t, e.Close())

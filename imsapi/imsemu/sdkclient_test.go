@@ -9,12 +9,14 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // The official SDK's own signer, request encoding and decoding work against the emulator:
 // copy, progress, list with query parameters, delete with a body, members with a DELETE body.
 func TestOfficialSDKClient(t *testing.T) {
-	clock := &fakeClock{t: time.Now().UTC()} // the SDK dates its signatures with the real clock
+	clock := testkit.NewClock(time.Now().UTC()) // the SDK dates its signatures with the real clock
 	f := newFixture(t, func(c *Config) { c.Now = clock.Now })
 	creds, err := basic.NewCredentialsBuilder().WithAk(DefaultAK).WithSk(DefaultSK).WithProjectId(home.ProjectID).SafeBuild()
 	require.NoError(t, err)
@@ -28,13 +30,13 @@ func TestOfficialSDKClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, jobIDPattern, *copied.JobId)
 
-	clock.Add(testJobDuration / 2)
+	clock.Advance(testJobDuration / 2)
 	progress, err := client.ShowJobProgress(&model.ShowJobProgressRequest{JobId: *copied.JobId})
 	require.NoError(t, err)
 	assert.Equal(t, "RUNNING", progress.Status.Value())
 	imageID := *progress.Entities.ImageId
 
-	clock.Add(testJobDuration)
+	clock.Advance(testJobDuration)
 	job, err := client.ShowJob(&model.ShowJobRequest{JobId: *copied.JobId})
 	require.NoError(t, err)
 	assert.Equal(t, "SUCCESS", job.Status.Value())

@@ -15,7 +15,7 @@ func TestSDKModelsDecodeResponses(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.OtherProjects = map[string][]string{home.Name: {recipient}} })
 	c := f.client(home)
 	jobID := c.startCopy("sdk-shaped")
-	f.clock.Add(testJobDuration / 2)
+	f.clock.Advance(testJobDuration / 2)
 
 	var progress model.ShowJobProgressResponse
 	require.NoError(t, utils.Unmarshal(c.do("GET", "/v1/cloudimages/job/"+jobID, nil).raw, &progress))
@@ -27,7 +27,7 @@ func TestSDKModelsDecodeResponses(t *testing.T) {
 	assert.Equal(t, "", *progress.EndTime)
 	assert.Nil(t, progress.ErrorCode)
 
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	var shown model.ShowJobResponse
 	require.NoError(t, utils.Unmarshal(c.do("GET", "/v1/"+home.ProjectID+"/jobs/"+jobID, nil).raw, &shown))
 	assert.Equal(t, "SUCCESS", shown.Status.Value())
@@ -55,7 +55,7 @@ func TestSDKModelsDecodeResponses(t *testing.T) {
 	var added model.BatchAddMembersResponse
 	require.NoError(t, utils.Unmarshal(r.raw, &added))
 	assert.Regexp(t, jobIDPattern, *added.JobId)
-	f.clock.Add(testJobDuration)
+	f.clock.Advance(testJobDuration)
 	var memberJob model.ShowJobResponse
 	require.NoError(t, utils.Unmarshal(c.do("GET", "/v1/"+home.ProjectID+"/jobs/"+*added.JobId, nil).raw, &memberJob))
 	require.Len(t, *memberJob.Entities.Results, 1)

@@ -22,7 +22,7 @@ func TestRestartContinuesJobs(t *testing.T) {
 	srv := httptest.NewServer(e.Handler(home.Name))
 	c := &client{t: t, base: srv.URL, project: home.ProjectID, ak: DefaultAK, sk: DefaultSK, now: clock.Now}
 	jobID := c.startCopy("survivor")
-	clock.Add(testJobDuration / 2)
+	clock.Advance(testJobDuration / 2)
 	assert.Equal(t, "RUNNING", c.job(jobID)["status"])
 	srv.Close()
 	require.NoError(t, e.Close())
@@ -40,7 +40,7 @@ func TestRestartContinuesJobs(t *testing.T) {
 	job := c.job(jobID)
 	assert.Equal(t, "RUNNING", job["status"], "the job continues where its clock is")
 	assert.InDelta(t, 0.5, entities(job)["process_percent"], 0.001)
-	clock.Add(testJobDuration / 2)
+	clock.Advance(testJobDuration / 2)
 	job = c.job(jobID)
 	assert.Equal(t, "SUCCESS", job["status"])
 	assert.Equal(t, "active", c.image(entities(job)["image_id"].(string))["status"])

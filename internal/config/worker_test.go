@@ -19,6 +19,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/internal/temporalconn"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 const (
@@ -48,15 +49,7 @@ func setEnv(t *testing.T, vars map[string]string) {
 			names = append(names, v.Name)
 		}
 	}
-	for _, name := range names {
-		t.Setenv(name, "")
-		require.NoError(t, os.Unsetenv(name))
-	}
-	// Not the machine's own Temporal CLI profile: a missing file is no file.
-	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
+	testkit.Environ(t, names, vars)
 }
 
 // credentials is the smallest environment a worker starts with.

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/imscopy/imscopy/internal/logging"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 const taskQueue = "devserver-test"
@@ -35,14 +36,6 @@ func greet(_ workflow.Context, name string) (string, error) {
 // t.Log because the server's goroutines may log after the test has returned.
 func testLogger() *zap.Logger {
 	return logging.New(logging.Options{Level: zapcore.WarnLevel, Output: os.Stderr})
-}
-
-func freeHostPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func dial(t *testing.T, hostPort string) client.Client {
@@ -82,7 +75,7 @@ func describeStatus(t *testing.T, c client.Client, id string) enumspb.WorkflowEx
 
 func TestRestartKeepsWorkflows(t *testing.T) {
 	dir := t.TempDir()
-	hostPort := freeHostPort(t)
+	hostPort := testkit.FreeAddr(t)
 
 	srv, err := Start(Options{DataDir: dir, HostPort: hostPort, Logger: testLogger()})
 	require.NoError(t, err)
@@ -111,10 +104,10 @@ func TestRestartKeepsWorkflows(t *testing.T) {
 
 func TestOneServerPerDataDir(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := Start(Options{DataDir: dir, HostPort: freeHostPort(t), Logger: testLogger()})
+	srv, err := Start(Options{DataDir: dir, HostPort: testkit.FreeAddr(t), Logger: testLogger()})
 	require.NoError(t, err)
 
-	_, err = Start(Options{DataDir: dir, HostPort: freeHostPort(t), Logger: testLogger()})
+	_, err = Start(Options{DataDir: dir, HostPort: testkit.FreeAddr(t), Logger: testLogger()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "in use by another dev-mode worker")
 	assert.Contains(t, err.Error(), "pid "+strconv.Itoa(os.Getpid()))
@@ -180,7 +173,7 @@ func runHelper(dir, hostPort string) int {
 
 func TestRestartAfterKill9(t *testing.T) {
 	dir := t.TempDir()
-	hostPort := freeHostPort(t)
+	hostPort := testkit.FreeAddr(t)
 	helper := exec.Command(os.Args[0], "-test.run=^$")
 	helper.Env = append(os.Environ(), helperDirEnv+"="+dir, helperAddrEnv+"="+hostPort)
 	helper.Stderr = os.Stderr
@@ -220,7 +213,7 @@ func TestSchemaCreationInterruptedIsRedone(t *testing.T) {
 	// the marker.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, dbFile), []byte("half-made"), 0o600))
 
-	srv, err := Start(Options{DataDir: dir, HostPort: freeHostPort(t), Logger: testLogger()})
+	srv, err := Start(Options{DataDir: dir, HostPort: testkit.FreeAddr(t), Logger: testLogger()})
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, srv.Stop()) }()
 	c := dial(t, srv.HostPort())

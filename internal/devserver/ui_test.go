@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // A taken UI port fails Start before the server starts, and leaves the data folder free; the UI
@@ -19,13 +21,13 @@ func TestUIPortInUseFailsStartAndTheUIStopsWithTheServer(t *testing.T) {
 	require.NoError(t, err)
 	defer taken.Close()
 
-	_, err = Start(Options{DataDir: dir, HostPort: freeHostPort(t), UIHostPort: taken.Addr().String(), Logger: testLogger()})
+	_, err = Start(Options{DataDir: dir, HostPort: testkit.FreeAddr(t), UIHostPort: taken.Addr().String(), Logger: testLogger()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot listen on "+taken.Addr().String())
 	assert.Contains(t, err.Error(), "DEV_UI_ADDRESS")
 
-	uiAddr := freeHostPort(t)
-	srv, err := Start(Options{DataDir: dir, HostPort: freeHostPort(t), UIHostPort: uiAddr, Logger: testLogger()})
+	uiAddr := testkit.FreeAddr(t)
+	srv, err := Start(Options{DataDir: dir, HostPort: testkit.FreeAddr(t), UIHostPort: uiAddr, Logger: testLogger()})
 	require.NoError(t, err, "the failed start released the data folder")
 	assert.Equal(t, "http://"+uiAddr, srv.UIURL())
 	client := http.Client{Timeout: 10 * time.Second}
@@ -41,7 +43,7 @@ func TestUIPortInUseFailsStartAndTheUIStopsWithTheServer(t *testing.T) {
 }
 
 func TestNoUIUnlessAsked(t *testing.T) {
-	srv, err := Start(Options{DataDir: t.TempDir(), HostPort: freeHostPort(t), Logger: testLogger()})
+	srv, err := Start(Options{DataDir: t.TempDir(), HostPort: testkit.FreeAddr(t), Logger: testLogger()})
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, srv.Stop()) }()
 	assert.Empty(t, srv.UIURL())
@@ -54,7 +56,7 @@ func TestUIRefusesWhatItCannotServe(t *testing.T) {
 		"with TLS":     {UIHostPort: "127.0.0.1:8233", TLS: &TLS{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts.DataDir, opts.HostPort, opts.Logger = t.TempDir(), freeHostPort(t), testLogger()
+			opts.DataDir, opts.HostPort, opts.Logger = t.TempDir(), testkit.FreeAddr(t), testLogger()
 			_, err := Start(opts)
 			require.Error(t, err)
 			if opts.TLS == nil {

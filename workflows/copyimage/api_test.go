@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // jsonPayload is what another language's client sends as the workflow's argument: its own JSON.
@@ -90,7 +91,7 @@ func TestJSONInputThatIsWrongFailsAsInvalidInput(t *testing.T) {
 
 			env.ExecuteWorkflow(WorkflowName, c.payload)
 
-			app := workflowAppError(t, env.GetWorkflowError())
+			app := testkit.AppError(t, env.GetWorkflowError())
 			assert.Equal(t, activities.ErrInvalidInput, app.Type())
 			assert.True(t, app.NonRetryable())
 			for _, s := range c.says {

@@ -2,7 +2,6 @@ package copyimage
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
 )
@@ -94,15 +94,6 @@ func verifyInput() activities.VerifyImageInput {
 	return activities.VerifyImageInput{Region: "cn-north-4", ImageID: imageID, SourceImageID: sourceID, Name: "golden-copy", CMKID: kmsKey}
 }
 
-// workflowAppError unwraps the workflow's error down to its application error.
-func workflowAppError(t *testing.T, err error) *temporal.ApplicationError {
-	t.Helper()
-	require.Error(t, err)
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(err, &app), "want an application error, got %v", err)
-	return app
-}
-
 func TestCopySucceeds(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.SubmitCopy, mock.Anything, activities.SubmitCopyInput{Region: "cn-north-4", Request: validInput().CopyRequest()}).
@@ -147,7 +138,7 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 
 	require.True(t, env.IsWorkflowCompleted())
 	assert.Zero(t, starts.of(activities.NameVerifyImage), "a failed job leaves nothing to verify")
-	app := workflowAppError(t, env.GetWorkflowError())
+	app := testkit.AppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrCopyFailed, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Error(), "IMG.0099")
@@ -172,7 +163,7 @@ func TestFailedCleanupNamesTheImageLeftBehind(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	err := env.GetWorkflowError()
-	app := workflowAppError(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, activities.ErrCopyFailed, app.Type(), "the copy's own failure stays its type")
 	var got activities.CopyFailure
 	require.NoError(t, app.Details(&got))
@@ -230,7 +221,7 @@ func TestVerifyFailureCompensates(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
-	app := workflowAppError(t, env.GetWorkflowError())
+	app := testkit.AppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrVerifyFailed, app.Type())
 	assert.Contains(t, app.Error(), "min_disk")
 	var mismatches []string
@@ -250,7 +241,7 @@ func TestKeepFailedImagesSkipsCompensation(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, in)
 
-	assert.Equal(t, activities.ErrCopyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
+	assert.Equal(t, activities.ErrCopyFailed, testkit.AppError(t, env.GetWorkflowError()).Type())
 	assert.Zero(t, starts.of(activities.NameCleanupCopy), "the user asked to keep the failed image")
 	left, ok := failures.LeftBehindOf(env.GetWorkflowError())
 	require.True(t, ok, "the failure says which image it kept")
@@ -271,7 +262,7 @@ func TestAdoptedActiveImageIsNeverDeleted(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
-	assert.Equal(t, activities.ErrVerifyFailed, workflowAppError(t, env.GetWorkflowError()).Type())
+	assert.Equal(t, activities.ErrVerifyFailed, testkit.AppError(t, env.GetWorkflowError()).Type())
 	assert.Zero(t, starts.of(activities.NameCleanupCopy), "an image that was active before this copy is someone else's")
 }
 
@@ -326,7 +317,7 @@ func TestSubmitFailureAfterAPossiblePostCleansUpByRequest(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
-	app := workflowAppError(t, env.GetWorkflowError())
+	app := testkit.AppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrIMSAuth, app.Type())
 	var ims activities.IMSFailure
 	require.NoError(t, app.Details(&ims))
@@ -344,7 +335,7 @@ func TestSubmitFailureWithoutAPostCleansNothing(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, validInput())
 
-	assert.Equal(t, activities.ErrIMSAuth, workflowAppError(t, env.GetWorkflowError()).Type())
+	assert.Equal(t, activities.ErrIMSAuth, testkit.AppError(t, env.GetWorkflowError()).Type())
 	assert.Zero(t, starts.of(activities.NameCleanupCopy), "no POST, no copy")
 }
 
@@ -398,7 +389,7 @@ func TestBadInputFailsWithoutActivities(t *testing.T) {
 
 			env.ExecuteWorkflow(CopyImage, in)
 
-			app := workflowAppError(t, env.GetWorkflowError())
+			app := testkit.AppError(t, env.GetWorkflowError())
 			assert.Equal(t, activities.ErrInvalidInput, app.Type())
 			assert.True(t, app.NonRetryable())
 			assert.Contains(t, app.Error(), field)
@@ -509,7 +500,7 @@ func TestCrossRegionCopyActsInBothRegions(t *testing.T) {
 
 	env.ExecuteWorkflow(CopyImage, in)
 
-	app := workflowAppError(t, env.GetWorkflowError())
+	app := testkit.AppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrVerifyFailed, app.Type())
 	assert.Contains(t, app.Message(), "in cn-east-3", "the failure names the region of the image")
 }

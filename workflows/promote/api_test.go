@@ -11,9 +11,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // jsonInput is the promotion's input as another language's client sends it: its own JSON.
@@ -46,8 +46,7 @@ func TestAPromotionFromJSONRefusesAnUnknownKey(t *testing.T) {
 			})
 			env.ExecuteWorkflow(WorkflowName, jsonInput(c.js))
 
-			var app *temporal.ApplicationError
-			require.ErrorAs(t, env.GetWorkflowError(), &app)
+			app := testkit.AppError(t, env.GetWorkflowError())
 			assert.Equal(t, activities.ErrInvalidInput, app.Type())
 			assert.True(t, app.NonRetryable())
 			assert.Contains(t, app.Message(), c.says)

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/permit"
 )
@@ -204,8 +205,7 @@ func TestAFailedTargetLeavesTheOthersDone(t *testing.T) {
 
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, err, &app)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrPromotionFailed, app.Type())
 	assert.Contains(t, app.Message(), "cn-east-3")
 	assert.Contains(t, app.Message(), "IMG.0008")
@@ -238,8 +238,7 @@ func TestAFailedCopysImageThatCouldNotBeDeletedIsReportedLeft(t *testing.T) {
 	env.ExecuteWorkflow(WorkflowName, Input{Plan: p})
 
 	require.True(t, env.IsWorkflowCompleted())
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, env.GetWorkflowError(), &app)
+	app := testkit.AppError(t, env.GetWorkflowError())
 	var report Report
 	require.NoError(t, app.Details(&report))
 	assert.Equal(t, []ImageRecord{{ID: imageOf("golden-2026.12", "cn-north-4"), Region: "cn-north-4", Role: RoleFinal, Fate: FateLeft}},
@@ -253,8 +252,7 @@ func TestABadPlanFailsBeforeAnyActivity(t *testing.T) {
 	p.Targets[1].CMKID = eastKey // encrypted and shared
 	env.ExecuteWorkflow(WorkflowName, Input{Plan: p})
 
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, env.GetWorkflowError(), &app)
+	app := testkit.AppError(t, env.GetWorkflowError())
 	assert.Equal(t, activities.ErrInvalidInput, app.Type())
 	assert.Contains(t, app.Message(), "targets[1] (cn-east-3) share_with")
 	assert.Empty(t, ims.submits)
