@@ -63,8 +63,8 @@ func (r *rig) startRecipientWorker(queue string) *proc {
 	p.waitLine("worker ready")
 	r.t.Cleanup(func() {
 		if r.t.Failed() {
-			path := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s-recipient-worker-%d.log", r.taskQueue, p.cmd.Process.Pid))
-			_ = os.WriteFile(path, []byte(p.output()), 0o644)
+			path := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s-recipient-worker-%d.log", r.taskQueue, p.Pid()))
+			_ = os.WriteFile(path, []byte(p.Output()), 0o644)
 			r.t.Logf("the recipient worker's log is in %s", path)
 		}
 	})
@@ -177,8 +177,8 @@ func TestPromotionAcceptQueueOfAnotherAccount(t *testing.T) {
 	assert.Empty(t, r.updatesBy(testAK), "the owner's worker never sent an accept")
 	assert.Equal(t, map[int]int{200: 1}, r.updatesBy(secondAK), "the recipient's worker accepted, once")
 	targetRun := c.GetWorkflow(context.Background(), targetID, "")
-	assert.Equal(t, recipient.cmd.Process.Pid, activityWorkers(t, c, targetRun)["AcceptShare"], "AcceptShare ran on the recipient's worker")
-	assert.Equal(t, owner.cmd.Process.Pid, activityWorkers(t, c, targetRun)["ShareImage"], "the owner's worker shared")
+	assert.Equal(t, recipient.Pid(), activityWorkers(t, c, targetRun)["AcceptShare"], "AcceptShare ran on the recipient's worker")
+	assert.Equal(t, owner.Pid(), activityWorkers(t, c, targetRun)["ShareImage"], "the owner's worker shared")
 
 	// No secret crosses an account, nor is any logged or kept at all: neither worker's log, nor any
 	// history of the promotion's tree, holds either account's AK or SK.
@@ -186,8 +186,8 @@ func TestPromotionAcceptQueueOfAnotherAccount(t *testing.T) {
 	assert.Contains(t, ids, targetID, "the target's history was read too")
 	assert.GreaterOrEqual(t, len(ids), 3, "the promotion, its target and the target's copy")
 	texts := map[string][]string{
-		"the owner's worker log":     {owner.output()},
-		"the recipient's worker log": {recipient.output()},
+		"the owner's worker log":     {owner.Output()},
+		"the recipient's worker log": {recipient.Output()},
 		"the histories":              histories,
 	}
 	for what, list := range texts {
@@ -198,7 +198,7 @@ func TestPromotionAcceptQueueOfAnotherAccount(t *testing.T) {
 			}
 		}
 	}
-	assert.Contains(t, recipient.output(), "worker ready", "the recipient's log was read")
+	assert.Contains(t, recipient.Output(), "worker ready", "the recipient's log was read")
 }
 
 // The same share accepted with the owner's own credentials (accept: true) in the other

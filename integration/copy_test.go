@@ -40,11 +40,11 @@ func TestWorkerKilledMidPoll(t *testing.T) {
 	pending := pendingActivity(t, c, run.GetID(), activities.NamePollJob)
 	require.NotNil(t, pending, "PollJob runs when the worker dies")
 	require.Equal(t, int32(1), pending.GetAttempt())
-	require.Equal(t, first.cmd.Process.Pid, pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs PollJob")
+	require.Equal(t, first.Pid(), pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs PollJob")
 	jobs := r.jobsNamed(in.Name)
 	require.Len(t, jobs, 1)
 	require.Contains(t, []string{"INIT", "RUNNING"}, jobs[0].Status, "the job still copies when the worker dies")
-	first.kill()
+	first.Kill()
 
 	// The retry starts once the server misses PollJob's heartbeat. Its first heartbeat is sent at
 	// once; its first status call is held, so that the heartbeat can be read while the attempt runs.
@@ -62,7 +62,7 @@ func TestWorkerKilledMidPoll(t *testing.T) {
 	poll := activityRuns(events)[activities.NamePollJob]
 	require.NotNil(t, poll)
 	assert.Equal(t, int32(2), poll.attempt, "PollJob ended in its second attempt")
-	assert.Equal(t, second.cmd.Process.Pid, pidOf(t, poll.identity), "the new worker finished PollJob")
+	assert.Equal(t, second.Pid(), pidOf(t, poll.identity), "the new worker finished PollJob")
 	polled := pollJobResult(t, events)
 	assert.Greater(t, polled.Polls, resumed.Polls, "the result counts the polls of both attempts")
 	assert.Greater(t, polled.Polls, before.Polls)
@@ -124,11 +124,11 @@ func TestWorkerKilledMidSubmit(t *testing.T) {
 		pending := pendingActivity(t, c, run.GetID(), activities.NameSubmitCopy)
 		require.NotNil(t, pending, "%s: SubmitCopy runs when the worker dies", run.GetID())
 		require.Equal(t, int32(1), pending.GetAttempt())
-		require.Equal(t, first.cmd.Process.Pid, pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs SubmitCopy")
+		require.Equal(t, first.Pid(), pidOf(t, pending.GetLastWorkerIdentity()), "the worker killed runs SubmitCopy")
 	}
 	r.emu.SetFaults(imsemu.Faults{Routes: map[string]imsemu.RouteFault{imsemu.RouteCopyInRegion: {Latency: 15 * time.Second}}})
 	release()
-	first.kill()
+	first.Kill()
 	// 499: the emulator saw the client go while the second POST waited, and never acted on it.
 	require.Eventually(t, func() bool { return r.requests(imsemu.RouteCopyInRegion, 499) == 1 },
 		time.Minute, 50*time.Millisecond, "the kill cut off the POST in flight")
@@ -146,7 +146,7 @@ func TestWorkerKilledMidSubmit(t *testing.T) {
 		submit := activityRuns(historyEvents(t, c, tc.run))[activities.NameSubmitCopy]
 		require.NotNil(t, submit)
 		assert.GreaterOrEqual(t, submit.attempt, int32(2), "%s: SubmitCopy was retried", tc.in.Name)
-		assert.Equal(t, second.cmd.Process.Pid, pidOf(t, submit.identity), "%s: the new worker finished SubmitCopy", tc.in.Name)
+		assert.Equal(t, second.Pid(), pidOf(t, submit.identity), "%s: the new worker finished SubmitCopy", tc.in.Name)
 		assert.Equal(t, tc.adopted, res.Adopted, "%s: the retry adopts the image of a POST IMS acted on, and only then", tc.in.Name)
 		jobs := r.jobsNamed(tc.in.Name)
 		require.Len(t, jobs, 1, "%s: exactly one copy POST took effect", tc.in.Name)
@@ -189,7 +189,7 @@ func TestDevModeProcessKilled(t *testing.T) {
 	in := r.input("itest-devmode-killed")
 	run := r.start(c, in)
 	r.waitPollJob(c, run.GetID(), checkpointed)
-	first.kill()
+	first.Kill()
 
 	r.startWorker(devMode...)
 	c2 := r.client()

@@ -63,7 +63,7 @@ func TestCrossRegionPermitsHoldIMSsLimit(t *testing.T) {
 		}
 		return done >= 4
 	}, 3*time.Minute, 100*time.Millisecond, "a first wave of cross-region copies ends")
-	first.kill()
+	first.Kill()
 	wg.Wait()
 
 	for i := range 3 {

@@ -1,19 +1,18 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/childproc"
 )
 
 // binDir holds the worker, starter and imsemu binaries. `make test` builds them once and passes
@@ -48,92 +47,42 @@ func binaries(t *testing.T) string {
 	return binPath
 }
 
-// proc is a program under test running as its own OS process, so that kill -9 is real.
+// procBound bounds each wait for a child only so that a broken build fails the test instead of
+// hanging CI; no test asserts a timing.
+const procBound = 3 * time.Minute
+
+// proc is a program under test running as its own OS process, so that kill -9 is real. It is
+// killed when the test ends.
 type proc struct {
-	t      *testing.T
-	name   string
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	out    bytes.Buffer
-	lines  chan string
-	exited chan struct{}
+	*childproc.Proc
+	t *testing.T
 }
 
 func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binaries(t), name), args...)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
+	p, err := childproc.Start(childproc.Spec{Path: filepath.Join(binaries(t), name), Args: args, Env: env})
 	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	p := &proc{t: t, name: name, cmd: cmd, lines: make(chan string, 4096), exited: make(chan struct{})}
-	require.NoError(t, cmd.Start())
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.out.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-			select {
-			case p.lines <- sc.Text():
-			default:
-			}
-		}
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() { p.kill() })
-	return p
+	t.Cleanup(p.Kill)
+	return &proc{Proc: p, t: t}
 }
 
-// waitLine blocks until the process prints a line containing marker. It has a generous bound
-// only so that a broken build fails the test instead of hanging CI; it asserts no timing.
+// waitLine blocks until the process prints a line containing marker, and fails the test when it
+// exits first or takes longer than procBound.
 func (p *proc) waitLine(marker string) string {
 	p.t.Helper()
-	deadline := time.After(3 * time.Minute)
-	for {
-		select {
-		case l := <-p.lines:
-			if strings.Contains(l, marker) {
-				return l
-			}
-		case <-p.exited:
-			p.t.Fatalf("%s exited before printing %q; output:\n%s", p.name, marker, p.output())
-		case <-deadline:
-			p.t.Fatalf("%s did not print %q; output:\n%s", p.name, marker, p.output())
-		}
+	line, err := p.WaitLine(context.Background(), marker, procBound)
+	if err != nil {
+		p.t.Fatalf("%v; output:\n%s", err, p.Output())
 	}
+	return line
 }
 
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-// kill is kill -9: no deferred function, no graceful stop.
-func (p *proc) kill() {
-	if p.cmd.Process != nil {
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.exited
-	}
-}
-
-// exitCode waits for the process to end by itself and returns its exit code. The bound only turns
-// a process that never exits into a failure.
+// exitCode waits for the process to end by itself and returns its exit code.
 func (p *proc) exitCode() int {
 	p.t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(3 * time.Minute):
-		p.t.Fatalf("%s did not exit; output:\n%s", p.name, p.output())
+	code, err := p.Wait(procBound)
+	if err != nil {
+		p.t.Fatalf("%v; output:\n%s", err, p.Output())
 	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-// stop is a user's Ctrl-C.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	<-p.exited
+	return code
 }

@@ -95,7 +95,7 @@ func TestPromotionSurvivesAWorkerKill(t *testing.T) {
 		}
 		return false
 	}, 2*time.Minute, 100*time.Millisecond, "a cross-region copy runs")
-	first.kill()
+	first.Kill()
 	r.startWorker()
 
 	report, err := promotionReport(t, run)

@@ -107,8 +107,8 @@ func (r *rig) startWorker(extraEnv ...string) *proc {
 	r.procs = append(r.procs, p)
 	r.t.Cleanup(func() {
 		if r.t.Failed() {
-			path := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s-worker-%d.log", r.taskQueue, p.cmd.Process.Pid))
-			_ = os.WriteFile(path, []byte(p.output()), 0o644)
+			path := filepath.Join(os.TempDir(), fmt.Sprintf("imscopy-%s-worker-%d.log", r.taskQueue, p.Pid()))
+			_ = os.WriteFile(path, []byte(p.Output()), 0o644)
 			r.t.Logf("the worker's log is in %s", path)
 		}
 	})
@@ -235,7 +235,7 @@ func (r *rig) assertNoSecrets(c client.Client, workflowID string) {
 	r.t.Helper()
 	var texts []string
 	for _, p := range r.procs {
-		texts = append(texts, p.output())
+		texts = append(texts, p.Output())
 	}
 	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	events := 0

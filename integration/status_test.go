@@ -111,6 +111,6 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 	_, err := result(t, c.GetWorkflow(context.Background(), id, ""))
 	assert.True(t, temporal.IsCanceledError(err), "want a cancellation, got %v", err)
 	assert.Equal(t, 1, waiting.exitCode())
-	assert.Contains(t, waiting.output(), "copy failed (Canceled)")
-	t.Logf("copy --wait:\n%s", waiting.output())
+	assert.Contains(t, waiting.Output(), "copy failed (Canceled)")
+	t.Logf("copy --wait:\n%s", waiting.Output())
 }

@@ -71,7 +71,7 @@ func TestWorkerAndStarterOverMutualTLS(t *testing.T) {
 		"TEMPORAL_API_KEY=" + testAPIKey,
 	}
 	worker := r.startWorker(mtls...)
-	assert.Contains(t, worker.output(), "TLS with a client certificate, API key", "the worker logs how it connects")
+	assert.Contains(t, worker.Output(), "TLS with a client certificate, API key", "the worker logs how it connects")
 
 	starter := exec.Command(binaries(t)+"/starter", "copy", "--image", imsemu.SeedImageID, "--name", "itest-over-mtls",
 		"--cmk-id", imsemu.SeedKMSKeyID, "--wait", "--json")
@@ -86,7 +86,7 @@ func TestWorkerAndStarterOverMutualTLS(t *testing.T) {
 	assert.True(t, res.Succeeded)
 	assert.Equal(t, res.ImageID, r.liveImages("itest-over-mtls")[0].ID)
 	assert.True(t, headers.saw("Bearer "+testAPIKey), "the API key reaches the server as a bearer token")
-	assert.NotContains(t, worker.output(), testAPIKey, "the API key never shows in the worker's log")
+	assert.NotContains(t, worker.Output(), testAPIKey, "the API key never shows in the worker's log")
 
 	cases := []struct {
 		name string
@@ -101,12 +101,12 @@ func TestWorkerAndStarterOverMutualTLS(t *testing.T) {
 	for _, tc := range cases {
 		p := startProc(t, "worker", append(append([]string{}, r.workerEnv...), tc.env...))
 		code := p.exitCode()
-		assert.Equal(t, 1, code, "%s: the worker must stop; output:\n%s", tc.name, p.output())
-		assert.Contains(t, p.output(), tc.says, tc.name)
-		assert.NotContains(t, p.output(), "worker ready", tc.name)
+		assert.Equal(t, 1, code, "%s: the worker must stop; output:\n%s", tc.name, p.Output())
+		assert.Contains(t, p.Output(), tc.says, tc.name)
+		assert.NotContains(t, p.Output(), "worker ready", tc.name)
 	}
 	p := startProc(t, "worker", append(append([]string{}, r.workerEnv...), "TEMPORAL_TLS_CLIENT_CERT_PATH="+certs.ClientCert))
-	assert.Equal(t, 2, p.exitCode(), "a half key pair is a configuration error; output:\n%s", p.output())
-	assert.Contains(t, p.output(), "TEMPORAL_TLS_CLIENT_KEY_PATH is not set")
-	assert.False(t, strings.Contains(p.output(), "cannot reach"), "refused before dialling")
+	assert.Equal(t, 2, p.exitCode(), "a half key pair is a configuration error; output:\n%s", p.Output())
+	assert.Contains(t, p.Output(), "TEMPORAL_TLS_CLIENT_KEY_PATH is not set")
+	assert.False(t, strings.Contains(p.Output(), "cannot reach"), "refused before dialling")
 }

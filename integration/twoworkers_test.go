@@ -31,14 +31,14 @@ func TestTwoWorkersOneKilledMidCopy(t *testing.T) {
 	poller := pollJobWorker(t, c, run.GetID())
 	var victim, survivor *proc
 	for _, w := range workers {
-		if w.cmd.Process.Pid == poller {
+		if w.Pid() == poller {
 			victim = w
 		} else {
 			survivor = w
 		}
 	}
 	require.NotNil(t, victim, "PollJob runs on pid %d, which is neither worker", poller)
-	victim.kill()
+	victim.Kill()
 
 	res, err := result(t, run)
 	require.NoError(t, err)
@@ -48,8 +48,8 @@ func TestTwoWorkersOneKilledMidCopy(t *testing.T) {
 
 	// The history says who finished: PollJob's last attempt and VerifyImage ran on the survivor.
 	finishers := activityWorkers(t, c, run)
-	assert.Equal(t, survivor.cmd.Process.Pid, finishers[activities.NamePollJob], "the survivor resumed PollJob")
-	assert.Equal(t, survivor.cmd.Process.Pid, finishers[activities.NameVerifyImage], "the survivor verified the copy")
+	assert.Equal(t, survivor.Pid(), finishers[activities.NamePollJob], "the survivor resumed PollJob")
+	assert.Equal(t, survivor.Pid(), finishers[activities.NameVerifyImage], "the survivor verified the copy")
 	r.assertNoSecrets(c, run.GetID())
 }
 

@@ -270,8 +270,8 @@ func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-
 		case <-ctx.Done():
 			return nil
 		case <-serverKill:
-			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.pid())
-			r.server.kill()
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.Pid())
+			r.server.Kill()
 			if err := r.startServer(ctx); err != nil {
 				return fmt.Errorf("restart the Temporal server: %w", err)
 			}
@@ -282,7 +282,7 @@ func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-
 			}
 			k := next % len(r.workers)
 			next++
-			fmt.Fprintf(progress, "bench chaos: %s: kill -9 %s (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.workers[k].name, r.workers[k].pid())
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 %s (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.workers[k].name, r.workers[k].Pid())
 			if err := r.killWorker(ctx, k); err != nil {
 				return err
 			}

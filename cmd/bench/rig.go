@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,11 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/logging"
 	"github.com/imscopy/imscopy/internal/loopback"
 )
@@ -166,7 +164,7 @@ func (r *rig) startWorker(ctx context.Context) (*child, error) {
 // killWorker kills worker k with SIGKILL and starts a new one in its place.
 func (r *rig) killWorker(ctx context.Context, k int) error {
 	victim := r.workers[k]
-	victim.kill()
+	victim.Kill()
 	w, err := startChild(ctx, r.o, victim.name, roleWorker, r.workerEnv()...)
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", victim.name, err)
@@ -207,13 +205,13 @@ func imsConfig(regions []benchRegion) (imsapi.Config, error) {
 
 func (r *rig) close() {
 	for _, w := range r.workers {
-		w.stop()
+		w.Stop(childStopGrace)
 	}
 	if r.client != nil {
 		r.client.Close()
 	}
 	if r.server != nil {
-		r.server.stop()
+		r.server.Stop(childStopGrace)
 	}
 	for _, srv := range r.emuSrvs {
 		_ = srv.Close()
@@ -228,12 +226,15 @@ func (r *rig) close() {
 
 // child is a process running this binary in another role (the worker, the Temporal server).
 type child struct {
+	*childproc.Proc
 	name    string
-	cmd     *exec.Cmd
 	ready   string // the rest of the line that announced readiness
-	exited  chan struct{}
 	logPath string
 }
+
+// childStopGrace is how long a stopped child may take to stop before it is killed: a worker
+// finishes its running activities within its own stop timeout, which is shorter.
+const childStopGrace = 30 * time.Second
 
 // startChild starts this binary with role and env and waits for its readiness line on stdout.
 // Its stderr goes to <out>/<name>.log (appended, so a restarted child keeps the earlier log).
@@ -247,64 +248,29 @@ func startChild(ctx context.Context, o options, name, role string, env ...string
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self)
-	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
-	cmd.Stderr = logFile
-	stdout, err := cmd.StdoutPipe()
+	p, err := childproc.Start(childproc.Spec{Path: self, Env: append([]string{roleEnv + "=" + role}, env...), Stderr: logFile})
 	if err != nil {
 		logFile.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	c := &child{name: name, cmd: cmd, exited: make(chan struct{}), logPath: logPath}
-	ready := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), readyMarker); ok {
-				ready <- rest
-			}
-		}
-	}()
-	go func() {
-		_ = cmd.Wait()
+		<-p.Exited()
 		logFile.Close()
-		close(c.exited)
 	}()
-	select {
-	case c.ready = <-ready:
+	c := &child{Proc: p, name: name, logPath: logPath}
+	line, err := p.WaitLine(ctx, readyMarker, 2*time.Minute)
+	if err == nil {
+		_, c.ready, _ = strings.Cut(line, readyMarker)
 		return c, nil
-	case <-c.exited:
+	}
+	if errors.Is(err, childproc.ErrExited) {
 		return nil, fmt.Errorf("the %s child exited before it was ready; see %s", name, logPath)
-	case <-time.After(2 * time.Minute):
-		c.stop()
-		return nil, fmt.Errorf("the %s child was not ready within 2 minutes; see %s", name, logPath)
-	case <-ctx.Done():
-		c.stop()
+	}
+	c.Stop(childStopGrace)
+	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-}
-
-func (c *child) pid() int { return c.cmd.Process.Pid }
-
-// stop asks the child to stop and kills it if it has not within 30 s.
-func (c *child) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-	}
-}
-
-// kill is kill -9: no chance to clean up, as a crash.
-func (c *child) kill() {
-	_ = c.cmd.Process.Kill()
-	<-c.exited
+	return nil, fmt.Errorf("the %s child was not ready within 2 minutes; see %s", name, logPath)
 }
 
 func (c *child) stats() (workerStatsView, error) {

@@ -63,7 +63,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d, emulator pid %d\n",
-		o.n, o.scale, o.progress, r.workers[0].pid(), r.server.pid(), os.Getpid())
+		o.n, o.scale, o.progress, r.workers[0].Pid(), r.server.Pid(), os.Getpid())
 
 	if o.warmup > 0 {
 		if err := runWarmup(ctx, r, o); err != nil {
@@ -94,7 +94,7 @@ func run(ctx context.Context, o options) error {
 // runPhase starts every copy of the strategies in g at once and waits for all to close.
 func runPhase(ctx context.Context, r *rig, o options, g []string, durations []time.Duration) (phase, error) {
 	ph := phase{strategies: g, records: map[string][]copyRecord{}}
-	for _, pid := range []int{r.workers[0].pid(), r.server.pid()} {
+	for _, pid := range []int{r.workers[0].Pid(), r.server.Pid()} {
 		if err := resetPeakRSS(pid); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: cannot reset a child's peak RSS, it will cover the whole run:", err)
 		}
@@ -102,11 +102,11 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	if err := r.workers[0].resetPeaks(); err != nil {
 		return ph, fmt.Errorf("reset the worker's peak counters: %w", err)
 	}
-	cpu0, err := procCPU(r.workers[0].pid())
+	cpu0, err := procCPU(r.workers[0].Pid())
 	if err != nil {
 		return ph, err
 	}
-	server0, _ := procCPU(r.server.pid())
+	server0, _ := procCPU(r.server.Pid())
 	self0, _ := procCPU(os.Getpid())
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "bench: running %v\n", g)
@@ -157,16 +157,16 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 		return ph, ctx.Err()
 	}
 	ph.wall = time.Since(start)
-	cpu1, err := procCPU(r.workers[0].pid())
+	cpu1, err := procCPU(r.workers[0].Pid())
 	if err != nil {
 		return ph, err
 	}
 	ph.workerCPU = cpu1 - cpu0
-	server1, _ := procCPU(r.server.pid())
+	server1, _ := procCPU(r.server.Pid())
 	self1, _ := procCPU(os.Getpid())
 	ph.serverCPU, ph.emulatorCPU = server1-server0, self1-self0
-	ph.workerPeakRSS, _ = procPeakRSS(r.workers[0].pid())
-	ph.serverPeakRSS, _ = procPeakRSS(r.server.pid())
+	ph.workerPeakRSS, _ = procPeakRSS(r.workers[0].Pid())
+	ph.serverPeakRSS, _ = procPeakRSS(r.server.Pid())
 	if ph.workerStatsAfter, err = r.workers[0].stats(); err != nil {
 		return ph, fmt.Errorf("read the worker's counters: %w", err)
 	}

@@ -9,11 +9,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/loopback"
 )
 
@@ -83,7 +81,7 @@ func run() error {
 	}
 
 	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
-	emu, emuOut, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
+	emu, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
 		"-addr", "127.0.0.1:0",
 		"-region", "cn-north-4,cn-east-3",
 		"-project", demoProject+","+demoEast,
@@ -92,12 +90,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer stopChild(emu)
-	endpoints, err := waitFor(ctx, emuOut, "IMS_ENDPOINTS=", 30*time.Second)
+	defer emu.Stop(stopGrace)
+	line, err := emu.WaitLine(ctx, "IMS_ENDPOINTS=", 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("emulator did not start (see %s): %w", filepath.Join(dataDir, "imsemu.log"), err)
 	}
-	endpoints = strings.TrimSpace(endpoints[strings.Index(endpoints, "IMS_ENDPOINTS=")+len("IMS_ENDPOINTS="):])
+	_, endpoints, _ := strings.Cut(line, "IMS_ENDPOINTS=")
+	endpoints = strings.TrimSpace(endpoints)
 	fmt.Println("   IMS endpoints:", endpoints)
 
 	fmt.Println("== starting the worker with the embedded Temporal server on", temporalAddr)
@@ -113,12 +112,12 @@ func run() error {
 		"HUAWEICLOUD_SDK_SK=" + demoSK,
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + demoProject,
 	}
-	worker, workerOut, err := startChild(filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
+	worker, err := startChild(filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
 	if err != nil {
 		return err
 	}
-	defer stopChild(worker)
-	if _, err := waitFor(ctx, workerOut, "worker ready", 3*time.Minute); err != nil {
+	defer worker.Stop(stopGrace)
+	if _, err := worker.WaitLine(ctx, "worker ready", 3*time.Minute); err != nil {
 		return fmt.Errorf("worker did not start (see %s): %w", filepath.Join(dataDir, "worker.log"), err)
 	}
 	fmt.Println("   worker ready; its log is in", filepath.Join(dataDir, "worker.log"))
@@ -147,81 +146,25 @@ func run() error {
 	return nil
 }
 
-// child is a running binary and a channel closed when it has exited.
-type child struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
+// stopGrace is how long a child may take to stop after a user's Ctrl-C before it is killed: the
+// worker's stop timeout is 30 s, so 40 s covers a graceful stop.
+const stopGrace = 40 * time.Second
 
-// startChild starts a binary, copying its stdout and stderr to a log file and to a pipe that
-// waitFor reads, so the demo can wait for its readiness line.
-func startChild(path string, env []string, logPath string, args ...string) (*child, io.Reader, error) {
+// startChild starts a binary, copying its stdout and stderr to a log file; its WaitLine reads
+// the same lines, so the demo can wait for its readiness line.
+func startChild(path string, env []string, logPath string, args ...string) (*childproc.Proc, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	pr, pw := io.Pipe()
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out := io.MultiWriter(logFile, pw)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	p, err := childproc.Start(childproc.Spec{Path: path, Args: args, Env: env, Log: logFile})
+	if err != nil {
 		logFile.Close()
-		return nil, nil, fmt.Errorf("start %s: %w (run `make build` first)", filepath.Base(path), err)
+		return nil, fmt.Errorf("%w (run `make build` first)", err)
 	}
-	c := &child{cmd: cmd, exited: make(chan struct{})}
 	go func() {
-		err := cmd.Wait()
+		<-p.Exited()
 		logFile.Close()
-		pw.CloseWithError(fmt.Errorf("%s exited: %v", filepath.Base(path), err))
-		close(c.exited)
 	}()
-	return c, pr, nil
-}
-
-// waitFor reads lines until one contains marker and returns it; the rest of the output keeps
-// draining in the background so the child never blocks on a full pipe.
-func waitFor(ctx context.Context, r io.Reader, marker string, timeout time.Duration) (string, error) {
-	found := make(chan string, 1)
-	failed := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		sent := false
-		for sc.Scan() {
-			if !sent && strings.Contains(sc.Text(), marker) {
-				found <- sc.Text()
-				sent = true
-			}
-		}
-		if !sent {
-			err := sc.Err()
-			if err == nil {
-				err = errors.New("output ended")
-			}
-			failed <- err
-		}
-	}()
-	select {
-	case line := <-found:
-		return line, nil
-	case err := <-failed:
-		return "", err
-	case <-time.After(timeout):
-		return "", fmt.Errorf("no %q after %s", marker, timeout)
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
-// stopChild asks a child to stop as a user's Ctrl-C would, then insists.
-// The worker's stop timeout is 30 s, so 40 s covers a graceful stop.
-func stopChild(c *child) {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(40 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-	}
+	return p, nil
 }
