@@ -52,3 +52,20 @@ func TestCopyNamesCarryStrategyAndIndex(t *testing.T) {
 	assert.Equal(t, -1, copyIndex("golden-centos-7.9"))
 	assert.Equal(t, "", strategyOf("golden-centos-7.9"))
 }
+
+// The draws themselves are pinned: a bench run is comparable with an earlier one of the same seed
+// only while the same seed gives the same jobs, to the millisecond.
+func TestJobDurationDrawsArePinned(t *testing.T) {
+	ms := func(ds ...int64) []time.Duration {
+		out := make([]time.Duration, len(ds))
+		for i, d := range ds {
+			out[i] = time.Duration(d) * time.Millisecond
+		}
+		return out
+	}
+	assert.Equal(t, ms(34576, 89819, 24469, 24292, 16682, 61124), jobDurations(6, 1, nil))
+	assert.Equal(t, ms(289891, 301934, 300799), jobDurations(3, 7, []time.Duration{300 * time.Second}))
+	assert.Equal(t, ms(114296, 45711, 100059), warmupDurations(3, 1))
+	ds := jobDurations(20000, 7, nil)
+	assert.Equal(t, ms(13843, 30565), []time.Duration{ds[19999], ds[12345]})
+}
