@@ -2,60 +2,23 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
-// The default job-duration distribution: a shifted log-normal, d = shift + exp(mu + sigma*Z).
-// A plain log-normal has two parameters and cannot hit a median of 60 s and a 5th-95th range of
-// 15 s-600 s at once (the range is 4x below the median but 10x above it). Adding a shift, a floor
-// every copy takes, solves the three conditions exactly:
-//
-//	shift + a = 60, shift + a/r = 15, shift + a*r = 600, where a = exp(mu), r = exp(1.645*sigma)
-//	=> r = (600-60)/(60-15) = 12, a = 45/(1-1/12) = 49.09 s, shift = 10.91 s, sigma = ln 12/1.645 = 1.511.
-const (
-	medianJob   = 60 * time.Second
-	p5Job       = 15 * time.Second
-	p95Job      = 600 * time.Second
-	z95         = 1.6448536269514722 // the standard normal's 95th percentile
-	maxJobDraw  = time.Hour          // longer draws (about 1 in 500) are cut here to bound a run's wall time
-	minJobDraw  = time.Second
-	jobNameStem = "bench"
-)
-
-// shiftedLogNormal is the fitted distribution.
-type shiftedLogNormal struct {
-	shift     time.Duration
-	mu, sigma float64 // of the log of the unshifted part, in seconds
-}
-
-// fitShiftedLogNormal solves the three conditions above for any median and 5th/95th percentiles.
-func fitShiftedLogNormal(median, p5, p95 time.Duration) shiftedLogNormal {
-	m, lo, hi := median.Seconds(), p5.Seconds(), p95.Seconds()
-	r := (hi - m) / (m - lo)
-	a := (m - lo) / (1 - 1/r)
-	return shiftedLogNormal{
-		shift: time.Duration((m - a) * float64(time.Second)),
-		mu:    math.Log(a),
-		sigma: math.Log(r) / z95,
-	}
-}
-
-// quantile is the duration at standard-normal score z.
-func (d shiftedLogNormal) quantile(z float64) time.Duration {
-	return d.shift + time.Duration(math.Exp(d.mu+d.sigma*z)*float64(time.Second))
-}
+// jobNameStem begins the name of every copy the bench makes.
+const jobNameStem = "bench"
 
 // fixedSpread spreads a fixed duration by up to this share either way. Exact durations such as
 // 300 s end on the very grid a fixed-interval poller polls on (10 s after the submit, then every
 // 10 s), which would give it a lag of a few milliseconds that real jobs never give it.
 const fixedSpread = 0.05
 
-// jobDurations draws n job durations (in job time, before scaling) from the seeded default
-// distribution, or cycles through fixed, each spread by fixedSpread, when it is not empty.
+// jobDurations draws n job durations (in job time, before scaling) from imsemu.TypicalJobs, or cycles through fixed, each spread by fixedSpread, when it is not empty.
 func jobDurations(n int, seed uint64, fixed []time.Duration) []time.Duration {
 	out := make([]time.Duration, n)
 	r := rand.New(rand.NewPCG(seed, 0x6a6f62))
@@ -66,9 +29,8 @@ func jobDurations(n int, seed uint64, fixed []time.Duration) []time.Duration {
 		}
 		return out
 	}
-	dist := fitShiftedLogNormal(medianJob, p5Job, p95Job)
 	for i := range out {
-		out[i] = min(max(dist.quantile(r.NormFloat64()), minJobDraw), maxJobDraw).Round(time.Millisecond)
+		out[i] = imsemu.TypicalJobs.Draw(r)
 	}
 	return out
 }

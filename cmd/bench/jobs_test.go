@@ -7,16 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func TestShiftedLogNormalHitsTheTargets(t *testing.T) {
-	d := fitShiftedLogNormal(medianJob, p5Job, p95Job)
-	assert.InDelta(t, 10.909, d.shift.Seconds(), 0.001)
-	assert.InDelta(t, 1.511, d.sigma, 0.001)
-	assert.InDelta(t, 60, d.quantile(0).Seconds(), 1e-6)
-	assert.InDelta(t, 15, d.quantile(-z95).Seconds(), 1e-6)
-	assert.InDelta(t, 600, d.quantile(z95).Seconds(), 1e-6)
-}
+	"github.com/imscopy/imscopy/imsapi/imsemu"
+)
 
 func TestJobDurationsFollowTheDistribution(t *testing.T) {
 	ds := jobDurations(20000, 7, nil)
@@ -28,7 +21,7 @@ func TestJobDurationsFollowTheDistribution(t *testing.T) {
 	assert.InDelta(t, 15, at(0.05), 1.5)
 	assert.InDelta(t, 60, at(0.50), 4)
 	assert.InDelta(t, 600, at(0.95), 60)
-	assert.LessOrEqual(t, sorted[len(sorted)-1], maxJobDraw)
+	assert.LessOrEqual(t, sorted[len(sorted)-1], imsemu.MaxJobDraw)
 }
 
 func TestFixedDurationsCycle(t *testing.T) {

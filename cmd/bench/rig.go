@@ -86,7 +86,7 @@ func startRigWith(ctx context.Context, o options, workers int, durations []time.
 		Seed:    int64(o.seed),
 		Regions: o.regions,
 		// Names the bench did not make (a promotion's intermediate images) take the median job.
-		JobDuration:   scaled(medianJob, o.scale),
+		JobDuration:   scaled(imsemu.TypicalJobMedian, o.scale),
 		OtherProjects: o.otherProjects,
 		// IMS allows 40 running copy jobs and 50 private images per project; the benchmark runs
 		// hundreds at once, as if the quotas had been raised, so that it measures polling, not queueing.
