@@ -39,7 +39,7 @@ func (r *RegionClient) CopyCrossRegion(ctx context.Context, req CrossRegionCopyR
 	}
 	if req.TargetRegion == r.name {
 		// IMS would answer IMG.0142; say it before sending anything.
-		return "", invalid("region", req.TargetRegion, "must differ from the source region; use CopyInRegion")
+		return "", Invalid("region", req.TargetRegion, "must differ from the source region; use CopyInRegion")
 	}
 	if req.VaultID != "" {
 		if err := ValidateUUID("vault_id", req.VaultID); err != nil {

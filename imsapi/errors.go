@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Class is what a caller should do about an error: docs/ims-api.md section 8.2.
@@ -111,4 +112,30 @@ func classify(status int, code string) Class {
 		return ClassInvalid
 	}
 	return ClassUnknown
+}
+
+// ErrNotListed is the cause (Error.Err) of GetImage's ClassNotFound when IMS's image list does not
+// hold the image. The list is eventually consistent, so for an image that was just created this
+// means "not listed yet" rather than "does not exist".
+var ErrNotListed = errors.New("the image is not in the image list")
+
+// ValidationError is a request imscopy refuses before any call to IMS: it names the field
+// and the rule, so the user knows what to change.
+type ValidationError struct {
+	Field string // the request field, as the user spells it (e.g. "name")
+	Rule  string // the rule it breaks, in words
+	Value string // the offending value, shortened for display
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Rule)
+}
+
+// Invalid is the ValidationError for value of field breaking rule (a format with args); a long
+// value is shortened to 40 characters for display.
+func Invalid(field, value, rule string, args ...any) error {
+	if utf8.RuneCountInString(value) > 40 {
+		value = string([]rune(value)[:37]) + "..."
+	}
+	return &ValidationError{Field: field, Rule: fmt.Sprintf(rule, args...), Value: value}
 }

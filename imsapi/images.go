@@ -11,11 +11,6 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
 )
 
-// ErrNotListed is the cause (Error.Err) of GetImage's ClassNotFound when IMS's image list does not
-// hold the image. The list is eventually consistent, so for an image that was just created this
-// means "not listed yet" rather than "does not exist".
-var ErrNotListed = errors.New("the image is not in the image list")
-
 // GetImage reads one image with GET /v2/cloudimages?id= (as Terraform does): the IMS extension list
 // carries every attribute imscopy verifies, including lineage and the KMS key. An empty list means
 // the image does not exist, is deleted or is not listed yet: *Error of ClassNotFound whose Err is

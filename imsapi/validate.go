@@ -1,30 +1,10 @@
 package imsapi
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 )
-
-// ValidationError is a request imscopy refuses before any call to IMS: it names the field
-// and the rule, so the user knows what to change.
-type ValidationError struct {
-	Field string // the request field, as the user spells it (e.g. "name")
-	Rule  string // the rule it breaks, in words
-	Value string // the offending value, shortened for display
-}
-
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Rule)
-}
-
-func invalid(field, value, rule string, args ...any) error {
-	if utf8.RuneCountInString(value) > 40 {
-		value = string([]rune(value)[:37]) + "..."
-	}
-	return &ValidationError{Field: field, Rule: fmt.Sprintf(rule, args...), Value: value}
-}
 
 // Limits from docs/ims-api.md section 2 (DOC "镜像属性").
 const (
@@ -47,13 +27,13 @@ func ValidateName(name string) error {
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
-		return invalid("name", name, "must not be empty")
+		return Invalid("name", name, "must not be empty")
 	case n > MaxNameLen:
-		return invalid("name", name, "must be at most %d characters, got %d", MaxNameLen, n)
+		return Invalid("name", name, "must be at most %d characters, got %d", MaxNameLen, n)
 	case !nameChars.MatchString(name):
-		return invalid("name", name, "may contain only letters, digits, '-', '.', '_', spaces and Chinese characters")
+		return Invalid("name", name, "may contain only letters, digits, '-', '.', '_', spaces and Chinese characters")
 	case strings.HasPrefix(name, " ") || strings.HasSuffix(name, " "):
-		return invalid("name", name, "must not start or end with a space")
+		return Invalid("name", name, "must not start or end with a space")
 	}
 	return nil
 }
@@ -62,13 +42,13 @@ func ValidateName(name string) error {
 // return, '<' or '>' (IMS answers IMG.0054 for those).
 func ValidateDescription(d string) error {
 	if n := utf8.RuneCountInString(d); n > MaxDescriptionLen {
-		return invalid("description", d, "must be at most %d characters, got %d", MaxDescriptionLen, n)
+		return Invalid("description", d, "must be at most %d characters, got %d", MaxDescriptionLen, n)
 	}
 	if i := strings.IndexAny(d, "\r<>"); i >= 0 {
-		return invalid("description", d, "must not contain a carriage return, '<' or '>' (found %q)", d[i])
+		return Invalid("description", d, "must not contain a carriage return, '<' or '>' (found %q)", d[i])
 	}
 	if !utf8.ValidString(d) {
-		return invalid("description", d, "must be valid UTF-8")
+		return Invalid("description", d, "must be valid UTF-8")
 	}
 	return nil
 }
@@ -76,7 +56,7 @@ func ValidateDescription(d string) error {
 // ValidateUUID checks an image, KMS key or enterprise-project ID named field.
 func ValidateUUID(field, id string) error {
 	if !uuidRE.MatchString(id) {
-		return invalid(field, id, "must be a UUID like 465076de-dc36-4aec-80f5-ef9d8009428f")
+		return Invalid(field, id, "must be a UUID like 465076de-dc36-4aec-80f5-ef9d8009428f")
 	}
 	return nil
 }
@@ -84,7 +64,7 @@ func ValidateUUID(field, id string) error {
 // ValidateJobID checks an IMS job ID: 32 lower-case hexadecimal characters.
 func ValidateJobID(id string) error {
 	if !jobIDRE.MatchString(id) {
-		return invalid("job_id", id, "must be 32 lower-case hexadecimal characters")
+		return Invalid("job_id", id, "must be 32 lower-case hexadecimal characters")
 	}
 	return nil
 }
@@ -92,7 +72,7 @@ func ValidateJobID(id string) error {
 // ValidateRegion checks the shape of a region ID such as cn-north-4 or ap-southeast-1.
 func ValidateRegion(field, region string) error {
 	if !regionRE.MatchString(region) {
-		return invalid(field, region, "must be a region ID like cn-north-4")
+		return Invalid(field, region, "must be a region ID like cn-north-4")
 	}
 	return nil
 }
@@ -103,7 +83,7 @@ func ValidateEnterpriseProjectID(id string) error {
 		return nil
 	}
 	if err := ValidateUUID("enterprise_project_id", id); err != nil {
-		return invalid("enterprise_project_id", id, `must be "0" or a UUID`)
+		return Invalid("enterprise_project_id", id, `must be "0" or a UUID`)
 	}
 	return nil
 }
@@ -142,7 +122,7 @@ func (r CrossRegionCopyRequest) Validate() error {
 		return err
 	}
 	if r.AgencyName == "" {
-		return invalid("agency_name", r.AgencyName, "must name an IAM agency with IMS rights in both regions")
+		return Invalid("agency_name", r.AgencyName, "must name an IAM agency with IMS rights in both regions")
 	}
 	return nil
 }

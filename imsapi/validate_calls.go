@@ -16,7 +16,7 @@ var projectIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // ValidateProjectID checks a project ID (an image owner or share member).
 func ValidateProjectID(field, id string) error {
 	if !projectIDRE.MatchString(id) {
-		return invalid(field, id, "must be a project ID: 32 lower-case hexadecimal characters")
+		return Invalid(field, id, "must be a project ID: 32 lower-case hexadecimal characters")
 	}
 	return nil
 }
@@ -52,9 +52,9 @@ func validateProjectIDs(ids []string) error {
 func checkBatch(field string, n int) error {
 	switch {
 	case n == 0:
-		return invalid(field, "", "must list at least one ID")
+		return Invalid(field, "", "must list at least one ID")
 	case n > MaxMembers:
-		return invalid(field, fmt.Sprint(n, " IDs"), "must list at most %d IDs", MaxMembers)
+		return Invalid(field, fmt.Sprint(n, " IDs"), "must list at most %d IDs", MaxMembers)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func checkBatch(field string, n int) error {
 // cannot be set.
 func validateDecision(s MemberStatus) error {
 	if s != MemberAccepted && s != MemberRejected {
-		return invalid("status", string(s), "must be %q or %q", MemberAccepted, MemberRejected)
+		return Invalid("status", string(s), "must be %q or %q", MemberAccepted, MemberRejected)
 	}
 	return nil
 }
@@ -92,13 +92,13 @@ func (f ListFilter) Validate() error {
 		}
 	}
 	if f.Status != "" && !slices.Contains(imageStatuses, f.Status) {
-		return invalid("status", f.Status, "must be one of %v", imageStatuses)
+		return Invalid("status", f.Status, "must be one of %v", imageStatuses)
 	}
 	if f.ImageType != "" && !slices.Contains(imageTypes, f.ImageType) {
-		return invalid("__imagetype", f.ImageType, "must be one of %v", imageTypes)
+		return Invalid("__imagetype", f.ImageType, "must be one of %v", imageTypes)
 	}
 	if f.Limit < 0 {
-		return invalid("limit", fmt.Sprint(f.Limit), "must not be negative (0 means IMS's default)")
+		return Invalid("limit", fmt.Sprint(f.Limit), "must not be negative (0 means IMS's default)")
 	}
 	if f.Marker != "" {
 		if err := ValidateUUID("marker", f.Marker); err != nil {

@@ -104,7 +104,7 @@ func (p Plan) Validate() error {
 		return err
 	}
 	if len(p.Targets) == 0 {
-		return invalid("targets", "", "must list at least one target (a region to copy the image to)")
+		return imsapi.Invalid("targets", "", "must list at least one target (a region to copy the image to)")
 	}
 	seen := map[string]int{}
 	for i, t := range p.Targets {
@@ -113,12 +113,12 @@ func (p Plan) Validate() error {
 		}
 		key := t.Region + "\x00" + t.ImageName(p)
 		if j, ok := seen[key]; ok {
-			return inTarget(i, t, invalid("region", t.Region,
+			return inTarget(i, t, imsapi.Invalid("region", t.Region,
 				"repeats targets[%d]: both would make an image named %q there; give one of them its own name", j, t.ImageName(p)))
 		}
 		seen[key] = i
 		if t.CrossRegion(p) && p.AgencyName == "" {
-			return invalid("agency_name", "", "is required because targets[%d] (%s) is in another region than the source (%s): "+
+			return imsapi.Invalid("agency_name", "", "is required because targets[%d] (%s) is in another region than the source (%s): "+
 				"name an IAM agency with IMS rights in both regions", i, t.Region, p.Source.Region)
 		}
 	}
@@ -146,15 +146,15 @@ func (t Target) validate(p Plan) error {
 		return err
 	}
 	if t.CrossRegion(p) && t.CMKID == "" && t.EnterpriseProjectID != "" && t.EnterpriseProjectID != "0" {
-		return invalid("enterprise_project_id", t.EnterpriseProjectID, "cannot be used for a plain target in another region: "+
+		return imsapi.Invalid("enterprise_project_id", t.EnterpriseProjectID, "cannot be used for a plain target in another region: "+
 			"IMS's cross-region copy puts the image in the default enterprise project")
 	}
 	if len(t.ShareWith) > 0 && t.CMKID != "" {
-		return invalid("share_with", strings.Join(t.ShareWith, ","), "cannot be used with cmk_id: IMS cannot share an encrypted image (IMG.0098); "+
+		return imsapi.Invalid("share_with", strings.Join(t.ShareWith, ","), "cannot be used with cmk_id: IMS cannot share an encrypted image (IMG.0098); "+
 			"share an unencrypted target instead, and let each recipient project copy it with its own key")
 	}
 	if len(t.ShareWith) > imsapi.MaxMembers {
-		return invalid("share_with", fmt.Sprint(len(t.ShareWith), " projects"), "must list at most %d projects: IMS shares an image with no more", imsapi.MaxMembers)
+		return imsapi.Invalid("share_with", fmt.Sprint(len(t.ShareWith), " projects"), "must list at most %d projects: IMS shares an image with no more", imsapi.MaxMembers)
 	}
 	members := map[string]bool{}
 	for i, id := range t.ShareWith {
@@ -163,28 +163,21 @@ func (t Target) validate(p Plan) error {
 			return err
 		}
 		if members[id] {
-			return invalid(field, id, "is listed twice")
+			return imsapi.Invalid(field, id, "is listed twice")
 		}
 		members[id] = true
 	}
 	if t.Accepts() && len(t.ShareWith) == 0 {
-		return invalid("accept", "true", "needs share_with: there is no share to accept")
+		return imsapi.Invalid("accept", "true", "needs share_with: there is no share to accept")
 	}
 	if len(t.AcceptQueue) > maxTaskQueueLen || strings.TrimSpace(t.AcceptQueue) != t.AcceptQueue {
-		return invalid("accept_queue", t.AcceptQueue, "must be a task queue name of at most %d characters, without surrounding spaces", maxTaskQueueLen)
+		return imsapi.Invalid("accept_queue", t.AcceptQueue, "must be a task queue name of at most %d characters, without surrounding spaces", maxTaskQueueLen)
 	}
 	if prefix, ok := reservedTaskQueuePrefix(t.AcceptQueue); ok {
-		return invalid("accept_queue", t.AcceptQueue, "must not start with %q, which Temporal keeps for its own task queues: "+
+		return imsapi.Invalid("accept_queue", t.AcceptQueue, "must not start with %q, which Temporal keeps for its own task queues: "+
 			"name the queue the recipients' worker polls (its TEMPORAL_TASK_QUEUE)", prefix)
 	}
 	return nil
-}
-
-func invalid(field, value, rule string, args ...any) error {
-	if r := []rune(value); len(r) > 40 {
-		value = string(r[:37]) + "..."
-	}
-	return &imsapi.ValidationError{Field: field, Value: value, Rule: fmt.Sprintf(rule, args...)}
 }
 
 // inTarget puts the target's index and region in front of a field's name, so the user finds it.
