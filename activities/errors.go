@@ -176,11 +176,28 @@ func retryDelay(retryAfter time.Duration) time.Duration {
 	return time.Duration((0.5 + rand.Float64()) * float64(throttleDelay))
 }
 
-// invalidInput is a request imscopy refuses before calling IMS; the message names the field.
-func invalidInput(err error) error {
-	return temporal.NewApplicationErrorWithOptions(err.Error()+"; fix it and start the copy again",
-		ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true})
+// InvalidInput is input imscopy refuses before calling IMS, in an activity or in a workflow: a
+// non-retryable InvalidInput whose message names the field, then says what to do (advice, e.g.
+// "fix it and start the copy again"). details are its detail: a workflow's failure carries the
+// broken rule (RuleDetail), as docs/api.md promises its callers; an activity's carries none,
+// because SubmitCopy reads the detail of its errors as an IMSFailure.
+func InvalidInput(err error, advice string, details ...any) error {
+	return temporal.NewApplicationErrorWithOptions(err.Error()+"; "+advice,
+		ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true, Details: details})
 }
+
+// RuleDetail is the rule err broke, its *imsapi.ValidationError, as an error's detail; none when
+// err is not a broken rule.
+func RuleDetail(err error) []any {
+	var v *imsapi.ValidationError
+	if errors.As(err, &v) {
+		return []any{*v}
+	}
+	return nil
+}
+
+// invalidInput is an activity's InvalidInput: the request it was given cannot be sent.
+func invalidInput(err error) error { return InvalidInput(err, "fix it and start the copy again") }
 
 // copyFailed reports a job that IMS ended in FAIL; IMS's code and reason are in the message
 // because that is what the starter prints.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,16 @@ func TestValidationErrorIsInvalidInput(t *testing.T) {
 	assert.Equal(t, ErrInvalidInput, app.Type())
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, app.Message(), "name")
+	assert.True(t, strings.HasSuffix(app.Message(), "; fix it and start the copy again"), app.Message())
+	assert.False(t, app.HasDetails(), "an activity's refusal has no detail: SubmitCopy's errors carry an IMSFailure")
+
+	// A workflow's refusal carries the broken rule.
+	wf := testkit.AppError(t, InvalidInput(err, "fix the plan", RuleDetail(err)...))
+	assert.True(t, strings.HasSuffix(wf.Message(), "; fix the plan"), wf.Message())
+	var v imsapi.ValidationError
+	require.NoError(t, wf.Details(&v), "the broken rule is the detail")
+	assert.Equal(t, "name", v.Field)
+	assert.Empty(t, RuleDetail(errors.New("nothing to wait for")), "no rule, no detail")
 }
 
 func TestCancellationPassesThrough(t *testing.T) {

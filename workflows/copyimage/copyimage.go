@@ -151,7 +151,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 func (c *copyRun) invalid(ctx workflow.Context, err error) error {
 	c.enter(ctx, PhaseFailed)
 	c.progress.LastError = err.Error()
-	return failures.InvalidInput(err, "fix it and start the copy again (the input's keys: docs/api.md)")
+	return activities.InvalidInput(err, "fix it and start the copy again (the input's keys: docs/api.md)", activities.RuleDetail(err)...)
 }
 
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/imsapi"
 )
 
 // Error types the workflows add to the activities' ones (activities.Err*), for failures that are
@@ -64,18 +63,6 @@ func Details(app *temporal.ApplicationError) []any {
 		return nil
 	}
 	return []any{d}
-}
-
-// InvalidInput fails a workflow before any activity runs; the message names the field, then says
-// what to do (advice, e.g. "fix it and start the copy again").
-func InvalidInput(err error, advice string) error {
-	var details []any
-	var v *imsapi.ValidationError
-	if errors.As(err, &v) {
-		details = []any{*v}
-	}
-	return temporal.NewApplicationErrorWithOptions(err.Error()+"; "+advice,
-		activities.ErrInvalidInput, temporal.ApplicationErrorOptions{NonRetryable: true, Details: details})
 }
 
 // ErrImageLeftBehind is the type of the cause a copy's failure carries when the failed copy's image

@@ -53,10 +53,10 @@ func promoteImage(ctx workflow.Context, in Input, inputErr error) (Report, error
 		return Report{}, err
 	}
 	if inputErr != nil {
-		return report, failures.InvalidInput(inputErr, "fix it and start the promotion again (the input's keys: docs/api.md)")
+		return report, activities.InvalidInput(inputErr, "fix it and start the promotion again (the input's keys: docs/api.md)", activities.RuleDetail(inputErr)...)
 	}
 	if err := in.Plan.Validate(); err != nil {
-		return report, failures.InvalidInput(err, "fix the plan and start the promotion again")
+		return report, activities.InvalidInput(err, "fix the plan and start the promotion again", activities.RuleDetail(err)...)
 	}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.CheckPromotion,
 		checkInput(in.Plan)).Get(ctx, nil); err != nil {
