@@ -109,11 +109,6 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 	}
 }
 
-// ErrLostCopyUnchecked is CleanupCopy's failure when it could not look for the copy a lost POST
-// may have made: IMS could not be read for lostLookupWaits visibility waits. The workflow's end
-// then says what to look for by hand.
-const ErrLostCopyUnchecked = "LostCopyUnchecked"
-
 // lostLookupWaits bounds the look-up for a lost POST's copy, in visibility waits since CleanupCopy
 // was first scheduled: a cancelled copy must end saying what it could not check, not keep listing
 // a dead endpoint for the clean-up's two days. An image it knows of is still waited for.

@@ -31,6 +31,10 @@ const (
 	ErrVerifyFailed      = "VerifyFailed"   // the new image is not what was asked for
 	ErrImageNotReady     = "ImageNotReady"  // the new image exists but is not active yet
 	ErrWorkerStopping    = "WorkerStopping" // the worker is shutting down; another attempt resumes
+	// ErrLostCopyUnchecked is CleanupCopy's failure when it could not look for the copy a lost POST
+	// may have made: IMS could not be read for lostLookupWaits visibility waits. The workflow's end
+	// then says what to look for by hand.
+	ErrLostCopyUnchecked = "LostCopyUnchecked"
 )
 
 // NonRetryableErrorTypes are the types no retry can fix (docs/ims-api.md section 8.2). Each such
