@@ -67,9 +67,9 @@ type Calibration = pollschedule.Calibration
 // NewCalibration returns an empty calibration: PollJob waits by its rule until it learns.
 func NewCalibration() *Calibration { return pollschedule.NewCalibration() }
 
-// poll returns the configuration with every unset duration defaulted, so a zero Activities.Poll
+// pollConfig is Activities.Poll with every unset duration defaulted, so a zero Activities.Poll
 // (a test, a worker that sets only some knobs) still polls sanely. Jitter 0 is a valid choice.
-func (a *Activities) poll() PollConfig {
+func (a *Activities) pollConfig() PollConfig {
 	p, d := a.Poll, DefaultPollConfig()
 	if p == (PollConfig{}) {
 		return d
@@ -131,7 +131,7 @@ func record(ctx context.Context, details any) {
 // attempt resumes from the heartbeat details, so a graceful stop (a deploy) need not wait out
 // WORKER_STOP_TIMEOUT for a copy that may run for hours.
 func (a *Activities) sleep(ctx context.Context, d time.Duration, details func() any) error {
-	every := a.poll().HeartbeatEvery
+	every := a.pollConfig().HeartbeatEvery
 	deadline := time.Now().Add(d)
 	stopping := activity.GetWorkerStopChannel(ctx)
 	for {

@@ -46,7 +46,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 		return err
 	}
 	logger := activity.GetLogger(ctx)
-	p := a.poll()
+	p := a.pollConfig()
 	imageID := in.ImageID
 	if imageID == "" && activity.HasHeartbeatDetails(ctx) {
 		// A previous attempt already learned the image; asking the job again would only cost a call.
@@ -116,7 +116,7 @@ const lostLookupWaits = 6
 
 // lookForLostCopy finds the copy of in.Lost, looking again after failed reads until the bound.
 func (a *Activities) lookForLostCopy(ctx context.Context, sourceRegion string, ir *imsapi.RegionClient, in CleanupInput) (string, error) {
-	p := a.poll()
+	p := a.pollConfig()
 	giveUp := activity.GetInfo(ctx).ScheduledTime.Add(lostLookupWaits * p.VisibilityWait)
 	for n := 1; ; n++ {
 		look := copyLookup{sourceRegion: sourceRegion, until: time.Now().Add(p.VisibilityWait), killedSince: in.LostSince}

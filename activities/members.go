@@ -119,7 +119,7 @@ func (a *Activities) AcceptShare(ctx context.Context, in AcceptInput) error {
 	if err != nil {
 		return fromIMS(err)
 	}
-	p := a.poll()
+	p := a.pollConfig()
 	for waits := 1; ; waits++ {
 		if err := a.sleep(ctx, pollschedule.FailureWait(p.Config, waits, rand.Float64()), func() any { return jobID }); err != nil {
 			return err

@@ -70,7 +70,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 	if err != nil {
 		return PollJobResult{}, err
 	}
-	p := a.poll()
+	p := a.pollConfig()
 	logger := activity.GetLogger(ctx)
 
 	var s PollHeartbeat

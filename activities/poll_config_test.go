@@ -12,9 +12,9 @@ import (
 
 func TestZeroPollConfigGetsDefaults(t *testing.T) {
 	a := &Activities{}
-	assert.Equal(t, DefaultPollConfig(), a.poll())
+	assert.Equal(t, DefaultPollConfig(), a.pollConfig())
 	a.Poll = PollConfig{Config: pollschedule.Config{Min: 50 * time.Millisecond, Max: 10 * time.Millisecond}}
-	p := a.poll()
+	p := a.pollConfig()
 	require.Equal(t, 50*time.Millisecond, p.Min)
 	assert.Equal(t, p.Min, p.Max, "Max below Min is raised to Min")
 	assert.Equal(t, DefaultPollConfig().HeartbeatEvery, p.HeartbeatEvery)

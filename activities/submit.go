@@ -118,7 +118,7 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 		// No POST can have gone out, so this attempt goes on instead of ending: between Temporal's
 		// attempts a cancellation reaches no code and carries no record, and the workflow would
 		// have to look for a copy that cannot exist; here it is answered with PostAt zero.
-		wait := pollschedule.FailureWait(a.poll().Config, n, rand.Float64())
+		wait := pollschedule.FailureWait(a.pollConfig().Config, n, rand.Float64())
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NextRetryDelay() > 0 {
 			wait = app.NextRetryDelay()
@@ -161,7 +161,7 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 	if !beat.PostAt.IsZero() {
 		// An earlier attempt may have POSTed: its copy may be listed late, or may have failed
 		// already, leaving a killed image that is this copy's result and must not be copied again.
-		lookUntil, killedSince = beat.PostAt.Add(a.poll().VisibilityWait), beat.Since
+		lookUntil, killedSince = beat.PostAt.Add(a.pollConfig().VisibilityWait), beat.Since
 	}
 	look := copyLookup{sourceRegion: r.Name(), until: lookUntil, killedSince: killedSince}
 	img, found, err := a.lookForCopy(ctx, t, in.Request, look, func() any { return *beat })
@@ -307,7 +307,7 @@ func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, re
 		default:
 			logger.Info("No copy visible yet; a POST may have created one, looking again", "Wait", wait)
 		}
-		if err := a.sleep(ctx, min(wait, a.poll().Min), details); err != nil {
+		if err := a.sleep(ctx, min(wait, a.pollConfig().Min), details); err != nil {
 			return imsapi.Image{}, false, err
 		}
 	}
