@@ -103,7 +103,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 			permit.Release(ctx, held)
 		}()
 		if err != nil {
-			return Result{}, c.fail(ctx, err)
+			return Result{}, c.compensateAndFail(ctx, err)
 		}
 	}
 
@@ -115,7 +115,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 			AgencyName: c.in.AgencyName}).Get(ctx, &sub)
 	if err != nil {
 		c.lostPost, c.owned = mayHavePosted(err), true
-		return Result{}, c.fail(ctx, err)
+		return Result{}, c.compensateAndFail(ctx, err)
 	}
 	c.progress.JobID, c.progress.ImageID, c.adopted = sub.JobID, sub.ImageID, sub.Adopted
 	c.adoptedFrom, c.imageCreatedAt = sub.AdoptedFrom, sub.AdoptedCreatedAt
@@ -126,19 +126,19 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 	c.logger.Info("Copy submitted", "JobID", sub.JobID, "ImageID", sub.ImageID, "Adopted", sub.Adopted)
 	if ctx.Err() != nil {
 		// Cancelled while the POST was in flight: the job exists, so undo it.
-		return Result{}, c.fail(ctx, temporal.NewCanceledError())
+		return Result{}, c.compensateAndFail(ctx, temporal.NewCanceledError())
 	}
 
 	c.enter(ctx, PhasePolling)
 	if err := c.poll(ctx); err != nil {
-		return Result{}, c.fail(ctx, err)
+		return Result{}, c.compensateAndFail(ctx, err)
 	}
 
 	c.enter(ctx, PhaseVerifying)
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
 		c.verifyInput()).Get(ctx, nil)
 	if err != nil {
-		return Result{}, c.fail(ctx, err)
+		return Result{}, c.compensateAndFail(ctx, err)
 	}
 
 	c.enter(ctx, PhaseSucceeded)
@@ -221,9 +221,9 @@ func (c *copyRun) enter(ctx workflow.Context, phase string) {
 	c.progress.Phase, c.progress.PhaseStartedAt = phase, now
 }
 
-// fail compensates (deletes the copy's image, in a context the cancellation does not reach) and
-// returns the error the workflow ends with.
-func (c *copyRun) fail(ctx workflow.Context, err error) error {
+// compensateAndFail compensates (deletes the copy's image, in a context the cancellation does not
+// reach) and returns the error the workflow ends with (endingError).
+func (c *copyRun) compensateAndFail(ctx workflow.Context, err error) error {
 	failedIn := c.progress.Phase
 	c.progress.LastError = err.Error()
 	if temporal.IsCanceledError(err) {
@@ -264,7 +264,7 @@ func (c *copyRun) fail(ctx workflow.Context, err error) error {
 		}
 	}
 	c.enter(ctx, PhaseFailed)
-	return c.failure(failedIn, err, left)
+	return c.endingError(failedIn, err, left)
 }
 
 // leftBehind names what the copy may leave in IMS. An image the clean-up learned from the job
@@ -284,11 +284,11 @@ func mayHavePosted(err error) bool {
 	return !ok || !f.PostAt.IsZero()
 }
 
-// failure is the workflow's error: a cancellation stays a cancellation; anything else becomes a
-// non-retryable application error whose type is the activity's and whose message leads with what
-// failed, so that the starter can print one line with IMS's reason in it.
-// What the copy left behind is the cancellation's detail, or the failure's cause.
-func (c *copyRun) failure(phase string, err error, left *failures.LeftBehind) error {
+// endingError is the error the workflow ends with: a cancellation stays a cancellation; anything
+// else becomes a non-retryable application error whose type is the activity's and whose message
+// leads with what failed, so that the starter can print one line with IMS's reason in it. What the
+// copy left behind is the cancellation's detail, or the failure's cause.
+func (c *copyRun) endingError(phase string, err error, left *failures.LeftBehind) error {
 	if temporal.IsCanceledError(err) {
 		if left != nil {
 			return temporal.NewCanceledError(*left)
