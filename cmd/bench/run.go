@@ -80,8 +80,8 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	var phases []phase
-	for _, g := range groups {
-		ph, err := runPhase(ctx, r, o, g, durations)
+	for _, strategies := range groups {
+		ph, err := runPhase(ctx, r, o, strategies, durations)
 		if err != nil {
 			return err
 		}
@@ -91,9 +91,10 @@ func run(ctx context.Context, o options) error {
 	return writeReport(o, res)
 }
 
-// runPhase starts every copy of the strategies in g at once and waits for all to close.
-func runPhase(ctx context.Context, r *rig, o options, g []string, durations []time.Duration) (phase, error) {
-	ph := phase{strategies: g, records: map[string][]copyRecord{}}
+// runPhase starts every copy of the strategies at once, waits for all to close, and measures
+// them and what the phase cost the worker, the server and the emulator.
+func runPhase(ctx context.Context, r *rig, o options, strategies []string, durations []time.Duration) (phase, error) {
+	ph := phase{strategies: strategies, records: map[string][]copyRecord{}}
 	for _, pid := range []int{r.workers[0].Pid(), r.server.Pid()} {
 		if err := resetPeakRSS(pid); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: cannot reset a child's peak RSS, it will cover the whole run:", err)
@@ -102,49 +103,20 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 	if err := r.workers[0].resetPeaks(); err != nil {
 		return ph, fmt.Errorf("reset the worker's peak counters: %w", err)
 	}
-	cpu0, err := procCPU(r.workers[0].Pid())
+	before, err := cpuNow(r)
 	if err != nil {
 		return ph, err
 	}
-	server0, _ := procCPU(r.server.Pid())
-	self0, _ := procCPU(os.Getpid())
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "bench: running %v\n", g)
+	fmt.Fprintf(os.Stderr, "bench: running %v\n", strategies)
 
-	type started struct {
-		strategy string
-		index    int
-		run      client.WorkflowRun
-	}
-	var mu sync.Mutex
-	var runs []started
-	var errs error
-	sem := make(chan struct{}, 32)
-	var wg sync.WaitGroup
-	for _, s := range g {
-		for i := range durations {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				wr, err := startCopy(ctx, r.client, o, s, i)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = errors.Join(errs, err)
-					return
-				}
-				runs = append(runs, started{s, i, wr})
-			}()
-		}
-	}
-	wg.Wait()
-	if errs != nil {
-		return ph, errs
+	runs, err := startCopies(ctx, r, o, strategies, len(durations))
+	if err != nil {
+		return ph, err
 	}
 	ph.startSpan = time.Since(start)
 	fmt.Fprintf(os.Stderr, "bench: %d copies started in %s\n", len(runs), ph.startSpan.Round(time.Millisecond))
+	var wg sync.WaitGroup
 	for _, sr := range runs {
 		wg.Add(1)
 		go func() {
@@ -157,26 +129,97 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 		return ph, ctx.Err()
 	}
 	ph.wall = time.Since(start)
-	cpu1, err := procCPU(r.workers[0].Pid())
+	after, err := cpuNow(r)
 	if err != nil {
 		return ph, err
 	}
-	ph.workerCPU = cpu1 - cpu0
-	server1, _ := procCPU(r.server.Pid())
-	self1, _ := procCPU(os.Getpid())
-	ph.serverCPU, ph.emulatorCPU = server1-server0, self1-self0
+	ph.workerCPU, ph.serverCPU, ph.emulatorCPU = after.worker-before.worker, after.server-before.server, after.self-before.self
 	ph.workerPeakRSS, _ = procPeakRSS(r.workers[0].Pid())
 	ph.serverPeakRSS, _ = procPeakRSS(r.server.Pid())
 	if ph.workerStatsAfter, err = r.workers[0].stats(); err != nil {
 		return ph, fmt.Errorf("read the worker's counters: %w", err)
 	}
 
-	jobs := map[string]imsemu.AdminJob{}
 	all := r.emu.Jobs()
+	ph.peakJobs = peakConcurrent(all, strategies)
+	recs, err := measureCopies(ctx, r, o, runs, durations, all)
+	if err != nil {
+		return ph, err
+	}
+	for _, rec := range recs {
+		ph.records[rec.Strategy] = append(ph.records[rec.Strategy], rec)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %v done in %s\n", strategies, ph.wall.Round(time.Second))
+	return ph, nil
+}
+
+// cpuTimes are the CPU times so far of the worker, the Temporal server and this process (the
+// emulator and the bench's own bookkeeping).
+type cpuTimes struct{ worker, server, self time.Duration }
+
+// cpuNow reads them; only the worker's must be readable, the others count as 0 if not.
+func cpuNow(r *rig) (cpuTimes, error) {
+	worker, err := procCPU(r.workers[0].Pid())
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	server, _ := procCPU(r.server.Pid())
+	self, _ := procCPU(os.Getpid())
+	return cpuTimes{worker: worker, server: server, self: self}, nil
+}
+
+// startedCopy is a copy the bench started: its strategy, its index among the phase's jobs, and
+// its workflow run.
+type startedCopy struct {
+	strategy string
+	index    int
+	run      client.WorkflowRun
+}
+
+// inFlight bounds the start requests, and the measurements, in flight at once.
+const inFlight = 32
+
+// startCopies starts copies 0..n-1 of every strategy, inFlight at a time, and returns them
+// in the order their starts were answered.
+func startCopies(ctx context.Context, r *rig, o options, strategies []string, n int) ([]startedCopy, error) {
+	var mu sync.Mutex
+	var runs []startedCopy
+	var errs error
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	for _, s := range strategies {
+		for i := range n {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				wr, err := startCopy(ctx, r.client, o, s, i)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = errors.Join(errs, err)
+					return
+				}
+				runs = append(runs, startedCopy{s, i, wr})
+			}()
+		}
+	}
+	wg.Wait()
+	return runs, errs
+}
+
+// measureCopies measures every closed copy against its job among the emulator's jobs,
+// inFlight at a time; the records are in the order of runs.
+func measureCopies(ctx context.Context, r *rig, o options, runs []startedCopy, durations []time.Duration, all []imsemu.AdminJob) ([]copyRecord, error) {
+	jobs := map[string]imsemu.AdminJob{}
 	for _, j := range all {
 		jobs[j.ImageName] = j
 	}
-	ph.peakJobs = peakConcurrent(all, g)
+	var mu sync.Mutex
+	var errs error
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
 	recs := make([]copyRecord, len(runs))
 	for k, sr := range runs {
 		wg.Add(1)
@@ -194,14 +237,7 @@ func runPhase(ctx context.Context, r *rig, o options, g []string, durations []ti
 		}()
 	}
 	wg.Wait()
-	if errs != nil {
-		return ph, errs
-	}
-	for _, rec := range recs {
-		ph.records[rec.Strategy] = append(ph.records[rec.Strategy], rec)
-	}
-	fmt.Fprintf(os.Stderr, "bench: %v done in %s\n", g, ph.wall.Round(time.Second))
-	return ph, nil
+	return recs, errs
 }
 
 // runWarmup has the adaptive worker watch o.warmup copies to their end before anything is
