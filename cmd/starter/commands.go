@@ -60,14 +60,19 @@ func idCommand(name string, args []string, stderr io.Writer, withJSON bool) (id 
 	// Flags may come before or after the ID (`status ID --json`): Go's flag package stops at the
 	// first argument that is not a flag, so what follows each argument is parsed again.
 	var ids []string
+	var runs [][]string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return "", false, parseError(err)
 		}
+		runs = append(runs, args[:len(args)-fs.NArg()])
 		if fs.NArg() == 0 {
 			break
 		}
 		ids, args = append(ids, fs.Arg(0)), fs.Args()[1:]
+	}
+	if err := refuseRepeated(fs, runs...); err != nil {
+		return "", false, err
 	}
 	if len(ids) != 1 {
 		return "", false, &usageError{msg: fmt.Sprintf("starter %s takes one workflow ID (`starter copy` prints it), got %d arguments", name, len(ids))}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -56,6 +57,61 @@ func parseError(err error) error {
 	return errReported
 }
 
+// parseFlags parses args into fs and refuses a flag given more than once. The flag package keeps
+// the last value of a repeated flag without a word, so `--name a --name b` would copy under a name
+// the user may not have meant, and `--cmk-id K --cmk-id ""` would make an unencrypted copy.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	return refuseRepeated(fs, args[:len(args)-fs.NArg()])
+}
+
+// refuseRepeated refuses a flag given more than once in the runs of flags that fs parsed without
+// error (runs: a command whose flags may follow its arguments parses several), naming it and its
+// values. It reads each run as the flag package does: -x or --x, with "=value" or the next word
+// (a bool flag takes none), up to "--" or the first word that is not a flag.
+func refuseRepeated(fs *flag.FlagSet, runs ...[]string) error {
+	values := map[string][]string{}
+	var order []string
+	for _, args := range runs {
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			if a == "--" || len(a) < 2 || a[0] != '-' {
+				break
+			}
+			name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+			f := fs.Lookup(name)
+			if f == nil {
+				break // only -h or -help, which Parse answers itself
+			}
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				if !hasValue {
+					value = "true"
+				}
+			} else if !hasValue && i+1 < len(args) {
+				i++
+				value = args[i]
+			}
+			if len(values[name]) == 0 {
+				order = append(order, name)
+			}
+			values[name] = append(values[name], value)
+		}
+	}
+	for _, name := range order {
+		if vs := values[name]; len(vs) > 1 {
+			quoted := make([]string, len(vs))
+			for i, v := range vs {
+				quoted[i] = strconv.Quote(v)
+			}
+			return &usageError{msg: fmt.Sprintf("--%s is given %d times (%s): give it once; the starter does not pick one for you",
+				name, len(vs), strings.Join(quoted, ", "))}
+		}
+	}
+	return nil
+}
+
 // parseCopy reads and validates the copy flags. It makes no network call: a bad request is
 // refused here, before any workflow exists.
 func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest, error) {
@@ -78,8 +134,8 @@ func parseCopy(args []string, cfg config.Starter, stderr io.Writer) (copyRequest
 		fmt.Fprintln(stderr, "usage: starter copy --image ID --name NAME [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return r, parseError(err)
+	if err := parseFlags(fs, args); err != nil {
+		return r, err
 	}
 	switch {
 	case fs.NArg() > 0:

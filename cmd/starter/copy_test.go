@@ -250,3 +250,35 @@ func TestIDCommandsTakeFlagsAfterTheID(t *testing.T) {
 	_, _, err = idCommand("cancel", []string{"wf", "--json"}, io.Discard, false)
 	assert.ErrorIs(t, err, errReported, "cancel has no --json")
 }
+
+// The flag package keeps the last of a repeated flag without a word; the starter refuses it,
+// naming the flag and its values, before it contacts Temporal.
+func TestRepeatedFlagsAreRefused(t *testing.T) {
+	addr, connections := countingListener(t)
+	starterEnv(t, map[string]string{"TEMPORAL_ADDRESS": addr})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"copy", "--image", seedImage, "--name", "a", "--name", "b"}, `--name is given 2 times ("a", "b")`},
+		{[]string{"copy", "--image", seedImage, "--name", "x", "--cmk-id", seedKey, "-cmk-id="}, `--cmk-id is given 2 times ("` + seedKey + `", "")`},
+		{[]string{"copy", "--image", seedImage, "--name", "x", "--wait", "--keep-failed", "--wait=false"}, `--wait is given 2 times ("true", "false")`},
+		{[]string{"promote", "--plan", "a.yaml", "--plan", "b.yaml", "--plan=c.yaml"}, `--plan is given 3 times ("a.yaml", "b.yaml", "c.yaml")`},
+		{[]string{"status", "--json", "wf", "--json"}, `--json is given 2 times ("true", "true")`},
+		{[]string{"result", "wf", "-json", "--json=false"}, `--json is given 2 times ("true", "false")`},
+	} {
+		code, stdout, stderr := runStarter(c.args...)
+		assert.Equal(t, exitUsage, code, c.args)
+		assert.Empty(t, stdout, c.args)
+		assert.Contains(t, stderr, c.want+": give it once", c.args)
+	}
+	assert.Zero(t, connections.Load(), "nothing reached Temporal")
+
+	// A flag's value that looks like the flag is one value, not a repeat.
+	r, err := parseCopy([]string{"--image", seedImage, "--name", "--name"}, config.Starter{Region: "cn-north-4"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "--name", r.in.Name)
+	// What follows "--" is no flag.
+	_, err = parseCopy([]string{"--image", seedImage, "--name", "x", "--", "--name", "y"}, config.Starter{Region: "cn-north-4"}, io.Discard)
+	assert.ErrorContains(t, err, `unexpected argument "--name"`)
+}

@@ -28,9 +28,10 @@ const argSep = "\x00"
 // boolFlags are the flags that take no value.
 var boolFlags = map[string]bool{"keep-failed": true, "wait": true, "json": true}
 
-// givenFlags reads an argument list the flag package took in full as it does: -x or --x, with
-// "=value" or the next word (a bool flag takes no next word), the last of a repeated flag
-// counting, "--" ending the flags. It is the fuzz targets' second opinion of what was given.
+// givenFlags reads an argument list the starter took in full as the flag package does: -x or --x,
+// with "=value" or the next word (a bool flag takes no next word), "--" ending the flags. It is the
+// fuzz targets' second opinion of what was given; a flag given twice fails it, since the starter
+// refuses those.
 func givenFlags(t *testing.T, args []string) map[string]string {
 	given := map[string]string{}
 	for i := 0; i < len(args); i++ {
@@ -51,6 +52,8 @@ func givenFlags(t *testing.T, args []string) map[string]string {
 			require.Less(t, i, len(args), "the flag package took %q without its value", a)
 			value = args[i]
 		}
+		_, twice := given[name]
+		require.False(t, twice, "--%s was given twice and taken", name)
 		given[name] = value
 	}
 	return given
@@ -113,6 +116,9 @@ func FuzzParseCopy(f *testing.F) {
 		{"--image=" + seedImage, "-name=é\u200b", "--keep-failed=false"},
 		{"--image", seedImage, "--name", "x", "--description", "a\rb<"},
 		{"--image", seedImage, "--name", "x", "--", "--wait"},
+		{"--image", seedImage, "--name", "a", "--name", "b"},
+		{"--image", seedImage, "--name", "x", "--cmk-id", seedKey, "-cmk-id="},
+		{"--image", seedImage, "--name", "--name"},
 		{"--image", seedImage, "--name", " x"},
 		{"--image", seedImage, "extra"},
 		{"--name", "x"}, {"--image", seedImage}, {"-h"}, {"--nope"}, {"--image"}, {"---image", "x"}, {""}, {},
@@ -175,6 +181,8 @@ func FuzzParsePromote(f *testing.F) {
 		{"name: g\n" + src + "targets: [{region: cn-north-4}]\n", "--id=" + strings.Repeat("i", 1001)},
 		{"name: g\n" + src + "targets: [{region: cn-north-4}]\n", "--keep-failed" + argSep + "--json" + argSep + "extra"},
 		{"name: g\n" + src + "targets: [{region: cn-north-4, cmk_id: k}]\n", ""},
+		{"name: g\n" + src + "targets: [{region: cn-north-4}]\n", "--wait" + argSep + "--wait=false"},
+		{"name: g\n" + src + "targets: [{region: cn-north-4}]\n", "--plan" + argSep + "other.yaml"},
 		{"", ""}, {"name: [", "-h"}, {"{}", "--plan"},
 	} {
 		f.Add([]byte(c.plan), c.args)
@@ -187,7 +195,7 @@ func FuzzParsePromote(f *testing.F) {
 		if line != "" {
 			args = strings.Split(line, argSep)
 		}
-		// The plan's flag goes first: a later --plan in the fuzzed words may replace it.
+		// The plan's flag goes first: a later --plan in the fuzzed words is refused as given twice.
 		args = append([]string{"--plan", path}, args...)
 		var stderr bytes.Buffer
 		r, err := parsePromote(args, &stderr)
@@ -197,7 +205,7 @@ func FuzzParsePromote(f *testing.F) {
 		}
 		given := givenFlags(t, args)
 		want, err := planfile.Load(given["plan"])
-		require.NoError(t, err, "the plan taken is the plan the last --plan names")
+		require.NoError(t, err, "the plan taken is the plan --plan names")
 		assert.Equal(t, want, r.in.Plan)
 		assert.Equal(t, given["keep-failed"] == "true", r.in.KeepFailedImages)
 		assert.Equal(t, given["wait"] == "true", r.wait)

@@ -47,8 +47,8 @@ func parsePromote(args []string, stderr io.Writer) (promoteRequest, error) {
 		fmt.Fprintln(stderr, "usage: starter promote --plan FILE [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return r, parseError(err)
+	if err := parseFlags(fs, args); err != nil {
+		return r, err
 	}
 	switch {
 	case fs.NArg() > 0:
