@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
 // Error types of every failure the activities return. They are stable names: workflows, the
@@ -45,26 +47,55 @@ var NonRetryableErrorTypes = []string{
 	ErrIMSQuota, ErrIMSUnknown, ErrCopyFailed, ErrVerifyFailed, ErrShareFailed,
 }
 
+// The failure details below are read by other languages' clients (docs/api.md, Failures), so
+// their JSON keys are a contract: snake_case, like the workflow API. Each also reads the Go field
+// names that encoding/json wrote before the keys existed, exactly as spelt: histories recorded
+// then replay (the workflow decides its clean-up from a CopyFailure's image and a SubmitFailure's
+// post_at), and a promotion reads an older copy's failure.
+
 // IMSFailure is the detail attached to every error that came from an IMS answer, so a caller
 // can show the code and the request ID to support without parsing the message.
 type IMSFailure struct {
-	Op        string
-	Status    int
-	Code      string
-	Class     string
-	RequestID string
+	Op        string `json:"op"`     // the IMS call, e.g. "CopyImageInRegion"
+	Status    int    `json:"status"` // the HTTP status; 0 when no answer came
+	Code      string `json:"code"`   // IMS's error code, e.g. "IMG.0011"
+	Class     string `json:"class"`  // imscopy's class of the error (imsapi.Class)
+	RequestID string `json:"request_id"`
+}
+
+// UnmarshalJSON reads the documented keys and the legacy Go names; unknown keys are ignored, so a
+// SubmitFailure reads as an IMSFailure too.
+func (f *IMSFailure) UnmarshalJSON(data []byte) error {
+	type fields IMSFailure
+	return unmarshalRenamed(data, (*fields)(f))
 }
 
 // CopyFailure is the detail of a CopyFailed error: what IMS said about the failed job.
 type CopyFailure struct {
-	JobID      string
-	ImageID    string
-	ErrorCode  string
-	FailReason string
+	JobID      string `json:"job_id"`
+	ImageID    string `json:"image_id"`
+	ErrorCode  string `json:"error_code"`
+	FailReason string `json:"fail_reason"`
 	// ReasonLost says that IMS's code and reason cannot be had: the copy's job ID never reached
 	// imscopy (the answer to its POST was lost, or an earlier run submitted it) and IMS has no
 	// API that finds a job from its image; all that is known is that IMS killed ImageID.
-	ReasonLost bool `json:",omitempty"`
+	ReasonLost bool `json:"reason_lost,omitempty"`
+}
+
+// UnmarshalJSON reads the documented keys and the legacy Go names; unknown keys are ignored.
+func (f *CopyFailure) UnmarshalJSON(data []byte) error {
+	type fields CopyFailure
+	return unmarshalRenamed(data, (*fields)(f))
+}
+
+// unmarshalRenamed decodes data into v (a pointer to a struct type without UnmarshalJSON),
+// leniently, with its legacy Go names renamed to its keys.
+func unmarshalRenamed(data []byte, v any) error {
+	data, err := strictjson.GoNames(data, v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
 }
 
 // ReasonLostText is what a CopyFailed error says when its ReasonLost is set.
@@ -78,7 +109,23 @@ type SubmitFailure struct {
 	IMSFailure
 	// PostAt is when an attempt last sent a POST that may have created the copy (its answer lost,
 	// or never read because the worker died); zero when no attempt did.
-	PostAt time.Time
+	PostAt time.Time `json:"post_at"`
+}
+
+// UnmarshalJSON reads the documented keys and the legacy Go names. It is needed because the
+// embedded IMSFailure's would otherwise be SubmitFailure's and drop post_at.
+func (f *SubmitFailure) UnmarshalJSON(data []byte) error {
+	if err := f.IMSFailure.UnmarshalJSON(data); err != nil {
+		return err
+	}
+	var v struct {
+		PostAt time.Time `json:"post_at"`
+	}
+	if err := unmarshalRenamed(data, &v); err != nil {
+		return err
+	}
+	f.PostAt = v.PostAt
+	return nil
 }
 
 // SubmitFailureOf reads the SubmitFailure of a SubmitCopy error as the workflow receives it: a
@@ -231,10 +278,17 @@ func copyFailed(f CopyFailure) error {
 
 // ShareFailure is the detail of a ShareFailed error: the member job and the pairs that failed.
 type ShareFailure struct {
-	JobID       string
-	ErrorCode   string
-	FailReason  string
-	FailedPairs []imsapi.MemberResult
+	JobID       string                `json:"job_id"`
+	ErrorCode   string                `json:"error_code"`
+	FailReason  string                `json:"fail_reason"`
+	FailedPairs []imsapi.MemberResult `json:"failed_pairs"`
+}
+
+// UnmarshalJSON reads the documented keys and the legacy Go names (the pairs' too); unknown keys
+// are ignored.
+func (f *ShareFailure) UnmarshalJSON(data []byte) error {
+	type fields ShareFailure
+	return unmarshalRenamed(data, (*fields)(f))
 }
 
 // shareFailed reports a member job that failed, whole (f's code and reason) or for some pairs.

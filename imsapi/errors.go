@@ -121,10 +121,14 @@ var ErrNotListed = errors.New("the image is not in the image list")
 
 // ValidationError is a request imscopy refuses before any call to IMS: it names the field
 // and the rule, so the user knows what to change.
+//
+// It is the detail of an InvalidInput failure, which other languages' clients read
+// (docs/api.md), so its JSON keys are snake_case; encoding/json matches keys regardless of case,
+// so the Go names it wrote before ("Field", ...) still read.
 type ValidationError struct {
-	Field string // the request field, as the user spells it (e.g. "name")
-	Rule  string // the rule it breaks, in words
-	Value string // the offending value, shortened for display
+	Field string `json:"field"` // the request field, as the user spells it (e.g. "name")
+	Rule  string `json:"rule"`  // the rule it breaks, in words
+	Value string `json:"value"` // the offending value, shortened for display
 }
 
 func (e *ValidationError) Error() string {

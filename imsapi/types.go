@@ -1,6 +1,11 @@
 package imsapi
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/imscopy/imscopy/internal/strictjson"
+)
 
 // CopyRequest is an in-region copy (POST /v1/cloudimages/{image_id}/copy).
 type CopyRequest struct {
@@ -55,11 +60,23 @@ type Job struct {
 	MemberResults []MemberResult
 }
 
-// MemberResult is one entry of entities.results of a member job.
+// MemberResult is one entry of entities.results of a member job. Its JSON (a ShareFailed
+// failure's failed_pairs, docs/api.md) has IMS's keys; it reads the Go names that encoding/json
+// wrote before them too, from failures recorded then.
 type MemberResult struct {
-	ImageID   string
-	ProjectID string
-	Status    string // "success" or "failed"
+	ImageID   string `json:"image_id"`
+	ProjectID string `json:"project_id"`
+	Status    string `json:"status"` // "success" or "failed"
+}
+
+// UnmarshalJSON reads the keys and the legacy Go names; unknown keys are ignored.
+func (m *MemberResult) UnmarshalJSON(data []byte) error {
+	type fields MemberResult
+	data, err := strictjson.GoNames(data, (*fields)(m))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, (*fields)(m))
 }
 
 // Image is the subset of IMS image attributes imscopy reads.

@@ -121,3 +121,55 @@ func TestWorkflowAPIFromRawJSON(t *testing.T) {
 	assert.Empty(t, activityRuns(historyEvents(t, c, bad)), "no activity ran")
 	assert.Empty(t, r.allImages(misspelt), "nothing was copied")
 }
+
+// failureDetails is the first detail of a closed workflow's failure as another language's client
+// reads it from the history: the raw JSON of application_failure_info.details.payloads[0].
+func failureDetails(t *testing.T, c client.Client, run client.WorkflowRun) map[string]any {
+	t.Helper()
+	events := historyEvents(t, c, run)
+	failed := events[len(events)-1].GetWorkflowExecutionFailedEventAttributes()
+	require.NotNil(t, failed, "the workflow failed: %v", events[len(events)-1])
+	payloads := failed.GetFailure().GetApplicationFailureInfo().GetDetails().GetPayloads()
+	require.NotEmpty(t, payloads, "the failure carries a detail: %v", failed.GetFailure())
+	return keysOf(t, payloads[0].GetData())
+}
+
+// A failure's details, as docs/api.md documents them, read from raw JSON as Python, TypeScript or
+// the CLI read them: a job IMS fails (CopyFailed) and a broken rule (InvalidInput) name what went
+// wrong under snake_case keys, never Go's field names.
+func TestWorkflowAPIFailureDetailsFromRawJSON(t *testing.T) {
+	r := newRig(t, sharedTemporal(t), 4*time.Second, imsemu.Faults{JobFailureRate: 1})
+	r.startWorker()
+	c := r.client()
+	home := imsemu.DefaultRegions[0].Name
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	const name = "itest-json-job-fails"
+	run := r.startJSON(c, "copy/"+home+"/"+imsemu.SeedImageID+"/"+name,
+		`{"region": "`+home+`", "source_image_id": "`+imsemu.SeedImageID+`", "name": "`+name+`"}`)
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, run.Get(ctx, nil), &app)
+	require.Equal(t, activities.ErrCopyFailed, app.Type())
+	details := failureDetails(t, c, run)
+	jobs := r.jobsNamed(name)
+	require.Len(t, jobs, 1)
+	assert.Equal(t, jobs[0].ID, details["job_id"])
+	assert.Equal(t, jobs[0].ImageID, details["image_id"])
+	assert.NotEmpty(t, details["error_code"])
+	assert.NotEmpty(t, details["fail_reason"])
+	for key := range details {
+		assert.Regexp(t, `^[a-z_]+$`, key, "a documented snake_case key, not a Go field name")
+	}
+
+	const bad = "bad/slash"
+	run = r.startJSON(c, "copy/"+home+"/"+imsemu.SeedImageID+"/bad-slash",
+		`{"region": "`+home+`", "source_image_id": "`+imsemu.SeedImageID+`", "name": "`+bad+`"}`)
+	require.ErrorAs(t, run.Get(ctx, nil), &app)
+	require.Equal(t, activities.ErrInvalidInput, app.Type())
+	details = failureDetails(t, c, run)
+	assert.Equal(t, "name", details["field"])
+	assert.Equal(t, bad, details["value"])
+	assert.NotEmpty(t, details["rule"])
+	assert.Len(t, details, 3, "field, rule and value: %v", details)
+}
