@@ -184,8 +184,10 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	// process, so a supervisor restarts it and the failure is visible, instead of a worker
 	// that looks alive and polls nothing.
 	wopts.OnFatalError = func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) }
+	// A failed job's percent reaches the workflow through PollJob's failure.
+	wopts.Interceptors = []interceptor.WorkerInterceptor{activities.PollEndInterceptor()}
 	if m != nil {
-		wopts.Interceptors = []interceptor.WorkerInterceptor{m.Interceptor()}
+		wopts.Interceptors = append(wopts.Interceptors, m.Interceptor())
 	}
 	w := worker.New(c, cfg.TaskQueue, wopts)
 	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration(),

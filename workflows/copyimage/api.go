@@ -144,7 +144,7 @@ const ProgressQuery = "progress"
 // the version before them.
 type Progress struct {
 	Phase          string    `json:"phase"`
-	Percent        float64   `json:"percent"` // 0..1: 1 once the job has succeeded
+	Percent        float64   `json:"percent"` // 0..1: 1 once the job has succeeded; once it failed, how far it got
 	JobID          string    `json:"job_id"`
 	ImageID        string    `json:"image_id"` // from SubmitCopy when it adopted an image, else from PollJob's end
 	Polls          int       `json:"polls"`    // the status calls PollJob made, once it has ended

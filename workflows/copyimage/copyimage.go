@@ -156,7 +156,10 @@ func (c *copyRun) invalid(ctx workflow.Context, err error) error {
 
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
 // heartbeat details, which the starter reads from the pending activity, so the history stays the
-// same length however long the job takes.
+// same length however long the job takes. When PollJob ends, its result or its failure (a
+// CopyFailure's percent, a timeout's last heartbeat) says how far the job got, and the progress
+// keeps that. Only the progress query reads it, so no GetVersion is needed: it changes nothing the
+// workflow asks Temporal to do, and histories recorded before replay as they did.
 func (c *copyRun) poll(ctx workflow.Context) error {
 	var res activities.PollJobResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
@@ -164,12 +167,21 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 			ImageRegion: c.in.TargetRegion}).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
+		var timeout *temporal.TimeoutError
 		var f activities.CopyFailure
-		if errors.As(err, &app) && app.Type() == activities.ErrCopyFailed {
+		var beat activities.PollHeartbeat
+		switch {
+		case errors.As(err, &app) && app.Type() == activities.ErrCopyFailed:
 			c.jobEnded = true
-			if app.Details(&f) == nil && f.ImageID != "" {
-				c.progress.ImageID = f.ImageID
+			if app.Details(&f) == nil {
+				if f.ImageID != "" {
+					c.progress.ImageID = f.ImageID
+				}
+				// How far the job got stays in the progress: the heartbeat that said so is gone.
+				c.progress.Percent = f.Percent
 			}
+		case errors.As(err, &timeout) && timeout.HasLastHeartbeatDetails() && timeout.LastHeartbeatDetails(&beat) == nil:
+			c.progress.Percent = beat.Percent
 		}
 		return err
 	}

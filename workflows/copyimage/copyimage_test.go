@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -146,6 +147,53 @@ func TestJobFailureCompensatesAndCarriesIMSReason(t *testing.T) {
 	var got activities.CopyFailure
 	require.NoError(t, app.Details(&got))
 	assert.Equal(t, failure, got)
+}
+
+// A copy whose job failed keeps, in its progress, how far the job got: the server drops PollJob's
+// heartbeat when it ends, so its failure is the last that says it.
+func TestFailedJobKeepsItsPercentInTheProgress(t *testing.T) {
+	env := newEnv(t)
+	failure := activities.CopyFailure{JobID: jobID, ImageID: imageID, ErrorCode: "IMG.0099", FailReason: "disk", Percent: 0.4}
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, pollInput()).Return(activities.PollJobResult{},
+		temporal.NewApplicationErrorWithOptions("IMS copy job failed", activities.ErrCopyFailed,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{failure}})).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).Return(nil).Once()
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	workflowAppError(t, env.GetWorkflowError())
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var end Progress
+	require.NoError(t, v.Get(&end))
+	assert.Equal(t, PhaseFailed, end.Phase)
+	assert.InDelta(t, 0.4, end.Percent, 1e-9, "the percent the job reached, not 0")
+	var got activities.CopyFailure
+	require.NoError(t, workflowAppError(t, env.GetWorkflowError()).Details(&got))
+	assert.InDelta(t, 0.4, got.Percent, 1e-9, "the copy's failure says it too")
+}
+
+// A PollJob that ran out of time (a job stuck for a day) leaves its last heartbeat in the timeout: the
+// progress keeps its percent.
+func TestTimedOutPollKeepsItsPercentInTheProgress(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.SubmitCopy, mock.Anything, mock.Anything).Return(submitted(), nil).Once()
+	env.OnActivity(a.PollJob, mock.Anything, pollInput()).Return(activities.PollJobResult{},
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, nil, activities.PollHeartbeat{Status: "RUNNING", Percent: 0.63})).Once()
+	env.OnActivity(a.CleanupCopy, mock.Anything, mock.Anything).Return(nil).Once()
+
+	env.ExecuteWorkflow(CopyImage, validInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.Error(t, env.GetWorkflowError())
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var end Progress
+	require.NoError(t, v.Get(&end))
+	assert.Equal(t, PhaseFailed, end.Phase)
+	assert.InDelta(t, 0.63, end.Percent, 1e-9)
 }
 
 // A clean-up that fails leaves the image in IMS: the copy's failure names it as its cause, with
