@@ -114,3 +114,59 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 	assert.Contains(t, waiting.Output(), "copy failed (Canceled)")
 	t.Logf("copy --wait:\n%s", waiting.Output())
 }
+
+// A copy whose job IMS fails keeps the percent the job reached: `copy --wait`, `status` and
+// `status --json` after the end show it, not 0 %. The server drops PollJob's heartbeat when it
+// ends; the percent reaches the workflow in PollJob's failure.
+func TestStarterKeepsAFailedJobsPercent(t *testing.T) {
+	t.Parallel()
+	// Long enough that PollJob reads the job copying before IMS fails it part-way.
+	r := newRig(t, sharedTemporal(t), 40*time.Second, imsemu.Faults{JobFailureRate: 1})
+	r.startWorker("WORKER_HEARTBEAT_THROTTLE_MAX=2s")
+	c := r.client()
+	in := r.input("itest-failed-percent")
+	env := []string{"TEMPORAL_ADDRESS=" + r.temporal, "TEMPORAL_TASK_QUEUE=" + r.taskQueue}
+	waiting := startProc(t, "starter", env, "copy", "--image", in.SourceImageID, "--name", in.Name,
+		"--description", in.Description, "--cmk-id", in.CMKID, "--region", in.Region, "--wait")
+	waiting.waitLine("started copy workflow")
+
+	id := copyimage.WorkflowID(in)
+	seen := r.waitPollJob(c, id, func(hb activities.PollHeartbeat) bool { return hb.Status == "RUNNING" && hb.Percent > 0 })
+	_, err := result(t, c.GetWorkflow(context.Background(), id, ""))
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	require.Equal(t, activities.ErrCopyFailed, app.Type())
+	assert.Equal(t, 1, waiting.exitCode())
+	jobs := r.jobsNamed(in.Name)
+	require.Len(t, jobs, 1)
+	failedAt := jobs[0].Percent
+	t.Logf("the job failed at %.2f; PollJob's heartbeat said %.2f; copy --wait:\n%s", failedAt, seen.Percent, waiting.output())
+
+	status := func(args ...string) string {
+		cmd := exec.Command(binaries(t)+"/starter", append([]string{"status"}, args...)...)
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "status of a failed copy exits non-zero: %s", out)
+		assert.Equal(t, 3, exit.ExitCode(), "status's exit code for a failed copy")
+		return string(out)
+	}
+	var got struct {
+		Status  string
+		Phase   string
+		Percent float64
+	}
+	asJSON := status("--json", id)
+	require.NoError(t, json.Unmarshal([]byte(asJSON), &got), asJSON)
+	assert.Equal(t, "Failed", got.Status)
+	assert.Equal(t, copyimage.PhaseFailed, got.Phase)
+	assert.GreaterOrEqual(t, got.Percent, seen.Percent, "at least what the heartbeat said while the job copied")
+	assert.LessOrEqual(t, got.Percent, failedAt, "no more than the job reached")
+
+	pct := int(got.Percent*100 + 0.5)
+	require.Positive(t, pct)
+	text := status(id)
+	assert.Contains(t, text, strconv.Itoa(pct)+"% failed", text)
+	assert.Contains(t, waiting.output(), "copy failed (CopyFailed) at "+strconv.Itoa(pct)+"%: ")
+	assert.NotContains(t, waiting.output(), "  0% failed", "the live line does not drop to 0")
+}

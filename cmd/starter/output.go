@@ -67,6 +67,9 @@ type failureJSON struct {
 	// IMS's own words, when the IMS job failed.
 	IMSErrorCode  string `json:"imsErrorCode,omitempty"`
 	IMSFailReason string `json:"imsFailReason,omitempty"`
+	// Percent is how far the failed job had got, 0..1, as its last heartbeat said; absent when
+	// not known (an older worker's failure, a job that failed before its first).
+	Percent float64 `json:"percent,omitempty"`
 }
 
 // describeFailure turns a workflow's error into what the user reads: a type and a message that
@@ -78,7 +81,7 @@ func describeFailure(err error) failureJSON {
 		f := failureJSON{Type: app.Type(), Message: app.Message()}
 		var cf activities.CopyFailure
 		if app.Type() == activities.ErrCopyFailed && app.HasDetails() && app.Details(&cf) == nil {
-			f.IMSErrorCode, f.IMSFailReason = cf.ErrorCode, cf.FailReason
+			f.IMSErrorCode, f.IMSFailReason, f.Percent = cf.ErrorCode, cf.FailReason, cf.Percent
 		}
 		return f
 	case temporal.IsCanceledError(err):
@@ -121,7 +124,11 @@ func printOutcome(stdout, stderr io.Writer, asJSON bool, workflowID, runID strin
 
 	if err != nil {
 		f := describeFailure(err)
-		msg := fmt.Sprintf("copy failed (%s): %s\n", f.Type, f.Message)
+		at := ""
+		if f.Percent > 0 {
+			at = fmt.Sprintf(" at %d%%", int(clampPercent(f.Percent)*100+0.5))
+		}
+		msg := fmt.Sprintf("copy failed (%s)%s: %s\n", f.Type, at, f.Message)
 		if l := leftBehindOf(err); l != nil {
 			msg += "  " + l.Advice + "\n"
 		}

@@ -105,6 +105,23 @@ func TestPrintFailureCarriesIMSReason(t *testing.T) {
 	assert.Equal(t, "the KMS key is disabled", got.Error.IMSFailReason)
 }
 
+// A failed job's percent, which its failure carries, is said at the end: the job got that far.
+func TestPrintFailureSaysHowFarTheJobGot(t *testing.T) {
+	failed := temporal.NewApplicationErrorWithOptions("IMS job failed: IMS.0046 disk", activities.ErrCopyFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{activities.CopyFailure{JobID: result.JobID, Percent: 0.4}}})
+	var errOut bytes.Buffer
+	require.NoError(t, printOutcome(&bytes.Buffer{}, &errOut, false, "wf", "run", copyimage.Result{}, failed))
+	assert.Contains(t, errOut.String(), "copy failed (CopyFailed) at 40%: IMS job failed")
+
+	var out bytes.Buffer
+	require.NoError(t, printOutcome(&out, &bytes.Buffer{}, true, "wf", "run", copyimage.Result{}, failed))
+	assert.Contains(t, out.String(), `"percent": 0.4`)
+
+	errOut.Reset()
+	require.NoError(t, printOutcome(&bytes.Buffer{}, &errOut, false, "wf", "run", copyimage.Result{}, copyFailed))
+	assert.Contains(t, errOut.String(), "copy failed (CopyFailed): ", "no percent when none is known")
+}
+
 func TestDescribeFailureKinds(t *testing.T) {
 	assert.Equal(t, "Canceled", describeFailure(temporal.NewCanceledError()).Type)
 	assert.Equal(t, activities.ErrInvalidInput,
