@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // failingPoll stands for an activity that heartbeats each of beats, then fails with err.
@@ -31,7 +33,7 @@ func runIntercepted(t *testing.T, name string, fn func(context.Context) error) C
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{PollEndInterceptor()}})
 	env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	_, err := env.ExecuteActivity(name)
-	app := asApp(t, err)
+	app := testkit.AppError(t, err)
 	assert.Equal(t, ErrCopyFailed, app.Type(), "the type is kept")
 	assert.True(t, app.NonRetryable(), "the retry advice is kept")
 	assert.Contains(t, app.Message(), "IMG.0046", "the message is kept")

@@ -148,8 +148,7 @@ func TestWorkflowAPIFailureDetailsFromRawJSON(t *testing.T) {
 	const name = "itest-json-job-fails"
 	run := r.startJSON(c, "copy/"+home+"/"+imsemu.SeedImageID+"/"+name,
 		`{"region": "`+home+`", "source_image_id": "`+imsemu.SeedImageID+`", "name": "`+name+`"}`)
-	var app *temporal.ApplicationError
-	require.ErrorAs(t, run.Get(ctx, nil), &app)
+	app := testkit.AppError(t, run.Get(ctx, nil))
 	require.Equal(t, activities.ErrCopyFailed, app.Type())
 	details := failureDetails(t, c, run)
 	jobs := r.jobsNamed(name)

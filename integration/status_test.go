@@ -140,7 +140,7 @@ func TestStarterKeepsAFailedJobsPercent(t *testing.T) {
 	jobs := r.jobsNamed(in.Name)
 	require.Len(t, jobs, 1)
 	failedAt := jobs[0].Percent
-	t.Logf("the job failed at %.2f; PollJob's heartbeat said %.2f; copy --wait:\n%s", failedAt, seen.Percent, waiting.output())
+	t.Logf("the job failed at %.2f; PollJob's heartbeat said %.2f; copy --wait:\n%s", failedAt, seen.Percent, waiting.Output())
 
 	status := func(args ...string) string {
 		cmd := exec.Command(binaries(t)+"/starter", append([]string{"status"}, args...)...)
@@ -167,6 +167,6 @@ func TestStarterKeepsAFailedJobsPercent(t *testing.T) {
 	require.Positive(t, pct)
 	text := status(id)
 	assert.Contains(t, text, strconv.Itoa(pct)+"% failed", text)
-	assert.Contains(t, waiting.output(), "copy failed (CopyFailed) at "+strconv.Itoa(pct)+"%: ")
-	assert.NotContains(t, waiting.output(), "  0% failed", "the live line does not drop to 0")
+	assert.Contains(t, waiting.Output(), "copy failed (CopyFailed) at "+strconv.Itoa(pct)+"%: ")
+	assert.NotContains(t, waiting.Output(), "  0% failed", "the live line does not drop to 0")
 }

@@ -163,7 +163,7 @@ func TestFailedJobKeepsItsPercentInTheProgress(t *testing.T) {
 	env.ExecuteWorkflow(CopyImage, validInput())
 
 	require.True(t, env.IsWorkflowCompleted())
-	workflowAppError(t, env.GetWorkflowError())
+	testkit.AppError(t, env.GetWorkflowError())
 	v, err := env.QueryWorkflow(ProgressQuery)
 	require.NoError(t, err)
 	var end Progress
@@ -171,7 +171,7 @@ func TestFailedJobKeepsItsPercentInTheProgress(t *testing.T) {
 	assert.Equal(t, PhaseFailed, end.Phase)
 	assert.InDelta(t, 0.4, end.Percent, 1e-9, "the percent the job reached, not 0")
 	var got activities.CopyFailure
-	require.NoError(t, workflowAppError(t, env.GetWorkflowError()).Details(&got))
+	require.NoError(t, testkit.AppError(t, env.GetWorkflowError()).Details(&got))
 	assert.InDelta(t, 0.4, got.Percent, 1e-9, "the copy's failure says it too")
 }
 
