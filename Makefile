@@ -18,7 +18,7 @@ BIN := bin
 # The whole suite must stay well inside CI's 90 minutes on 2 cores; 30 minutes is the alarm.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test fuzz workflowcheck vet fmt demo emulator bench chaos clean toolchain
+.PHONY: all build test fuzz workflowcheck vet fmt demo emulator cluster bench chaos clean toolchain
 
 all: build
 
@@ -26,8 +26,12 @@ toolchain:
 	@echo "local Go: $(GO_LOCAL); using GOTOOLCHAIN=$(GOTOOLCHAIN)"
 	@$(GO) version
 
+# build: imscopy's programs, and the upstream Temporal server and its SQL tool at go.mod's version
+# (go.mod's tool directives), named as in the temporalio images; `make cluster` and its tests run them.
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/temporal-server go.temporal.io/server/cmd/server
+	$(GO) build -o $(BIN)/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 
 vet:
 	$(GO) vet ./...
@@ -90,6 +94,12 @@ demo: build
 # emulator: run the IMS emulator alone in the foreground (flags in docs/emulator.md).
 emulator: build
 	$(BIN)/imsemu $(EMU_ARGS)
+
+# cluster: the production shape without Docker, from docker-compose.yml's settings: PostgreSQL from
+# the installed packages, the upstream Temporal server on it, the emulator and two workers, until
+# Ctrl-C (flags via CLUSTER_ARGS, e.g. "-dir .cluster -emulator-args '-job-duration 5s'").
+cluster: build
+	$(BIN)/cluster $(CLUSTER_ARGS)
 
 # bench: the polling strategies side by side on the same seeded jobs (flags in docs/benchmarks.md, e.g.
 # BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/. Then a
