@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -19,7 +20,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"go.temporal.io/server/common/dynamicconfig"
+
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/cluster"
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/temporalconn"
 )
@@ -84,6 +88,7 @@ func check(t *testing.T, p *types.Project, readmeServices []string) []string {
 	c.checkWorker()
 	c.checkStarter()
 	c.checkEmulator()
+	c.checkTemporal()
 	c.checkDependencies()
 	return c.problems
 }
@@ -179,6 +184,11 @@ func (c *checker) checkWorker() {
 	if w.ProjectID != c.emulatorProject(w.Region) {
 		c.bad("the worker's HUAWEICLOUD_SDK_PROJECT_ID %s is not the emulator's project of %s (%s)", w.ProjectID, w.Region, c.emulatorProject(w.Region))
 	}
+	for region := range w.Endpoints {
+		if region != w.Region && w.Projects[region] != c.emulatorProject(region) {
+			c.bad("the worker's IMS_PROJECTS gives %s project %q, not the emulator's (%s): a copy to %s fails with \"no project ID\"", region, w.Projects[region], c.emulatorProject(region), region)
+		}
+	}
 
 	if w.MetricsAddr == "" {
 		c.bad("the worker serves no metrics: set METRICS_ADDR, the health check reads /healthz from it")
@@ -218,6 +228,32 @@ func (c *checker) checkStarter() {
 		if vars[name] != env(worker)[name] {
 			c.bad("the starter's %s is %q, the worker's %q: the starter would start copies no worker runs", name, vars[name], env(worker)[name])
 		}
+	}
+	if d, ok := s.DependsOn["temporal-namespace"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+		c.bad("the starter must wait for temporal-namespace to complete: a copy started before the namespace exists fails")
+	}
+}
+
+// checkTemporal: the server's dynamic config file, named by DYNAMIC_CONFIG_FILE_PATH, is in a
+// folder mounted into the container, and the server accepts it; without one the server exits at
+// start ("unable to create dynamic config client").
+func (c *checker) checkTemporal() {
+	s, ok := c.service(temporalService)
+	if !ok {
+		return
+	}
+	path, err := cluster.DynamicConfigFile(s)
+	if err != nil {
+		c.bad("the temporal service's dynamic config: %v", err)
+		return
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		c.bad("the temporal service's dynamic config file is not in the folder its mount gives: %v", err)
+		return
+	}
+	if res := dynamicconfig.LoadYamlFile(text); len(res.Errors) > 0 {
+		c.bad("the server refuses the dynamic config file %s: %v", path, res.Errors)
 	}
 }
 
@@ -416,7 +452,7 @@ func TestBrokenComposeFilesAreCaught(t *testing.T) {
 		{"a variable the worker does not read", "      METRICS_ADDR: 0.0.0.0:9090", "      METRICS_ADDR: 0.0.0.0:9090\n      POLL_MAXIMUM: 1m", "POLL_MAXIMUM, which the worker does not read"},
 		{"a required variable missing", "      HUAWEICLOUD_SDK_SK: ${HUAWEICLOUD_SDK_SK:-emulator-secret-key-do-not-use}\n", "", "HUAWEICLOUD_SDK_SK is not set"},
 		{"a malformed value", "      WORKER_STOP_TIMEOUT: 30s", "      WORKER_STOP_TIMEOUT: 30", "WORKER_STOP_TIMEOUT"},
-		{"Temporal's port", "\n  TEMPORAL_ADDRESS: temporal:7233\n", "\n  TEMPORAL_ADDRESS: temporal:7234\n", "TEMPORAL_ADDRESS is \"temporal:7234\""},
+		{"Temporal's port", "\n  TEMPORAL_ADDRESS: ${TEMPORAL_ADDRESS:-temporal:7233}\n", "\n  TEMPORAL_ADDRESS: ${TEMPORAL_ADDRESS:-temporal:7234}\n", "TEMPORAL_ADDRESS is \"temporal:7234\""},
 		{"the emulator's port", `"-addr", "0.0.0.0:9780"`, `"-addr", "0.0.0.0:9790"`, "the emulator serves it at http://imsemu:9790"},
 		{"the emulator on loopback", `"-addr", "0.0.0.0:9780"`, `"-addr", "127.0.0.1:9780"`, "other containers cannot reach"},
 		{"the metrics port", `"http://127.0.0.1:9090/healthz"`, `"http://127.0.0.1:9091/healthz"`, "health check asks http://127.0.0.1:9091/healthz"},
@@ -427,7 +463,12 @@ func TestBrokenComposeFilesAreCaught(t *testing.T) {
 		{"one replica", "      replicas: 2", "      replicas: 1", "at least two replicas"},
 		{"grace period too short", "stop_grace_period: 45s", "stop_grace_period: 10s", "stop_grace_period must exceed"},
 		{"starter without profile", `    profiles: ["tools"]` + "\n", "", "give it profiles: [tools]"},
-		{"starter on another queue", "    environment:\n      <<: *temporal-env\n    depends_on:\n      temporal:", "    environment:\n      <<: *temporal-env\n      TEMPORAL_TASK_QUEUE: other\n    depends_on:\n      temporal:", "starter's TEMPORAL_TASK_QUEUE"},
+		{"starter on another queue", "    environment:\n      <<: *temporal-env\n    # The namespace job", "    environment:\n      <<: *temporal-env\n      TEMPORAL_TASK_QUEUE: other\n    # The namespace job", "starter's TEMPORAL_TASK_QUEUE"},
+		{"starter waits for the server only", "      temporal-namespace:\n        condition: service_completed_successfully\n\nvolumes:", "      temporal:\n        condition: service_healthy\n\nvolumes:", "starter must wait for temporal-namespace"},
+		{"no dynamic config named", "      DYNAMIC_CONFIG_FILE_PATH: config/dynamicconfig/development-sql.yaml\n", "", "sets no DYNAMIC_CONFIG_FILE_PATH"},
+		{"dynamic config not mounted", "      - ./deploy/dynamicconfig:/etc/temporal/config/dynamicconfig:ro\n", "      - ./deploy/dynamicconfig:/etc/temporal/dynamicconfig:ro\n", "no bind mount of service temporal holds /etc/temporal/config/dynamicconfig/development-sql.yaml"},
+		{"dynamic config file missing", "config/dynamicconfig/development-sql.yaml", "config/dynamicconfig/docker.yaml", "not in the folder its mount gives"},
+		{"no project for the second region", "      IMS_PROJECTS: ${IMS_PROJECTS-cn-east-3=5c2e8f0d4a7b4e1f9c3d2b6a8e0f1a23}\n", "", "a copy to cn-east-3 fails"},
 		{"an entrypoint the image lacks", `entrypoint: ["/usr/local/bin/worker"]`, `entrypoint: ["/usr/local/bin/imscopy-worker"]`, "none of the binaries"},
 		{"healthy without a health check", "    healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/healthcheck\", \"http://127.0.0.1:9780", "    x-healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/healthcheck\", \"http://127.0.0.1:9780", "imsemu has no health check"},
 		{"a service the docs name is gone", "\n  temporal-ui:\n", "\n  web-ui:\n", `no service "temporal-ui"`},
@@ -468,4 +509,42 @@ func TestComposeTakesCredentialsFromTheEnvironment(t *testing.T) {
 	w, err = p.GetService(workerService)
 	require.NoError(t, err)
 	assert.Equal(t, "cn-north-4=http://imsemu:9780,cn-east-3=http://imsemu:9781", env(w)["IMS_ENDPOINTS"], "unset: the emulator")
+}
+
+// What a user must change comes from .env (or the shell) and reaches every service that uses it:
+// the worker, the starter, and the namespace job, which creates the namespace they use.
+func TestComposeTakesUserSettingsFromTheEnvironment(t *testing.T) {
+	settings := map[string]string{
+		"TEMPORAL_ADDRESS":               "temporal.internal:7233",
+		"TEMPORAL_NAMESPACE":             "images",
+		"IMS_REGION":                     "ap-southeast-1",
+		"IMS_PROJECTS":                   "cn-north-4=0b3f6ab0e2a64c2c9f2c4c6f4c1d7e01",
+		"HUAWEICLOUD_SDK_SECURITY_TOKEN": "a-temporary-token",
+	}
+	p, err := loadCompose(read(t, "../docker-compose.yml"), maps.Clone(settings)) // the loader adds to it
+	require.NoError(t, err)
+	w, err := p.GetService(workerService)
+	require.NoError(t, err)
+	s, err := p.GetService(starterService)
+	require.NoError(t, err)
+	for name, value := range settings {
+		assert.Equal(t, value, env(w)[name], "the worker's %s", name)
+		if name != "IMS_PROJECTS" && name != "HUAWEICLOUD_SDK_SECURITY_TOKEN" && name != "IMS_REGION" {
+			assert.Equal(t, value, env(s)[name], "the starter's %s", name)
+		}
+	}
+	ns, err := p.GetService("temporal-namespace")
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(ns.Command, " "), "namespace create --namespace images ", "the namespace job creates the namespace the workers use")
+
+	// Unset, the settings are the emulator's and the namespace job's.
+	p, err = loadCompose(read(t, "../docker-compose.yml"), map[string]string{})
+	require.NoError(t, err)
+	w, err = p.GetService(workerService)
+	require.NoError(t, err)
+	assert.Equal(t, "temporal:7233", env(w)["TEMPORAL_ADDRESS"])
+	assert.Equal(t, "default", env(w)["TEMPORAL_NAMESPACE"])
+	assert.Empty(t, env(w)["HUAWEICLOUD_SDK_SECURITY_TOKEN"], "a permanent AK/SK has no token")
+	_, err = loadWorker(t, env(w))
+	assert.NoError(t, err, "an empty security token is no token")
 }
