@@ -371,6 +371,11 @@ func TestPostgresCrashUnderLoad(t *testing.T) {
 	after := startCopies(t, cl, "pgafter", 2)
 	all := append(ids, after...)
 	assertOneImageEach(t, c, cl, all, results(t, cl, all))
+	select {
+	case <-c.Server().Exited():
+		t.Fatalf("the Temporal server exited when PostgreSQL went away; its log: %s", c.Server().LogPath)
+	default: // the same server process recovered
+	}
 }
 
 // Visibility on PostgreSQL: list queries find finished copies by ID and by status, counts agree,
