@@ -90,6 +90,11 @@ func initPostgres(bin, dir, logDir, superuser, password string) (*postgres, erro
 	}
 	pg := &postgres{bin: bin, dir: dir, user: superuser, password: password, cred: cred,
 		logPath: filepath.Join(logDir, "postgresql.log")}
+	if cred != nil {
+		if err := reachable(filepath.Dir(dir)); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
 		return pg, nil
 	}
@@ -118,6 +123,27 @@ func initPostgres(bin, dir, logDir, superuser, password string) (*postgres, erro
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
 	return pg, nil
+}
+
+// reachable checks that the postgres user can enter every folder down to dir, which root's
+// private temporary folders (mode 0700) forbid; initdb would fail with a bare "permission denied".
+func reachable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		info, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("PostgreSQL runs as the postgres user, who cannot enter %s (mode %v): give the cluster a folder it can reach, e.g. under /tmp", p, info.Mode().Perm())
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // start runs the server on port, listening on loopback only (its Unix socket in its data folder,
