@@ -272,6 +272,8 @@ func starter(t *testing.T, c *cluster.Cluster, args ...string) (string, int) {
 func TestCopiesAndPromotionAcrossTwoWorkers(t *testing.T) {
 	c := up(t)
 	cl := dial(t, c)
+	before, err := c.Usage()
+	require.NoError(t, err)
 	ids := startCopies(t, cl, "fleet", 6)
 
 	plan := filepath.Join(t.TempDir(), "plan.yaml")
@@ -299,6 +301,14 @@ targets:
 		regions[img.Region]++
 	}
 	assert.Equal(t, map[string]int{"cn-north-4": 1, east: 1}, regions, "one promoted image per target: %+v", promoted)
+
+	// The copies went through the server and PostgreSQL, and the usage read from /proc says so.
+	after, err := c.Usage()
+	require.NoError(t, err)
+	used := after.Sub(before)
+	assert.Positive(t, used.ServerCPU, "the server's CPU time")
+	assert.Positive(t, used.PostgresCPU, "PostgreSQL's CPU time, its backends' included")
+	assert.Positive(t, after.DatabaseBytes, "the databases' files")
 
 	// Four activity pollers take some thirty tasks: each worker gets its share.
 	workers := activityWorkers(t, cl, ids)
