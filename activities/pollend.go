@@ -11,10 +11,11 @@ import (
 )
 
 // PollEndInterceptor is the worker interceptor (worker.Options.Interceptors) that makes a
-// PollJob whose job failed say how far the job got: the CopyFailure of its CopyFailed error gets
-// the percent of PollJob's last heartbeat. The server keeps a heartbeat only while its activity
+// PollJob that ends without a result say how far the job got: the CopyFailure of its CopyFailed
+// error gets the percent of PollJob's last heartbeat, and a cancelled PollJob ends with its last
+// heartbeat as the cancellation's detail. The server keeps a heartbeat only while its activity
 // runs, so without this the workflow, and every reader of its progress after the end, would know
-// a failed copy's percent as 0 although the user watched it reach 40 %.
+// a failed or cancelled copy's percent as 0 although the user watched it reach 40 %.
 //
 // It is an interceptor rather than code in PollJob so that it sees every heartbeat PollJob
 // records, whatever path ends it, and the worker's throttling of heartbeats to the server does not
@@ -32,9 +33,8 @@ func (*pollEnd) InterceptActivity(_ context.Context, next interceptor.ActivityIn
 // pollEndInbound is one activity execution: the SDK intercepts each anew.
 type pollEndInbound struct {
 	interceptor.ActivityInboundInterceptorBase
-	mu      sync.Mutex
-	percent float64 // of PollJob's last heartbeat
-	beat    bool    // a PollHeartbeat was recorded
+	mu   sync.Mutex
+	last *PollHeartbeat // PollJob's last heartbeat; nil before the first
 }
 
 func (p *pollEndInbound) Init(outbound interceptor.ActivityOutboundInterceptor) error {
@@ -47,12 +47,17 @@ func (p *pollEndInbound) ExecuteActivity(ctx context.Context, in *interceptor.Ex
 		return res, err
 	}
 	p.mu.Lock()
-	percent, beat := p.percent, p.beat
+	last := p.last
 	p.mu.Unlock()
-	if !beat {
+	var canceled *temporal.CanceledError
+	switch {
+	case last == nil:
 		return res, err
+	case errors.Is(err, context.Canceled) && !errors.As(err, &canceled):
+		// Temporal records a CanceledError's detail with the cancellation, for the workflow.
+		return res, temporal.NewCanceledError(*last)
 	}
-	return res, withPercent(err, percent)
+	return res, withPercent(err, last.Percent)
 }
 
 // withPercent is err with percent in its CopyFailure, when it is a CopyFailed error that has one;
@@ -73,12 +78,12 @@ type pollEndOutbound struct {
 	in *pollEndInbound
 }
 
-// RecordHeartbeat keeps the percent of a PollHeartbeat on its way to the server.
+// RecordHeartbeat keeps a PollHeartbeat on its way to the server.
 func (o *pollEndOutbound) RecordHeartbeat(ctx context.Context, details ...any) {
 	if len(details) > 0 {
 		if hb, ok := details[0].(PollHeartbeat); ok {
 			o.in.mu.Lock()
-			o.in.percent, o.in.beat = hb.Percent, true
+			o.in.last = &hb
 			o.in.mu.Unlock()
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -57,4 +58,25 @@ func TestPollEndCarriesTheLastHeartbeatsPercent(t *testing.T) {
 	// Other activities are left alone.
 	f = runIntercepted(t, NameCleanupCopy, failingPoll(beats, failed))
 	assert.Zero(t, f.Percent)
+}
+
+// A cancelled PollJob ends with its last heartbeat as the cancellation's detail, which Temporal
+// hands the workflow: it keeps how far the job got.
+func TestPollEndGivesACancellationTheLastHeartbeat(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{PollEndInterceptor()}})
+	last := PollHeartbeat{Status: "RUNNING", Percent: 0.37, Polls: 4}
+	env.RegisterActivityWithOptions(func(ctx context.Context) error {
+		activity.RecordHeartbeat(ctx, PollHeartbeat{Status: "RUNNING", Percent: 0.2})
+		activity.RecordHeartbeat(ctx, last)
+		return context.Canceled
+	}, activity.RegisterOptions{Name: NamePollJob})
+	_, err := env.ExecuteActivity(NamePollJob)
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, err, &canceled)
+	var got PollHeartbeat
+	require.NoError(t, canceled.Details(&got))
+	assert.Equal(t, last.Percent, got.Percent)
+	assert.Equal(t, last.Polls, got.Polls)
 }

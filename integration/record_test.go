@@ -72,7 +72,10 @@ var historyScenarios = []historyScenario{
 		in.KeepFailedImages = true
 		return r.start(c, in)
 	}, want: outcome{errType: activities.ErrCopyFailed, submits: 1, image: "killed"}},
-	{name: "cancelled-while-polling", drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
+	// Cancelled while PollJob waits: the copy waits for PollJob to stop (poll-percent-on-cancel),
+	// which it does at its next heartbeat, well before a job this long ends.
+	// cancelled-while-polling.json is kept from the version that did not wait.
+	{name: "cancelled-while-polling-percent", jobDuration: 20 * time.Second, drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 		run := r.start(c, in)
 		r.waitPollJob(c, run.GetID(), checkpointed)
 		require.NoError(r.t, c.CancelWorkflow(context.Background(), run.GetID(), ""))
@@ -95,7 +98,8 @@ var historyScenarios = []historyScenario{
 	{name: "cross-region", crossRegion: true, drive: startOnly, want: outcome{submits: 1, image: "active"}},
 	// Cancelled with KeepFailedImages while its job runs: nothing deletes the image, and the copy
 	// holds its permit until the job has ended (IMS counts the job against the tenant's limit).
-	{name: "cross-region-cancelled-kept", crossRegion: true, jobDuration: 6 * time.Second,
+	// cross-region-cancelled-kept.json is kept from the version that did not wait for PollJob.
+	{name: "cross-region-cancelled-kept-percent", crossRegion: true, jobDuration: 20 * time.Second,
 		drive: func(r *rig, c client.Client, in copyimage.Input) client.WorkflowRun {
 			in.KeepFailedImages = true
 			run := r.start(c, in)

@@ -113,6 +113,22 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 	assert.Equal(t, 1, waiting.exitCode())
 	assert.Contains(t, waiting.Output(), "copy failed (Canceled)")
 	t.Logf("copy --wait:\n%s", waiting.Output())
+
+	// After the cancel, status keeps the percent the job had reached, not 0 %.
+	cmd := exec.Command(binaries(t)+"/starter", "status", "--json", id)
+	cmd.Env = append(cmd.Environ(), env...)
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "status of a cancelled copy exits non-zero: %s", out)
+	assert.Equal(t, 4, exit.ExitCode(), "status's exit code for a cancelled copy")
+	var ended struct {
+		Status  string
+		Percent float64
+	}
+	require.NoError(t, json.Unmarshal(out, &ended), "%s", out)
+	assert.Equal(t, "Canceled", ended.Status)
+	assert.GreaterOrEqual(t, ended.Percent, got.Percent, "at least what status showed while the job copied")
+	assert.Less(t, ended.Percent, 1.0)
 }
 
 // A copy whose job IMS fails keeps the percent the job reached: `copy --wait`, `status` and

@@ -157,17 +157,26 @@ func (c *copyRun) invalid(ctx workflow.Context, err error) error {
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
 // heartbeat details, which the starter reads from the pending activity, so the history stays the
 // same length however long the job takes. When PollJob ends, its result or its failure (a
-// CopyFailure's percent, a timeout's last heartbeat) says how far the job got, and the progress
-// keeps that. Only the progress query reads it, so no GetVersion is needed: it changes nothing the
-// workflow asks Temporal to do, and histories recorded before replay as they did.
+// CopyFailure's percent, a timeout's or a cancellation's last heartbeat) says how far the job
+// got, and the progress keeps that. Only the progress query reads it; waiting for a cancelled
+// PollJob to say it is versioned (pollPercentOnCancel), since it changes when the compensation is
+// scheduled.
 func (c *copyRun) poll(ctx workflow.Context) error {
+	opts := pollOptions
+	if workflow.GetVersion(ctx, pollPercentOnCancel, workflow.DefaultVersion, 1) == 1 {
+		// A cancelled PollJob stops at its next heartbeat and ends with that heartbeat; waiting for
+		// it keeps how far the job got in the progress. It costs the compensation at most one
+		// heartbeat's wait, small beside its own wait for IMS to stop the job.
+		opts.WaitForCancellation = true
+	}
 	var res activities.PollJobResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), acts.PollJob,
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), acts.PollJob,
 		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
 			ImageRegion: c.in.TargetRegion}).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
 		var timeout *temporal.TimeoutError
+		var canceled *temporal.CanceledError
 		var f activities.CopyFailure
 		var beat activities.PollHeartbeat
 		switch {
@@ -182,6 +191,8 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 			}
 		case errors.As(err, &timeout) && timeout.HasLastHeartbeatDetails() && timeout.LastHeartbeatDetails(&beat) == nil:
 			c.progress.Percent = beat.Percent
+		case errors.As(err, &canceled) && canceled.HasDetails() && canceled.Details(&beat) == nil:
+			c.progress.Percent = beat.Percent
 		}
 		return err
 	}
@@ -189,6 +200,11 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 	c.progress.ImageID, c.progress.Percent, c.progress.Polls = res.ImageID, 1, res.Polls
 	return nil
 }
+
+// pollPercentOnCancel is the version of CopyImage that, cancelled while PollJob waits, waits for
+// PollJob to stop and keeps the percent it ends with; copies started before went on at once and
+// replay without it.
+const pollPercentOnCancel = "poll-percent-on-cancel"
 
 // permitUntilJobEnd is the version of CopyImage that keeps a cross-region copy's permit until
 // its IMS job has ended; copies that released it at their own end replay without it.
