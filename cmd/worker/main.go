@@ -102,6 +102,8 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// run connects the worker (to IMS, and to Temporal or the embedded server it starts), starts it
+// polling, and stops it when ctx ends or polling fails for good.
 func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
@@ -117,83 +119,31 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 			_ = metricsServer.Close(sctx)
 		}()
 	}
-
-	imsConfig := imsapi.Config{
-		Region:        cfg.Region,
-		ProjectID:     cfg.ProjectID,
-		Projects:      cfg.Projects,
-		AK:            cfg.AK.Reveal(),
-		SK:            cfg.SK.Reveal(),
-		SecurityToken: cfg.SecurityToken.Reveal(),
-		Endpoints:     cfg.Endpoints,
-		// One line per HTTP exchange: worth having when debugging, noise otherwise.
-		Logger: logger.Named("ims").Sugar().Debugf,
-	}
-	if m != nil {
-		imsConfig.Observe = m.ObserveIMSCall
-	}
-	ims, err := imsapi.New(imsConfig)
+	ims, err := newIMSClient(cfg, logger, m)
 	if err != nil {
-		return fmt.Errorf("IMS client: %w", err)
+		return err
 	}
-
 	address := string(cfg.TemporalAddress)
 	if cfg.DevMode() {
-		srv, err := devserver.Start(devserver.Options{
-			DataDir:    cfg.DataDir,
-			HostPort:   string(cfg.DevServerAddress),
-			Namespace:  cfg.Namespace,
-			Logger:     logger,
-			UIHostPort: string(cfg.DevUIAddress),
-		})
-		if err != nil {
+		var stop func()
+		if address, stop, err = startEmbeddedServer(cfg, logger); err != nil {
 			return err
 		}
 		// Deferred first, so it runs last: the server outlives the worker that talks to it.
-		defer func() {
-			if err := srv.Stop(); err != nil {
-				logger.Warn("embedded Temporal server stop", zap.Error(err))
-				return
-			}
-			logger.Info("embedded Temporal server stopped")
-		}()
-		address = srv.HostPort()
-		logger.Info("embedded Temporal server started", zap.String("address", address), zap.String("dataDir", cfg.DataDir))
-		if url := srv.UIURL(); url != "" {
-			logger.Info("serving the Temporal Web UI", zap.String("url", url))
-		}
+		defer stop()
 	}
-
-	opts := cfg.Temporal.Options(address, cfg.Namespace)
-	opts.Logger = logging.NewTemporalLogger(logger.Named("temporal"))
-	if m != nil {
-		opts.MetricsHandler = m.Temporal()
-	}
-	c, err := client.DialContext(ctx, opts)
+	c, err := connect(ctx, cfg, address, logger, m)
 	if err != nil {
-		hint := "check TEMPORAL_ADDRESS, or leave it empty to run an embedded server"
-		if h := cfg.Temporal.Hint(err); h != "" {
-			hint = h
-		}
-		return fmt.Errorf("cannot reach Temporal at %s (namespace %s, %s): %w; %s", address, cfg.Namespace, cfg.Temporal, err, hint)
+		return err
 	}
 	defer c.Close()
 
-	wopts := cfg.WorkerOptions()
 	// A fatal poll error (the namespace was deleted, the credentials were revoked) ends the
 	// process, so a supervisor restarts it and the failure is visible, instead of a worker
 	// that looks alive and polls nothing.
-	wopts.OnFatalError = func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) }
-	// A failed job's percent reaches the workflow through PollJob's failure.
-	wopts.Interceptors = []interceptor.WorkerInterceptor{activities.PollEndInterceptor()}
-	if m != nil {
-		wopts.Interceptors = append(wopts.Interceptors, m.Interceptor())
-	}
-	w := worker.New(c, cfg.TaskQueue, wopts)
-	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration(),
-		Temporal: c, CrossRegionCopies: cfg.CrossRegionCopies})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)
+	w, err := startPolling(c, cfg, ims, m, func(err error) { fail(fmt.Errorf("the worker stopped polling: %w", err)) })
+	if err != nil {
+		return err
 	}
 	if metricsServer != nil {
 		metricsServer.SetReady(true)
@@ -217,6 +167,94 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// newIMSClient is the IMS client of cfg; m, when not nil, observes every call.
+func newIMSClient(cfg config.Worker, logger *zap.Logger, m *metrics.Metrics) (*imsapi.Client, error) {
+	imsConfig := imsapi.Config{
+		Region:        cfg.Region,
+		ProjectID:     cfg.ProjectID,
+		Projects:      cfg.Projects,
+		AK:            cfg.AK.Reveal(),
+		SK:            cfg.SK.Reveal(),
+		SecurityToken: cfg.SecurityToken.Reveal(),
+		Endpoints:     cfg.Endpoints,
+		// One line per HTTP exchange: worth having when debugging, noise otherwise.
+		Logger: logger.Named("ims").Sugar().Debugf,
+	}
+	if m != nil {
+		imsConfig.Observe = m.ObserveIMSCall
+	}
+	ims, err := imsapi.New(imsConfig)
+	if err != nil {
+		return nil, fmt.Errorf("IMS client: %w", err)
+	}
+	return ims, nil
+}
+
+// startEmbeddedServer starts dev mode's Temporal server (and its Web UI when configured) and
+// returns its address and how to stop it.
+func startEmbeddedServer(cfg config.Worker, logger *zap.Logger) (string, func(), error) {
+	srv, err := devserver.Start(devserver.Options{
+		DataDir:    cfg.DataDir,
+		HostPort:   string(cfg.DevServerAddress),
+		Namespace:  cfg.Namespace,
+		Logger:     logger,
+		UIHostPort: string(cfg.DevUIAddress),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		if err := srv.Stop(); err != nil {
+			logger.Warn("embedded Temporal server stop", zap.Error(err))
+			return
+		}
+		logger.Info("embedded Temporal server stopped")
+	}
+	address := srv.HostPort()
+	logger.Info("embedded Temporal server started", zap.String("address", address), zap.String("dataDir", cfg.DataDir))
+	if url := srv.UIURL(); url != "" {
+		logger.Info("serving the Temporal Web UI", zap.String("url", url))
+	}
+	return address, stop, nil
+}
+
+// connect dials Temporal at address; a failure says what to check.
+func connect(ctx context.Context, cfg config.Worker, address string, logger *zap.Logger, m *metrics.Metrics) (client.Client, error) {
+	opts := cfg.Temporal.Options(address, cfg.Namespace)
+	opts.Logger = logging.NewTemporalLogger(logger.Named("temporal"))
+	if m != nil {
+		opts.MetricsHandler = m.Temporal()
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		hint := "check TEMPORAL_ADDRESS, or leave it empty to run an embedded server"
+		if h := cfg.Temporal.Hint(err); h != "" {
+			hint = h
+		}
+		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s, %s): %w; %s", address, cfg.Namespace, cfg.Temporal, err, hint)
+	}
+	return c, nil
+}
+
+// startPolling registers every workflow and activity on a worker of cfg's task queue and starts
+// it polling; onFatal is called when polling fails for good.
+func startPolling(c client.Client, cfg config.Worker, ims *imsapi.Client, m *metrics.Metrics, onFatal func(error)) (worker.Worker, error) {
+	wopts := cfg.WorkerOptions()
+	wopts.OnFatalError = onFatal
+	// A failed job's percent reaches the workflow through PollJob's failure.
+	wopts.Interceptors = []interceptor.WorkerInterceptor{activities.PollEndInterceptor()}
+	if m != nil {
+		wopts.Interceptors = append(wopts.Interceptors, m.Interceptor())
+	}
+	w := worker.New(c, cfg.TaskQueue, wopts)
+	workflows.Register(w, &activities.Activities{IMS: ims, Poll: cfg.Poll(), Calibration: activities.NewCalibration(),
+		Temporal: c, CrossRegionCopies: cfg.CrossRegionCopies})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start polling task queue %s: %w", cfg.TaskQueue, err)
+	}
+	return w, nil
 }
 
 // serveMetrics starts the metrics and health endpoint on addr; with addr empty it serves nothing
