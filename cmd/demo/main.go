@@ -80,46 +80,16 @@ func run() error {
 		return err
 	}
 
-	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
-	emu, err := startChild(filepath.Join(bin, "imsemu"), nil, filepath.Join(dataDir, "imsemu.log"),
-		"-addr", "127.0.0.1:0",
-		"-region", "cn-north-4,cn-east-3",
-		"-project", demoProject+","+demoEast,
-		"-ak", demoAK, "-sk", demoSK,
-		"-job-duration", "20s")
+	emu, endpoints, err := startEmulator(ctx, bin, dataDir)
 	if err != nil {
 		return err
 	}
 	defer emu.Stop(stopGrace)
-	line, err := emu.WaitLine(ctx, "IMS_ENDPOINTS=", 30*time.Second)
-	if err != nil {
-		return fmt.Errorf("emulator did not start (see %s): %w", filepath.Join(dataDir, "imsemu.log"), err)
-	}
-	_, endpoints, _ := strings.Cut(line, "IMS_ENDPOINTS=")
-	endpoints = strings.TrimSpace(endpoints)
-	fmt.Println("   IMS endpoints:", endpoints)
-
-	fmt.Println("== starting the worker with the embedded Temporal server on", temporalAddr)
-	workerEnv := []string{
-		"TEMPORAL_ADDRESS=",
-		"DEV_SERVER_ADDRESS=" + temporalAddr,
-		"DEV_UI_ADDRESS=" + uiAddr,
-		"DATA_DIR=" + dataDir,
-		"IMS_REGION=cn-north-4",
-		"IMS_ENDPOINTS=" + endpoints,
-		"IMS_PROJECTS=cn-east-3=" + demoEast,
-		"HUAWEICLOUD_SDK_AK=" + demoAK,
-		"HUAWEICLOUD_SDK_SK=" + demoSK,
-		"HUAWEICLOUD_SDK_PROJECT_ID=" + demoProject,
-	}
-	worker, err := startChild(filepath.Join(bin, "worker"), workerEnv, filepath.Join(dataDir, "worker.log"))
+	worker, err := startWorker(ctx, bin, dataDir, endpoints, temporalAddr, uiAddr)
 	if err != nil {
 		return err
 	}
 	defer worker.Stop(stopGrace)
-	if _, err := worker.WaitLine(ctx, "worker ready", 3*time.Minute); err != nil {
-		return fmt.Errorf("worker did not start (see %s): %w", filepath.Join(dataDir, "worker.log"), err)
-	}
 	fmt.Println("   worker ready; its log is in", filepath.Join(dataDir, "worker.log"))
 	workflowsURL := "http://" + uiAddr + "/namespaces/default/workflows"
 	fmt.Println("   Temporal Web UI:", workflowsURL)
@@ -144,6 +114,59 @@ func run() error {
 	<-ctx.Done()
 	fmt.Println("== stopping the worker and the emulator")
 	return nil
+}
+
+// startEmulator starts the IMS emulator with the demo's regions and credentials, and returns
+// it with its endpoints as IMS_ENDPOINTS takes them.
+func startEmulator(ctx context.Context, bin, dataDir string) (*childproc.Proc, string, error) {
+	fmt.Println("== starting the IMS emulator (jobs take 20 s)")
+	logPath := filepath.Join(dataDir, "imsemu.log")
+	emu, err := startChild(filepath.Join(bin, "imsemu"), nil, logPath,
+		"-addr", "127.0.0.1:0",
+		"-region", "cn-north-4,cn-east-3",
+		"-project", demoProject+","+demoEast,
+		"-ak", demoAK, "-sk", demoSK,
+		"-job-duration", "20s")
+	if err != nil {
+		return nil, "", err
+	}
+	line, err := emu.WaitLine(ctx, "IMS_ENDPOINTS=", 30*time.Second)
+	if err != nil {
+		emu.Stop(stopGrace)
+		return nil, "", fmt.Errorf("emulator did not start (see %s): %w", logPath, err)
+	}
+	_, endpoints, _ := strings.Cut(line, "IMS_ENDPOINTS=")
+	endpoints = strings.TrimSpace(endpoints)
+	fmt.Println("   IMS endpoints:", endpoints)
+	return emu, endpoints, nil
+}
+
+// startWorker starts a dev-mode worker, which hosts the embedded Temporal server on temporalAddr
+// and its Web UI on uiAddr, against the emulator's endpoints, and waits until it polls.
+func startWorker(ctx context.Context, bin, dataDir, endpoints, temporalAddr, uiAddr string) (*childproc.Proc, error) {
+	fmt.Println("== starting the worker with the embedded Temporal server on", temporalAddr)
+	env := []string{
+		"TEMPORAL_ADDRESS=",
+		"DEV_SERVER_ADDRESS=" + temporalAddr,
+		"DEV_UI_ADDRESS=" + uiAddr,
+		"DATA_DIR=" + dataDir,
+		"IMS_REGION=cn-north-4",
+		"IMS_ENDPOINTS=" + endpoints,
+		"IMS_PROJECTS=cn-east-3=" + demoEast,
+		"HUAWEICLOUD_SDK_AK=" + demoAK,
+		"HUAWEICLOUD_SDK_SK=" + demoSK,
+		"HUAWEICLOUD_SDK_PROJECT_ID=" + demoProject,
+	}
+	logPath := filepath.Join(dataDir, "worker.log")
+	worker, err := startChild(filepath.Join(bin, "worker"), env, logPath)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := worker.WaitLine(ctx, "worker ready", 3*time.Minute); err != nil {
+		worker.Stop(stopGrace)
+		return nil, fmt.Errorf("worker did not start (see %s): %w", logPath, err)
+	}
+	return worker, nil
 }
 
 // stopGrace is how long a child may take to stop after a user's Ctrl-C before it is killed: the
