@@ -6,7 +6,6 @@ import (
 	"maps"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,6 @@ import (
 	"github.com/imscopy/imscopy/workflows"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
-
-// lockedBuffer is the worker's output, read by the test while the worker writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // workerEnv gives the test exactly vars among the worker's variables.
 func workerEnv(t *testing.T, vars map[string]string) {
@@ -113,7 +94,7 @@ func TestDevModeWorkerRunsACopyAndStops(t *testing.T) {
 type devWorker struct {
 	stop   context.CancelFunc // what SIGTERM does
 	exited chan int           // start's exit code
-	out    *lockedBuffer      // its log
+	out    *testkit.Buffer    // its log
 }
 
 // startDevWorker runs the worker in dev mode on devAddr with short poll intervals, with extra
@@ -140,7 +121,7 @@ func startDevWorker(t *testing.T, emu *imsemu.Server, devAddr string, extra map[
 	workerEnv(t, vars)
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
-	w := devWorker{stop: stop, exited: make(chan int, 1), out: &lockedBuffer{}}
+	w := devWorker{stop: stop, exited: make(chan int, 1), out: &testkit.Buffer{}}
 	go func() { w.exited <- start(ctx, nil, w.out) }()
 	require.Eventually(t, func() bool { return strings.Contains(w.out.String(), "worker ready") }, time.Minute, 50*time.Millisecond,
 		"the worker never got ready:\n%s", w.out.String())

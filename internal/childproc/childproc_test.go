@@ -1,19 +1,19 @@
 package childproc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imscopy/imscopy/internal/testkit"
 )
 
 // helperEnv makes the test binary act as the child: it runs the behaviour named in it and exits.
@@ -61,7 +61,7 @@ func start(t *testing.T, behaviour string, s Spec) *Proc {
 }
 
 func TestWaitLineGoesOnFromTheLastLineFound(t *testing.T) {
-	var log syncBuffer
+	var log testkit.Buffer
 	p := start(t, "lines", Spec{Log: &log})
 	ctx := context.Background()
 
@@ -82,7 +82,7 @@ func TestWaitLineGoesOnFromTheLastLineFound(t *testing.T) {
 }
 
 func TestStderrApart(t *testing.T) {
-	var stderr syncBuffer
+	var stderr testkit.Buffer
 	p := start(t, "lines", Spec{Stderr: &stderr})
 	_, err := p.Wait(time.Minute)
 	require.NoError(t, err)
@@ -141,22 +141,4 @@ func TestStartNamesAMissingProgram(t *testing.T) {
 	_, err := Start(Spec{Path: "/no/such/program"})
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "start program: "), err.Error())
-}
-
-// syncBuffer is a bytes.Buffer the child's reader writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

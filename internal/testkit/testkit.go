@@ -6,6 +6,7 @@
 package testkit
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,4 +90,24 @@ func EnvList(vars map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Buffer is a bytes.Buffer that one goroutine may write (a program's log) while the test reads
+// it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -68,3 +68,19 @@ type recorder struct {
 func (r *recorder) Helper()                        {}
 func (r *recorder) Errorf(format string, a ...any) { r.failed = true }
 func (r *recorder) FailNow()                       { r.failed = true; panic("FailNow") }
+
+func TestBufferTakesWritesWhileRead(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			_, _ = b.Write([]byte("x"))
+		}
+	}()
+	for range 100 {
+		_ = b.String() // the race detector's concern, not the test's
+	}
+	<-done
+	assert.Equal(t, 100, len(b.String()))
+}
