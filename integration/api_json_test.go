@@ -8,9 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
@@ -18,19 +16,11 @@ import (
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
-// rawJSON is a workflow argument as another language's client sends it: its own JSON bytes, with
-// nothing of imscopy's Go types on the way.
-func rawJSON(js string) converter.RawValue {
-	return converter.NewRawValue(&commonpb.Payload{
-		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
-		Data:     []byte(js)})
-}
-
 // startJSON starts CopyImage by its name with a raw JSON input, on the rig's task queue.
 func (r *rig) startJSON(c client.Client, id, js string) client.WorkflowRun {
 	r.t.Helper()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: r.taskQueue},
-		copyimage.WorkflowName, rawJSON(js))
+		copyimage.WorkflowName, testkit.JSONPayload(js))
 	require.NoError(r.t, err)
 	return run
 }

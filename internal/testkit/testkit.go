@@ -1,6 +1,6 @@
 // Package testkit holds the helpers many packages' tests need alike: free loopback addresses, a
-// clock a test moves by hand, a known environment of variables, and the assertion that an error
-// is a Temporal application error. It imports nothing of imscopy's, so any package's own tests
+// clock a test moves by hand, a known environment of variables, a log buffer, a workflow argument
+// as raw JSON, and the assertion that an error is a Temporal application error. It imports nothing of imscopy's, so any package's own tests
 // (package x, not only x_test) can use it; helpers that need the emulator are in
 // internal/testkit/emutest.
 package testkit
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/internal/loopback"
@@ -110,4 +112,12 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// JSONPayload is a workflow argument as another language's client sends it: its own JSON bytes
+// (js, sent as they are, valid or not), with nothing of imscopy's Go types on the way.
+func JSONPayload(js string) converter.RawValue {
+	return converter.NewRawValue(&commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+		Data:     []byte(js)})
 }

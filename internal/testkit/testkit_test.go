@@ -84,3 +84,9 @@ func TestBufferTakesWritesWhileRead(t *testing.T) {
 	<-done
 	assert.Equal(t, 100, len(b.String()))
 }
+
+func TestJSONPayloadSendsTheBytesAsTheyAre(t *testing.T) {
+	p := JSONPayload(`{"name": "x", "cmkid": 1}`).Payload()
+	assert.Equal(t, `{"name": "x", "cmkid": 1}`, string(p.GetData()))
+	assert.Equal(t, "json/plain", string(p.GetMetadata()["encoding"]))
+}

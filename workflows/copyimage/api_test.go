@@ -17,13 +17,6 @@ import (
 	"github.com/imscopy/imscopy/internal/testkit"
 )
 
-// jsonPayload is what another language's client sends as the workflow's argument: its own JSON.
-func jsonPayload(js string) converter.RawValue {
-	return converter.NewRawValue(&commonpb.Payload{
-		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
-		Data:     []byte(js)})
-}
-
 // snakeInput is validInput as docs/api.md spells it.
 const snakeInput = `{"region": "cn-north-4", "source_image_id": "` + sourceID + `", "name": "golden-copy", "cmk_id": "` + kmsKey + `"}`
 
@@ -43,7 +36,7 @@ func TestJSONInputIsTheGoCallersInput(t *testing.T) {
 			env.OnActivity(a.VerifyImage, mock.Anything, verifyInput()).Return(nil).Once()
 			forbid(env, a.CleanupCopy)
 
-			env.ExecuteWorkflow(WorkflowName, jsonPayload(js))
+			env.ExecuteWorkflow(WorkflowName, testkit.JSONPayload(js))
 
 			require.NoError(t, env.GetWorkflowError())
 			var res map[string]any
@@ -64,7 +57,7 @@ func TestJSONInputThatIsWrongFailsAsInvalidInput(t *testing.T) {
 	bytesPayload := converter.NewRawValue(&commonpb.Payload{
 		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingBinary)}, Data: []byte("x")})
 	misspelt := func(key string) converter.RawValue {
-		return jsonPayload(strings.Replace(snakeInput, `"cmk_id"`, `"`+key+`"`, 1))
+		return testkit.JSONPayload(strings.Replace(snakeInput, `"cmk_id"`, `"`+key+`"`, 1))
 	}
 	for name, c := range map[string]struct {
 		payload converter.RawValue
@@ -74,15 +67,15 @@ func TestJSONInputThatIsWrongFailsAsInvalidInput(t *testing.T) {
 		"cmk-id":             {misspelt("cmk-id"), []string{`unknown key "cmk-id"`, `did you mean "cmk_id"?`}},
 		"kms_key":            {misspelt("kms_key"), []string{`unknown key "kms_key"`}},
 		"camelCase":          {misspelt("cmkId"), []string{`unknown key "cmkId"`, `did you mean "cmk_id"?`}},
-		"given twice":        {jsonPayload(`{"cmk_id":"k","CMKID":"k"}`), []string{`"cmk_id" and under its legacy name "CMKID"`}},
-		"a list":             {jsonPayload(`[` + snakeInput + `]`), []string{"must be an object, not a JSON array"}},
-		"a string":           {jsonPayload(`"` + sourceID + `"`), []string{"must be an object, not a JSON string"}},
-		"a number for a key": {jsonPayload(`{"region": 4}`), []string{"region must be a string, not a JSON number"}},
-		"a string for bool":  {jsonPayload(`{"keep_failed_images": "yes"}`), []string{"keep_failed_images must be true or false"}},
-		"null":               {jsonPayload(`null`), []string{"the input is null"}},
+		"given twice":        {testkit.JSONPayload(`{"cmk_id":"k","CMKID":"k"}`), []string{`"cmk_id" and under its legacy name "CMKID"`}},
+		"a list":             {testkit.JSONPayload(`[` + snakeInput + `]`), []string{"must be an object, not a JSON array"}},
+		"a string":           {testkit.JSONPayload(`"` + sourceID + `"`), []string{"must be an object, not a JSON string"}},
+		"a number for a key": {testkit.JSONPayload(`{"region": 4}`), []string{"region must be a string, not a JSON number"}},
+		"a string for bool":  {testkit.JSONPayload(`{"keep_failed_images": "yes"}`), []string{"keep_failed_images must be true or false"}},
+		"null":               {testkit.JSONPayload(`null`), []string{"the input is null"}},
 		"no input":           {nilPayload, []string{"input is missing"}},
 		"binary":             {bytesPayload, []string{`encoded as "binary/plain"`}},
-		"empty object":       {jsonPayload(`{}`), []string{"region"}},
+		"empty object":       {testkit.JSONPayload(`{}`), []string{"region"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := newEnv(t)
@@ -180,7 +173,7 @@ func TestAdoptedResultSaysWhereItCameFrom(t *testing.T) {
 				Return(activities.PollJobResult{ImageID: imageID, Status: "active", Polls: 1}, nil).Once()
 			env.OnActivity(a.VerifyImage, mock.Anything, mock.Anything).Return(nil).Once()
 
-			env.ExecuteWorkflow(WorkflowName, jsonPayload(snakeInput))
+			env.ExecuteWorkflow(WorkflowName, testkit.JSONPayload(snakeInput))
 
 			require.NoError(t, env.GetWorkflowError())
 			var res map[string]any

@@ -8,20 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/internal/testkit"
 )
-
-// jsonInput is the promotion's input as another language's client sends it: its own JSON.
-func jsonInput(js string) converter.RawValue {
-	return converter.NewRawValue(&commonpb.Payload{
-		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
-		Data:     []byte(js)})
-}
 
 const planJSON = `{"plan": {"name": "golden-2026.12", "source": {"region": "cn-north-4", "image_id": "` + sourceID + `"},
 	"targets": [{"region": "cn-north-4", "cmk_id": "` + northKey + `"}]}}`
@@ -44,7 +36,7 @@ func TestAPromotionFromJSONRefusesAnUnknownKey(t *testing.T) {
 				defer mu.Unlock()
 				ran = append(ran, info.ActivityType.Name)
 			})
-			env.ExecuteWorkflow(WorkflowName, jsonInput(c.js))
+			env.ExecuteWorkflow(WorkflowName, testkit.JSONPayload(c.js))
 
 			app := testkit.AppError(t, env.GetWorkflowError())
 			assert.Equal(t, activities.ErrInvalidInput, app.Type())
