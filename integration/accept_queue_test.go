@@ -144,7 +144,7 @@ func TestPromotionAcceptQueueOfAnotherAccount(t *testing.T) {
 			return false
 		}
 		for _, a := range d.GetPendingActivities() {
-			if a.GetActivityType().GetName() == "AcceptShare" {
+			if a.GetActivityType().GetName() == activities.NameAcceptShare {
 				acceptState = a.GetState()
 				return true
 			}
@@ -177,8 +177,8 @@ func TestPromotionAcceptQueueOfAnotherAccount(t *testing.T) {
 	assert.Empty(t, r.updatesBy(testAK), "the owner's worker never sent an accept")
 	assert.Equal(t, map[int]int{200: 1}, r.updatesBy(secondAK), "the recipient's worker accepted, once")
 	targetRun := c.GetWorkflow(context.Background(), targetID, "")
-	assert.Equal(t, recipient.Pid(), activityWorkers(t, c, targetRun)["AcceptShare"], "AcceptShare ran on the recipient's worker")
-	assert.Equal(t, owner.Pid(), activityWorkers(t, c, targetRun)["ShareImage"], "the owner's worker shared")
+	assert.Equal(t, recipient.Pid(), activityWorkers(t, c, targetRun)[activities.NameAcceptShare], "AcceptShare ran on the recipient's worker")
+	assert.Equal(t, owner.Pid(), activityWorkers(t, c, targetRun)[activities.NameShareImage], "the owner's worker shared")
 
 	// No secret crosses an account, nor is any logged or kept at all: neither worker's log, nor any
 	// history of the promotion's tree, holds either account's AK or SK.
