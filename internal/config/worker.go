@@ -164,10 +164,13 @@ func WorkerUsage(out io.Writer) error {
 	return usage(out, &w)
 }
 
+// validate reports every variable that is wrong, each with how to fix it, rather than only the
+// first.
 func (w *Worker) validate() error {
 	var errs []error
+	report := func(err error) { errs = append(errs, err) }
 	bad := func(field, reason string) {
-		errs = append(errs, &Error{Var: varOf(w, field), Reason: reason, Fix: fixFor(w, field)})
+		report(&Error{Var: varOf(w, field), Reason: reason, Fix: fixFor(w, field)})
 	}
 
 	if w.Namespace == "" {
@@ -180,34 +183,46 @@ func (w *Worker) validate() error {
 		bad("CrossRegionCopies", "must be at least 1")
 	}
 	if w.DevMode() {
-		if w.Temporal.Secure() {
-			errs = append(errs, &Error{Var: varOf(w, "TemporalAddress"),
-				Reason: fmt.Sprintf("is empty (dev mode), yet Temporal connection settings are given (%s); the embedded server uses neither TLS nor API keys", w.Temporal),
-				Fix:    "set TEMPORAL_ADDRESS to the server those settings are for, or unset them (TEMPORAL_TLS_*, TEMPORAL_API_KEY, TEMPORAL_PROFILE)"})
-		}
-		if w.DataDir == "" {
-			bad("DataDir", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
-		} else if reason := notAFolder(w.DataDir); reason != "" {
-			bad("DataDir", reason)
-		}
-		switch {
-		case w.DevServerAddress == "":
-			bad("DevServerAddress", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
-		case !w.DevServerAddress.IsLoopback():
-			// The embedded server has no authentication: anyone who reaches it can start,
-			// read and cancel workflows. A shared server is a Temporal cluster (TEMPORAL_ADDRESS).
-			bad("DevServerAddress", fmt.Sprintf("is %q, which is not a loopback IP: the embedded server has no authentication", w.DevServerAddress))
-		}
-		switch {
-		case w.DevUIAddress == "":
-		case !w.DevUIAddress.IsLoopback():
-			// The UI starts, cancels and terminates workflows for anyone who reaches it.
-			bad("DevUIAddress", fmt.Sprintf("is %q, which is not a loopback IP: the Web UI has no authentication", w.DevUIAddress))
-		case w.DevUIAddress == w.DevServerAddress:
-			bad("DevUIAddress", fmt.Sprintf("is %q, the embedded server's own address (DEV_SERVER_ADDRESS)", w.DevUIAddress))
-		}
+		w.validateDevMode(bad, report)
 	}
+	w.validateIMS(bad, report)
+	w.validateTuning(bad)
+	return errors.Join(errs...)
+}
 
+// validateDevMode checks what dev mode (no TEMPORAL_ADDRESS) needs: a data folder, and loopback
+// addresses for the embedded server and its Web UI, which have no authentication.
+func (w *Worker) validateDevMode(bad func(field, reason string), report func(error)) {
+	if w.Temporal.Secure() {
+		report(&Error{Var: varOf(w, "TemporalAddress"),
+			Reason: fmt.Sprintf("is empty (dev mode), yet Temporal connection settings are given (%s); the embedded server uses neither TLS nor API keys", w.Temporal),
+			Fix:    "set TEMPORAL_ADDRESS to the server those settings are for, or unset them (TEMPORAL_TLS_*, TEMPORAL_API_KEY, TEMPORAL_PROFILE)"})
+	}
+	if w.DataDir == "" {
+		bad("DataDir", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
+	} else if reason := notAFolder(w.DataDir); reason != "" {
+		bad("DataDir", reason)
+	}
+	switch {
+	case w.DevServerAddress == "":
+		bad("DevServerAddress", "is empty in dev mode (TEMPORAL_ADDRESS is empty)")
+	case !w.DevServerAddress.IsLoopback():
+		// The embedded server has no authentication: anyone who reaches it can start,
+		// read and cancel workflows. A shared server is a Temporal cluster (TEMPORAL_ADDRESS).
+		bad("DevServerAddress", fmt.Sprintf("is %q, which is not a loopback IP: the embedded server has no authentication", w.DevServerAddress))
+	}
+	switch {
+	case w.DevUIAddress == "":
+	case !w.DevUIAddress.IsLoopback():
+		// The UI starts, cancels and terminates workflows for anyone who reaches it.
+		bad("DevUIAddress", fmt.Sprintf("is %q, which is not a loopback IP: the Web UI has no authentication", w.DevUIAddress))
+	case w.DevUIAddress == w.DevServerAddress:
+		bad("DevUIAddress", fmt.Sprintf("is %q, the embedded server's own address (DEV_SERVER_ADDRESS)", w.DevUIAddress))
+	}
+}
+
+// validateIMS checks the home region, the credentials and the projects.
+func (w *Worker) validateIMS(bad func(field, reason string), report func(error)) {
 	if err := imsapi.ValidateRegion("region", w.Region); err != nil {
 		bad("Region", fmt.Sprintf("is %q, which is not a region ID", w.Region))
 	}
@@ -224,11 +239,15 @@ func (w *Worker) validate() error {
 		bad("ProjectID", fmt.Sprintf("is %q, which is not a project ID", w.ProjectID))
 	}
 	if p, ok := w.Projects[w.Region]; ok && p != w.ProjectID {
-		errs = append(errs, &Error{Var: varOf(w, "Projects"),
+		report(&Error{Var: varOf(w, "Projects"),
 			Reason: fmt.Sprintf("gives project %s for the home region %s", p, w.Region),
 			Fix:    "remove that pair: the home region's project is HUAWEICLOUD_SDK_PROJECT_ID"})
 	}
+}
 
+// validateTuning checks the poll schedule's and the worker's tuning: positive durations, bounds
+// in order, and the slots and pollers the SDK accepts.
+func (w *Worker) validateTuning(bad func(field, reason string)) {
 	positive := func(field string, d time.Duration) {
 		if d <= 0 {
 			bad(field, fmt.Sprintf("is %s, which is not a positive duration", d))
@@ -263,7 +282,6 @@ func (w *Worker) validate() error {
 	atLeast("WorkflowPollers", w.WorkflowPollers, 2)
 	positive("HeartbeatThrottleMax", w.HeartbeatThrottleMax)
 	positive("HeartbeatThrottleDefault", w.HeartbeatThrottleDefault)
-	return errors.Join(errs...)
 }
 
 // notAFolder says why dir cannot be dev mode's data folder ("" when it can be, or can be made):
