@@ -19,6 +19,7 @@ import (
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/workflows/copyimage"
+	"github.com/imscopy/imscopy/workflows/promote"
 )
 
 // chaosStrategy names the chaos run's copies (bench-chaos-<i>); they all run the product's
@@ -174,13 +175,25 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	fmt.Fprintf(progress, "bench chaos: %d copies and %d promotions (%d targets) started on %d workers; killing a worker every %s\n",
 		o.n, len(plans), promotionTargets(plans), o.workers, o.killEvery)
 
+	outcomes, promotionOutcomes, err := waitUnderChaos(ctx, r, o, start, ids, plans, &rep, progress)
+	if err != nil {
+		return rep, err
+	}
+	checkChaos(ctx, r, &rep, plans, outcomes, promotionOutcomes)
+	return rep, nil
+}
+
+// waitUnderChaos kills workers and the server (wreak) until every copy and promotion has closed,
+// and returns how each ended.
+func waitUnderChaos(ctx context.Context, r *rig, o chaosOptions, start time.Time, ids []string, plans []promote.Plan,
+	rep *chaosReport, progress io.Writer) (map[string]outcome, map[string]promotionOutcome, error) {
 	done := make(chan struct{})
 	var chaosErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		chaosErr = wreak(ctx, r, o, start, done, &rep, progress)
+		chaosErr = wreak(ctx, r, o, start, done, rep, progress)
 	}()
 	var outcomes map[string]outcome
 	var promotionOutcomes map[string]promotionOutcome
@@ -199,13 +212,20 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	wg.Wait()
 	rep.Wall = time.Since(start)
 	if ctx.Err() != nil {
-		return rep, fmt.Errorf("not every copy closed within %s: %w", o.timeout, ctx.Err())
+		return nil, nil, fmt.Errorf("not every copy closed within %s: %w", o.timeout, ctx.Err())
 	}
 	if chaosErr != nil {
-		return rep, chaosErr
+		return nil, nil, chaosErr
 	}
+	return outcomes, promotionOutcomes, nil
+}
+
+// checkChaos checks that nothing was lost (check, checkPromotions) and counts the faults the
+// emulator injected.
+func checkChaos(ctx context.Context, r *rig, rep *chaosReport, plans []promote.Plan, outcomes map[string]outcome,
+	promotionOutcomes map[string]promotionOutcome) {
 	jobs, images := r.emu.Jobs(), r.emu.Images()
-	check(&rep, outcomes, jobs, images, func(id string) (int32, error) { return submitAttempts(ctx, r.client, id) })
+	check(rep, outcomes, jobs, images, func(id string) (int32, error) { return submitAttempts(ctx, r.client, id) })
 	refusals := 0
 	for _, c := range r.emu.Counts() {
 		if c.Route == imsemu.RouteCopyCrossRegion && c.Status == 400 {
@@ -215,7 +235,7 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	if len(plans) > 0 {
 		// The workers hold IMS's own limit of permits (CROSS_REGION_COPIES unset), which the
 		// emulator enforces too.
-		checkPromotions(&rep, plans, promotionOutcomes, jobs, images, r.emu.PeakCrossRegionCopies(), refusals, imsCrossRegionLimit)
+		checkPromotions(rep, plans, promotionOutcomes, jobs, images, r.emu.PeakCrossRegionCopies(), refusals, imsCrossRegionLimit)
 	}
 	for _, c := range r.emu.Counts() {
 		switch c.Status {
@@ -227,7 +247,6 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 			rep.Lost += c.Count
 		}
 	}
-	return rep, nil
 }
 
 func startChaosCopies(ctx context.Context, c client.Client, ids []string) error {
