@@ -45,7 +45,7 @@ func TestCrossRegionCopyRunsInBothRegions(t *testing.T) {
 	assert.Equal(t, images[0].ID, adopted.ImageID)
 	assert.Equal(t, 1, calls(srv, imsemu.RouteCopyCrossRegion, -1), "and not POSTed again")
 
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	v, err = newActivityEnv(a).ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: sub.JobID, ImageRegion: target})
 	require.NoError(t, err)
 	var done PollJobResult
@@ -98,7 +98,7 @@ func TestFindReencryptedFindsTheSecondHopsImage(t *testing.T) {
 	hop := crossRegionInput("golden-final") // plain, same name: not the final image
 	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, hop)
 	require.NoError(t, err)
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	intermediate := liveImages(srv, "golden-final")[0].ID
 	assert.Empty(t, find().ID, "a plain cross-region copy is not the final image")
 
@@ -119,7 +119,7 @@ func TestFindReencryptedFindsTheSecondHopsImage(t *testing.T) {
 		assert.Equal(t, want, f.ID != "", "a second hop under way from %q", name)
 	}
 
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	_, err = newActivityEnv(a).ExecuteActivity(a.CleanupCopy, CleanupInput{Region: target, ImageID: intermediate})
 	require.NoError(t, err)
 	done := find()

@@ -11,6 +11,7 @@ import (
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/internal/testkit/emutest"
 )
 
@@ -40,14 +41,14 @@ func startIMS(t *testing.T, cfg imsemu.Config) (*imsemu.Server, *Activities) {
 }
 
 // imsClock is IMS's clock in tests that must find a job at a given stage however loaded the
-// machine is. It stands still but for advance and step, so what IMS reports depends on what was
+// machine is. It stands still but for Advance and step, so what IMS reports depends on what was
 // asked of it, never on how long the asking took. It starts at the real time and must stay within
 // 15 minutes of it: IMS refuses signatures dated further from its clock.
 type imsClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	srv   *imsemu.Server
-	steps map[string]clockStep
+	*testkit.Clock // the time before steps; Advance moves it
+	mu             sync.Mutex
+	srv            *imsemu.Server
+	steps          map[string]clockStep
 }
 
 type clockStep struct {
@@ -55,23 +56,19 @@ type clockStep struct {
 	from int // the route's answers when the stepping began
 }
 
-func newIMSClock() *imsClock { return &imsClock{now: time.Now(), steps: map[string]clockStep{}} }
+func newIMSClock() *imsClock {
+	return &imsClock{Clock: testkit.NewClock(time.Now()), steps: map[string]clockStep{}}
+}
 
 // Now is the emulator's Config.Now.
 func (c *imsClock) Now() time.Time {
+	now := c.Clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now
 	for route, s := range c.steps {
 		now = now.Add(time.Duration(calls(c.srv, route, -1)-s.from) * s.by)
 	}
 	return now
-}
-
-func (c *imsClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // step moves the clock on by `by` with each request srv answers on route from now on. The

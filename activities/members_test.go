@@ -24,7 +24,7 @@ func sharedCopy(t *testing.T) (*imsemu.Server, *Activities, string) {
 	req.CMKID = "" // IMS cannot share an encrypted image
 	_, err := newActivityEnv(a).ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: req})
 	require.NoError(t, err)
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	// Member jobs end as they are read about, however slowly the test runs.
 	clock.step(srv, imsemu.RouteShowJobProgress, 30*time.Second)
 	clock.step(srv, imsemu.RouteShowJob, 30*time.Second)

@@ -57,7 +57,7 @@ func TestPollJobHeartbeatCarriesProgress(t *testing.T) {
 	jobID := submit(t, a, "golden-progress")
 	// IMS's clock stands in the middle of the job: every read finds it copying, however long the
 	// test takes.
-	clock.advance(30 * time.Second)
+	clock.Advance(30 * time.Second)
 
 	stop := make(chan struct{})
 	var mu sync.Mutex
