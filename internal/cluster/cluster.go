@@ -395,7 +395,7 @@ func (c *Cluster) PostgresAddress() string { return hostPort(c.pg.port) }
 // Describe says what runs where, one line each, ending with the TEMPORAL_ADDRESS line a starter needs.
 func (c *Cluster) Describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "PostgreSQL       %s  user %s, data %s, log %s\n", c.PostgresAddress(), c.pg.user, c.pg.dir, c.pg.logPath)
+	fmt.Fprintf(&b, "PostgreSQL       %s  pid %d, user %s, data %s, log %s\n", c.PostgresAddress(), c.pg.proc.Pid(), c.pg.user, c.pg.dir, c.pg.logPath)
 	fmt.Fprintf(&b, "Temporal server  %s  pid %d, namespace %s, log %s\n", c.TemporalAddress, c.server.Pid(), c.Namespace, c.server.LogPath)
 	var regions []string
 	for r, u := range c.Endpoints {

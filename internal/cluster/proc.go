@@ -46,7 +46,9 @@ func startProc(s procSpec) (*Proc, error) {
 	cmd.Env = s.env
 	cmd.Dir = s.dir
 	// A cluster that dies takes its processes with it; none is left holding a port or the database.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Credential: s.cred}
+	// Its own process group: a Ctrl-C at the terminal reaches the cluster alone, which stops the
+	// processes in order (workers before the server, the server before its database).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Credential: s.cred, Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		logFile.Close()
