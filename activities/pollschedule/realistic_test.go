@@ -13,10 +13,9 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
-// benchJobSeconds draws a job duration from make bench's distribution (cmd/bench): a shifted
-// log-normal with median 60 s and 5th-95th percentiles 15 s and 600 s, capped at an hour.
+// benchJobSeconds draws a job duration from make bench's distribution, imsemu.TypicalJobs.
 func benchJobSeconds(r *rand.Rand) float64 {
-	return math.Min(3600, 10.909+math.Exp(math.Log(49.09)+1.5107*r.NormFloat64()))
+	return imsemu.TypicalJobs.Draw(r).Seconds()
 }
 
 // simulateJob runs the schedule in virtual time against one job that answers status(share of its
