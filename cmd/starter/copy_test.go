@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/temporalconn"
+	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -49,19 +48,11 @@ func countingListener(t *testing.T) (addr string, connections *atomic.Int32) {
 // starterEnv gives the test a known environment for the variables the starter reads.
 func starterEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
-	for _, k := range []string{"TEMPORAL_ADDRESS", "DEV_SERVER_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "IMS_REGION"} {
-		t.Setenv(k, "")
-		require.NoError(t, os.Unsetenv(k))
-	}
+	clear := []string{"TEMPORAL_ADDRESS", "DEV_SERVER_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "IMS_REGION"}
 	for _, v := range temporalconn.Variables {
-		t.Setenv(v.Name, "")
-		require.NoError(t, os.Unsetenv(v.Name))
+		clear = append(clear, v.Name)
 	}
-	// Not the machine's own Temporal CLI profile.
-	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "no-such-temporal.toml"))
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
+	testkit.Environ(t, clear, vars)
 }
 
 func runStarter(args ...string) (code int, stdout, stderr string) {
