@@ -83,6 +83,13 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The processes run in other working folders: every path they are given is absolute.
+	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, err
+	}
+	if opts.Bin, err = filepath.Abs(opts.Bin); err != nil {
+		return nil, err
+	}
 	pgBin, err := PostgresBinDir()
 	if err != nil {
 		return nil, err
