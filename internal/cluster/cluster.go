@@ -28,6 +28,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/imscopy/imscopy/internal/devserver"
 )
 
 // Binaries the cluster runs, as `make build` names them in bin/ (and the images in /usr/local/bin).
@@ -64,6 +66,7 @@ type Cluster struct {
 	serverEnv []string
 	server    *Proc
 	emulator  *Proc
+	ui        *devserver.WebUI
 	workers   []*Proc
 	workerEnv [][]string
 
@@ -136,6 +139,15 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	if err := c.createNamespace(ctx); err != nil {
+		return nil, err
+	}
+	// The Web UI, as the temporal-ui service: the one the dev-mode worker embeds, served by this
+	// process in front of the standalone server.
+	uiPort, err := ports.one()
+	if err != nil {
+		return nil, err
+	}
+	if c.ui, err = devserver.ServeWebUI(hostPort(uiPort), c.TemporalAddress, c.Namespace); err != nil {
 		return nil, err
 	}
 	if err := c.startEmulator(ports); err != nil {
@@ -313,6 +325,9 @@ func (c *Cluster) startEmulator(ports *portPicker) error {
 	return waitHTTP(c.EmulatorURL()+"/_emulator/faults", p)
 }
 
+// UIURL is where the Temporal Web UI is.
+func (c *Cluster) UIURL() string { return c.ui.URL() }
+
 // EmulatorURL is the URL of the emulator's first region, which also serves its admin API.
 func (c *Cluster) EmulatorURL() string {
 	best := ""
@@ -404,6 +419,7 @@ func (c *Cluster) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "PostgreSQL       %s  pid %d, user %s, data %s, log %s\n", c.PostgresAddress(), c.pg.proc.Pid(), c.pg.user, c.pg.dir, c.pg.logPath)
 	fmt.Fprintf(&b, "Temporal server  %s  pid %d, namespace %s, log %s\n", c.TemporalAddress, c.server.Pid(), c.Namespace, c.server.LogPath)
+	fmt.Fprintf(&b, "Temporal Web UI  %s\n", c.ui.URL())
 	var regions []string
 	for r, u := range c.Endpoints {
 		regions = append(regions, r+" "+u)
@@ -427,6 +443,9 @@ func (c *Cluster) Stop() {
 	}
 	if c.emulator != nil {
 		c.emulator.Signal(syscall.SIGTERM, 10*time.Second)
+	}
+	if c.ui != nil {
+		_ = c.ui.Stop()
 	}
 	if c.server != nil {
 		c.server.Signal(syscall.SIGTERM, 30*time.Second)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -389,7 +392,7 @@ func TestPostgresCrashUnderLoad(t *testing.T) {
 }
 
 // Visibility on PostgreSQL: list queries find finished copies by ID and by status, counts agree,
-// and `starter status` reports a finished copy with its image.
+// `starter status` reports a finished copy with its image, and the Web UI's API lists it.
 func TestVisibilityOnPostgres(t *testing.T) {
 	c := up(t)
 	cl := dial(t, c)
@@ -440,6 +443,20 @@ func TestVisibilityOnPostgres(t *testing.T) {
 	out, code := starter(t, c, "status", ids[2])
 	require.Equal(t, 0, code, "starter status:\n%s", out)
 	assert.Contains(t, out, res[ids[2]].ImageID, "starter status of a finished copy names its image")
+
+	// The Web UI's HTTP API, which the UI proxies to the server, lists it too.
+	api := c.UIURL() + "/api/v1/namespaces/" + c.Namespace + "/workflows?query=" + url.QueryEscape(fmt.Sprintf("WorkflowId = '%s'", ids[0]))
+	resp, err := http.Get(api)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the UI's list: %s", body)
+	var list workflowservice.ListWorkflowExecutionsResponse
+	require.NoError(t, temporalproto.CustomJSONUnmarshalOptions{}.Unmarshal(body, &list), "%s", body)
+	require.Len(t, list.GetExecutions(), 1, "the UI's list: %s", body)
+	assert.Equal(t, ids[0], list.GetExecutions()[0].GetExecution().GetWorkflowId())
+	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, list.GetExecutions()[0].GetStatus())
 }
 
 // quiet keeps the SDK client's own logging out of the test output.
