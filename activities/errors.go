@@ -80,8 +80,9 @@ type CopyFailure struct {
 	// imscopy (the answer to its POST was lost, or an earlier run submitted it) and IMS has no
 	// API that finds a job from its image; all that is known is that IMS killed ImageID.
 	ReasonLost bool `json:"reason_lost,omitempty"`
-	// Percent is how far the job had got, 0..1: IMS's process_percent at PollJob's last heartbeat
-	// before the failure (PollEndInterceptor fills it in); absent when not known.
+	// Percent is how far the job had got, 0..1: IMS's process_percent in its answer that the job
+	// failed, or, when that answer had none, in PollJob's last read before it; absent when not
+	// known.
 	Percent float64 `json:"percent,omitempty"`
 }
 

@@ -53,6 +53,12 @@ type statusRead struct {
 // bad answer never fails a copy: even an answer no retry should fix (a 401, a 404, a 400, a body
 // that does not decode) fails it only after maxRefusedReads of them since the last good read. A
 // job that ends in FAIL is a non-retryable CopyFailed error.
+//
+// A PollJob that ends before the job succeeded says how far the job got: the CopyFailure carries
+// the percent of IMS's failing answer, and a cancellation carries PollJob's last heartbeat as its
+// detail. The server drops an activity's heartbeat when it ends, so this is all the workflow, and
+// every reader of the copy's progress after its end, learns of it. It is PollJob's own doing so
+// that no worker can leave it out.
 func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResult, error) {
 	if in.JobID == "" && in.ImageID == "" {
 		return PollJobResult{}, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
@@ -95,15 +101,16 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 
 	for {
 		if err := a.sleep(ctx, time.Until(s.NextPollAt), func() any { return s }); err != nil {
-			return PollJobResult{}, err
+			return PollJobResult{}, pollStopped(err, s)
 		}
 		read, err := a.readStatus(ctx, r, ir, in)
+		if err != nil && ctx.Err() != nil {
+			// s is still the last heartbeat: the read that was cut short changed nothing.
+			return PollJobResult{}, pollStopped(ctx.Err(), s)
+		}
 		s.Polls++
 		now := time.Now()
 		if err != nil {
-			if ctx.Err() != nil {
-				return PollJobResult{}, ctx.Err()
-			}
 			s.Failures++
 			if !imsapi.ClassOf(err).Retryable() {
 				s.Refused++
@@ -120,12 +127,19 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 			logger.Warn("Reading the copy's status failed; trying again", "Error", err, "Failures", s.Failures, "Wait", wait)
 			continue
 		}
+		known := s.Percent // how far the job had got before this read
 		s.Observe(read.status, read.percent, read.imageID, now)
 		switch {
 		case read.failure != nil && in.MemberJob:
 			return PollJobResult{}, shareFailed(in.JobID, read.failure, read.failedPairs)
 		case read.failure != nil:
-			return PollJobResult{}, copyFailed(*read.failure)
+			f := *read.failure
+			if f.Percent == 0 {
+				// The answer gave no percent (a killed image has none, and an absent
+				// process_percent reads as 0): a job does not go back, so the last one known stands.
+				f.Percent = known
+			}
+			return PollJobResult{}, copyFailed(f)
 		case read.done && in.MemberJob:
 			logger.Info("Member job finished", "JobID", in.JobID, "Polls", s.Polls)
 			return PollJobResult{Status: read.status, BeginTime: read.beginTime, EndTime: read.endTime, Polls: s.Polls}, nil
@@ -146,6 +160,18 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		}
 		runningAt, s.NextPollAt = now, now.Add(wait)
 	}
+}
+
+// pollStopped is err, why PollJob stopped before the job ended, as PollJob returns it. A
+// cancellation (context.Canceled) becomes a CanceledError whose detail is beat, PollJob's last
+// heartbeat: Temporal records that detail with the cancellation for the workflow. Any other
+// error is returned as it is: a deadline's timeout already carries the last heartbeat that
+// reached the server, and a stopping worker's task is retried from it.
+func pollStopped(err error, beat PollHeartbeat) error {
+	if errors.Is(err, context.Canceled) {
+		return temporal.NewCanceledError(beat)
+	}
+	return err
 }
 
 // jobEnd is when the job ended, by this worker's clock: IMS's end_time, kept between the last
@@ -203,7 +229,8 @@ func (a *Activities) readStatus(ctx context.Context, r, ir *imsapi.RegionClient,
 	case imsapi.JobSuccess:
 		read.done, read.percent = true, 1
 	case imsapi.JobFail:
-		read.failure = &CopyFailure{JobID: in.JobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason}
+		read.failure = &CopyFailure{JobID: in.JobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason,
+			Percent: job.Percent}
 	}
 	for _, pair := range job.MemberResults {
 		if pair.Status != "success" {

@@ -119,9 +119,15 @@ func TestPollJobResumesItsScheduleFromHeartbeat(t *testing.T) {
 	assert.Equal(t, "SUCCESS", res.Status)
 }
 
+// A cancelled PollJob stops, and ends with its last heartbeat as the cancellation's detail, which
+// Temporal hands the workflow: the server drops the heartbeat with the activity, so this is how a
+// cancelled copy keeps the percent its job reached.
 func TestPollJobStopsWhenCancelled(t *testing.T) {
-	_, a := startIMS(t, imsemu.Config{JobDuration: time.Hour})
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	jobID := submit(t, a, "golden-cancel")
+	// IMS's clock stands in the middle of the job: every read finds it copying at the same percent.
+	clock.Advance(30 * time.Second)
 
 	// The SDK cancels an activity whose cancellation the server delivered with a CanceledError
 	// cause; cancelling the worker's background context the same way plays the server's part.
@@ -130,21 +136,37 @@ func TestPollJobStopsWhenCancelled(t *testing.T) {
 	defer cancel()
 	env := newActivityEnv(a)
 	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
-	// The first heartbeat comes as PollJob starts to wait: cancel it there.
-	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { cancel() })
 	done := make(chan error, 1)
 	go func() {
 		_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
 		done <- err
 	}()
+	// Reads are made one after another, so once a second one was answered the first one's
+	// percent is in PollJob's heartbeat. The bound only turns a hang into a failure.
+	require.Eventually(t, func() bool { return calls(srv, imsemu.RouteShowJobProgress, -1) >= 2 },
+		30*time.Second, 10*time.Millisecond, "PollJob stopped polling")
+	cancel()
+	var err error
 	select {
-	case err := <-done:
-		require.Error(t, err)
-		var canceled *temporal.CanceledError
-		assert.True(t, errors.As(err, &canceled), "want a cancellation, got %v", err)
+	case err = <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("PollJob did not return after its context was cancelled")
 	}
+
+	var canceled *temporal.CanceledError
+	require.True(t, errors.As(err, &canceled), "want a cancellation, got %v", err)
+	require.True(t, canceled.HasDetails(), "the cancellation carries the last heartbeat")
+	var got PollHeartbeat
+	require.NoError(t, canceled.Details(&got))
+	job := srv.Jobs()[0]
+	require.Equal(t, "RUNNING", job.Status)
+	require.Positive(t, job.Percent)
+	assert.Equal(t, "RUNNING", got.Status)
+	assert.Equal(t, job.Percent, got.Percent, "how far the job got")
+	assert.Equal(t, job.ImageID, got.ImageID)
+	assert.GreaterOrEqual(t, got.Polls, 1)
+	assert.LessOrEqual(t, got.Polls, calls(srv, imsemu.RouteShowJobProgress, -1))
+	assert.False(t, got.NextPollAt.IsZero(), "the whole heartbeat, its schedule too")
 }
 
 // A stopping worker (a deploy, a Ctrl-C) gets PollJob's task back at once, with a retryable
@@ -184,9 +206,59 @@ func TestPollJobFailIsCopyFailed(t *testing.T) {
 	require.Equal(t, "FAIL", job.Status)
 	assert.Contains(t, app.Message(), job.ErrorCode)
 	assert.Contains(t, app.Message(), job.FailReason)
+	require.Positive(t, job.Percent, "the emulator fails a job part-way")
 	var f CopyFailure
 	require.NoError(t, app.Details(&f))
-	assert.Equal(t, CopyFailure{JobID: jobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason}, f)
+	assert.Equal(t, CopyFailure{JobID: jobID, ImageID: job.ImageID, ErrorCode: job.ErrorCode, FailReason: job.FailReason,
+		Percent: job.Percent}, f, "the failure carries how far the job got")
+}
+
+// A failed job's percent is the one in IMS's answer that the job failed, not an earlier read's:
+// the job may have got further since. A resumed attempt whose heartbeat holds an earlier percent
+// shows which one PollJob reports.
+func TestPollJobFailCarriesThePercentOfTheFailingAnswer(t *testing.T) {
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now, Faults: imsemu.Faults{JobFailureRate: 1}})
+	jobID := submit(t, a, "golden-fail-percent")
+	clock.Advance(time.Minute) // past the job's end: the first read finds it failed
+
+	// A percent with three decimals, which IMS never reports, cannot be mistaken for the job's.
+	earlier := PollHeartbeat{Status: "RUNNING", Percent: 0.015, Polls: 3, NextPollAt: time.Now()}
+	env := newActivityEnv(a)
+	env.SetHeartbeatDetails(earlier)
+	_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, JobID: jobID})
+	app := testkit.AppError(t, err)
+	require.Equal(t, ErrCopyFailed, app.Type())
+
+	job := srv.Jobs()[0]
+	require.Equal(t, "FAIL", job.Status)
+	require.Positive(t, job.Percent)
+	var f CopyFailure
+	require.NoError(t, app.Details(&f))
+	assert.Equal(t, job.Percent, f.Percent, "the failing answer's percent")
+	assert.Equal(t, 1, calls(srv, imsemu.RouteShowJobProgress, -1), "one read, the failing one")
+}
+
+// When IMS's answer that the copy failed gives no percent (an adopted image that IMS killed has
+// none), the failure keeps the last percent PollJob knew: a job does not go back.
+func TestPollJobFailKeepsTheLastKnownPercentWhenTheAnswerHasNone(t *testing.T) {
+	clock := newIMSClock()
+	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now, Faults: imsemu.Faults{JobFailureRate: 1}})
+	submit(t, a, "golden-killed-percent")
+	clock.Advance(time.Minute) // past the job's end: its image is killed
+	images := liveImages(srv, "golden-killed-percent")
+	require.Len(t, images, 1)
+	require.Equal(t, "killed", images[0].Status)
+
+	known := PollHeartbeat{Status: "saving", Percent: 0.4, Polls: 2, NextPollAt: time.Now()}
+	env := newActivityEnv(a)
+	env.SetHeartbeatDetails(known)
+	_, err := env.ExecuteActivity(a.PollJob, PollJobInput{Region: home, ImageID: images[0].ID})
+	app := testkit.AppError(t, err)
+	require.Equal(t, ErrCopyFailed, app.Type())
+	var f CopyFailure
+	require.NoError(t, app.Details(&f))
+	assert.Equal(t, CopyFailure{ImageID: images[0].ID, ReasonLost: true, Percent: known.Percent}, f)
 }
 
 func TestPollJobRidesOutFailedReads(t *testing.T) {
