@@ -213,7 +213,7 @@ func scaledPollConfig(scale float64) activities.PollConfig {
 // strategies' timeouts are scaled already and stay under the cap.
 func workerOptions(scale float64, pollers int, stats *workerStats) worker.Options {
 	opts := worker.Options{
-		Interceptors:                     []interceptor.WorkerInterceptor{activities.PollEndInterceptor(), &slotCounter{stats: stats}},
+		Interceptors:                     []interceptor.WorkerInterceptor{&slotCounter{stats: stats}},
 		MaxConcurrentWorkflowTaskPollers: pollers,
 		MaxConcurrentActivityTaskPollers: pollers,
 	}

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 	"golang.org/x/term"
@@ -243,8 +242,6 @@ func connect(ctx context.Context, cfg config.Worker, address string, logger *zap
 func startPolling(c client.Client, cfg config.Worker, ims *imsapi.Client, m *metrics.Metrics, onFatal func(error)) (worker.Worker, error) {
 	wopts := cfg.WorkerOptions()
 	wopts.OnFatalError = onFatal
-	// A failed job's percent reaches the workflow through PollJob's failure.
-	wopts.Interceptors = []interceptor.WorkerInterceptor{activities.PollEndInterceptor()}
 	if m != nil {
 		wopts.Interceptors = append(wopts.Interceptors, m.Interceptor())
 	}
