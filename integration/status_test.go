@@ -133,7 +133,7 @@ func TestStarterShowsTheJobsPercentFromTheHeartbeat(t *testing.T) {
 
 // A copy whose job IMS fails keeps the percent the job reached: `copy --wait`, `status` and
 // `status --json` after the end show it, not 0 %. The server drops PollJob's heartbeat when it
-// ends; the percent reaches the workflow in PollJob's failure.
+// ends; PollJob's failure carries the percent of IMS's answer that the job failed.
 func TestStarterKeepsAFailedJobsPercent(t *testing.T) {
 	t.Parallel()
 	// Long enough that PollJob reads the job copying before IMS fails it part-way.
@@ -177,7 +177,7 @@ func TestStarterKeepsAFailedJobsPercent(t *testing.T) {
 	assert.Equal(t, "Failed", got.Status)
 	assert.Equal(t, copyimage.PhaseFailed, got.Phase)
 	assert.GreaterOrEqual(t, got.Percent, seen.Percent, "at least what the heartbeat said while the job copied")
-	assert.LessOrEqual(t, got.Percent, failedAt, "no more than the job reached")
+	assert.Equal(t, failedAt, got.Percent, "the percent of IMS's answer that the job failed")
 
 	pct := int(got.Percent*100 + 0.5)
 	require.Positive(t, pct)
