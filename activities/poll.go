@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
@@ -60,40 +61,13 @@ type statusRead struct {
 // every reader of the copy's progress after its end, learns of it. It is PollJob's own doing so
 // that no worker can leave it out.
 func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResult, error) {
-	if in.JobID == "" && in.ImageID == "" {
-		return PollJobResult{}, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
-	}
-	if in.JobID != "" {
-		if err := imsapi.ValidateJobID(in.JobID); err != nil {
-			return PollJobResult{}, invalidInput(err)
-		}
-	}
-	r, err := a.region(in.Region)
-	if err != nil {
-		return PollJobResult{}, err
-	}
-	ir, err := a.imageRegion(in.Region, in.ImageRegion)
+	r, ir, err := a.pollRegions(in)
 	if err != nil {
 		return PollJobResult{}, err
 	}
 	p := a.pollConfig()
 	logger := activity.GetLogger(ctx)
-
-	var s PollHeartbeat
-	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &s); err != nil {
-			logger.Warn("Ignoring unreadable heartbeat details; polling from the start", "Error", err)
-			s = PollHeartbeat{}
-		} else {
-			logger.Info("Resuming the wait", "Polls", s.Polls, "Status", s.Status, "NextPollAt", s.NextPollAt)
-		}
-	}
-	if s.NextPollAt.IsZero() {
-		s.Start(p.Config, time.Now(), rand.Float64())
-	}
-	if s.ImageID == "" {
-		s.ImageID = in.ImageID
-	}
+	s := resumeWait(ctx, p, in.ImageID)
 	// The forecasts this attempt made, for the calibration to learn from at the job's end. An
 	// attempt that resumes after a crash starts a new list: losing a few is harmless.
 	var forecasts []pollschedule.Forecast
@@ -111,20 +85,9 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		s.Polls++
 		now := time.Now()
 		if err != nil {
-			s.Failures++
-			if !imsapi.ClassOf(err).Retryable() {
-				s.Refused++
-				if s.Refused >= maxRefusedReads {
-					return PollJobResult{}, fromIMS(err)
-				}
+			if err := readFailed(&s, p, err, now, logger); err != nil {
+				return PollJobResult{}, err
 			}
-			wait := pollschedule.FailureWait(p.Config, s.Failures, rand.Float64())
-			var ierr *imsapi.Error
-			if errors.As(err, &ierr) && ierr.RetryAfter > wait {
-				wait = ierr.RetryAfter
-			}
-			s.NextPollAt = now.Add(wait)
-			logger.Warn("Reading the copy's status failed; trying again", "Error", err, "Failures", s.Failures, "Wait", wait)
 			continue
 		}
 		known := s.Percent // how far the job had got before this read
@@ -160,6 +123,70 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 		}
 		runningAt, s.NextPollAt = now, now.Add(wait)
 	}
+}
+
+// pollRegions checks that in names something to wait for and returns the clients of the job's
+// region and of the region the image is made in.
+func (a *Activities) pollRegions(in PollJobInput) (job, image *imsapi.RegionClient, err error) {
+	if in.JobID == "" && in.ImageID == "" {
+		return nil, nil, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
+	}
+	if in.JobID != "" {
+		if err := imsapi.ValidateJobID(in.JobID); err != nil {
+			return nil, nil, invalidInput(err)
+		}
+	}
+	if job, err = a.region(in.Region); err != nil {
+		return nil, nil, err
+	}
+	if image, err = a.imageRegion(in.Region, in.ImageRegion); err != nil {
+		return nil, nil, err
+	}
+	return job, image, nil
+}
+
+// resumeWait is the wait PollJob goes on with: the one an earlier attempt recorded in its last
+// heartbeat, so that a new worker neither polls at once nor forgets the job's rate; or, when
+// there is none or it cannot be read, a fresh one starting now.
+func resumeWait(ctx context.Context, p PollConfig, imageID string) PollHeartbeat {
+	logger := activity.GetLogger(ctx)
+	var s PollHeartbeat
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &s); err != nil {
+			logger.Warn("Ignoring unreadable heartbeat details; polling from the start", "Error", err)
+			s = PollHeartbeat{}
+		} else {
+			logger.Info("Resuming the wait", "Polls", s.Polls, "Status", s.Status, "NextPollAt", s.NextPollAt)
+		}
+	}
+	if s.NextPollAt.IsZero() {
+		s.Start(p.Config, time.Now(), rand.Float64())
+	}
+	if s.ImageID == "" {
+		s.ImageID = imageID
+	}
+	return s
+}
+
+// readFailed records a failed read in s and plans the next one after the failure back-off (or
+// IMS's Retry-After, if longer). It returns the error PollJob ends with once maxRefusedReads
+// reads in a row were refused in a way no retry fixes; nil to read again.
+func readFailed(s *PollHeartbeat, p PollConfig, err error, now time.Time, logger log.Logger) error {
+	s.Failures++
+	if !imsapi.ClassOf(err).Retryable() {
+		s.Refused++
+		if s.Refused >= maxRefusedReads {
+			return fromIMS(err)
+		}
+	}
+	wait := pollschedule.FailureWait(p.Config, s.Failures, rand.Float64())
+	var ierr *imsapi.Error
+	if errors.As(err, &ierr) && ierr.RetryAfter > wait {
+		wait = ierr.RetryAfter
+	}
+	s.NextPollAt = now.Add(wait)
+	logger.Warn("Reading the copy's status failed; trying again", "Error", err, "Failures", s.Failures, "Wait", wait)
+	return nil
 }
 
 // pollStopped is err, why PollJob stopped before the job ended, as PollJob returns it. A
