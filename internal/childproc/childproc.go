@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,9 +22,19 @@ import (
 
 // Spec is what to run.
 type Spec struct {
+	Name string // what errors call the child; the program's file name when empty
 	Path string
 	Args []string
 	Env  []string // added to this process's environment; a later NAME=value wins
+	// OnlyEnv makes Env the child's whole environment: nothing of this process's is inherited,
+	// so that no variable of the machine running it can change the child's configuration.
+	OnlyEnv bool
+	Dir     string              // the child's working folder; this process's when empty
+	User    *syscall.Credential // the user the child runs as; this process's when nil
+	// Detached gives the child a process group of its own, so that a Ctrl-C at the terminal
+	// reaches this process alone, which can then stop its children in order; and kills the child
+	// if this process dies first, so that none is left holding a port or a database.
+	Detached bool
 	// Stderr, when set, takes the child's stderr apart from its stdout. Otherwise stderr and stdout
 	// are one stream: WaitLine finds a line on either.
 	Stderr io.Writer
@@ -47,8 +58,22 @@ type Proc struct {
 // Start starts the child. Its output is read from the start, so the child never blocks on a
 // full pipe, whether or not anyone waits for its lines.
 func Start(s Spec) (*Proc, error) {
+	name := s.Name
+	if name == "" {
+		name = filepath.Base(s.Path)
+	}
 	cmd := exec.Command(s.Path, s.Args...)
 	cmd.Env = append(os.Environ(), s.Env...)
+	if s.OnlyEnv {
+		cmd.Env = slices.Clone(s.Env)
+	}
+	cmd.Dir = s.Dir
+	if s.User != nil || s.Detached {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.User, Setpgid: s.Detached}
+		if s.Detached {
+			cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		}
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -59,9 +84,9 @@ func Start(s Spec) (*Proc, error) {
 		cmd.Stderr = cmd.Stdout
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", filepath.Base(s.Path), err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{name: filepath.Base(s.Path), cmd: cmd, exited: make(chan struct{}), arrived: make(chan struct{})}
+	p := &Proc{name: name, cmd: cmd, exited: make(chan struct{}), arrived: make(chan struct{})}
 	go func() {
 		p.read(out, s.Log)
 		// Wait only once the output has been read to its end: it closes the pipe.
@@ -161,6 +186,24 @@ func (p *Proc) Wait(timeout time.Duration) (int, error) {
 		return p.cmd.ProcessState.ExitCode(), nil
 	case <-time.After(timeout):
 		return 0, fmt.Errorf("%s: %w after %s", p.name, ErrStillRunning, timeout)
+	}
+}
+
+// Tail is the last n lines the child has printed, one per line.
+func (p *Proc) Tail(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines[max(0, len(p.lines)-n):], "\n")
+}
+
+// Signal sends sig (a program's own stop signal: SIGINT, SIGQUIT...) and returns once the child
+// has exited; if it has not within grace, it is killed.
+func (p *Proc) Signal(sig syscall.Signal, grace time.Duration) {
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(grace):
+		p.Kill()
 	}
 }
 

@@ -43,6 +43,16 @@ func helper(behaviour string) {
 		<-sig
 		fmt.Println("stopping")
 		os.Exit(0)
+	case "describe":
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGINT)
+		wd, _ := os.Getwd()
+		fmt.Printf("env %d %s\n", len(os.Environ()), os.Getenv("ONLY"))
+		fmt.Printf("dir %s\n", wd)
+		fmt.Printf("group %t\n", syscall.Getpgrp() == os.Getpid())
+		<-sig
+		fmt.Println("stopping on SIGINT")
+		os.Exit(0)
 	case "stubborn":
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("waiting")
@@ -141,4 +151,27 @@ func TestStartNamesAMissingProgram(t *testing.T) {
 	_, err := Start(Spec{Path: "/no/such/program"})
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "start program: "), err.Error())
+}
+
+// A detached child with only its own environment: it sees Env alone, runs in Dir, leads a process
+// group of its own, and stops on the signal its program takes (SIGINT, as PostgreSQL's smart stop).
+func TestADetachedChildHasOnlyItsOwnEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CHILDPROC_INHERITED", "yes")
+	p := start(t, "describe", Spec{Name: "describer", Env: []string{"ONLY=this"}, OnlyEnv: true, Dir: dir, Detached: true})
+	ctx := context.Background()
+	line, err := p.WaitLine(ctx, "env ", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "env 2 this", line, "ONLY and the helper's variable, nothing inherited")
+	line, err = p.WaitLine(ctx, "dir ", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "dir "+dir, line)
+	line, err = p.WaitLine(ctx, "group ", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "group true", line, "its own process group")
+
+	p.Signal(syscall.SIGINT, time.Minute)
+	assert.Contains(t, p.Tail(1), "stopping on SIGINT")
+	_, err = p.WaitLine(ctx, "never", time.Minute)
+	assert.ErrorContains(t, err, "describer exited", "errors use its name")
 }

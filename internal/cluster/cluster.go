@@ -252,7 +252,7 @@ func (c *Cluster) waitFrontend() error {
 		}
 		select {
 		case <-c.server.Exited():
-			return fmt.Errorf("the Temporal server exited at start; its log, %s, ends with:\n%s", c.server.LogPath, c.server.tail(3))
+			return fmt.Errorf("the Temporal server exited at start; its log, %s, ends with:\n%s", c.server.LogPath, c.server.Tail(3))
 		case <-ctx.Done():
 			return fmt.Errorf("the Temporal server did not answer at %s: %v; its log: %s", c.TemporalAddress, err, c.server.LogPath)
 		case <-time.After(250 * time.Millisecond):
