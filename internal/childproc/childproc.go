@@ -207,6 +207,16 @@ func (p *Proc) Signal(sig syscall.Signal, grace time.Duration) {
 	}
 }
 
+// EndedCPU waits for the child to exit and returns the user and system CPU time it used, with
+// that of its own children it waited for (PostgreSQL's postmaster waits for every backend).
+func (p *Proc) EndedCPU() time.Duration {
+	<-p.exited
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+}
+
 // Stop is a user's Ctrl-C: SIGTERM, then SIGKILL if the child has not exited within grace (never
 // when grace is 0). It returns once the child has exited.
 func (p *Proc) Stop(grace time.Duration) {

@@ -55,6 +55,11 @@ type Options struct {
 	WorkerEnv []string
 	// EmulatorArgs are added to the emulator service's command, e.g. a shorter -job-duration.
 	EmulatorArgs []string
+	// ServerOnly starts PostgreSQL, the schemas, the Temporal server and its namespace, and
+	// nothing else: no Web UI, emulator or workers (Workers, WorkerEnv and EmulatorArgs are
+	// ignored). It is for a caller that brings its own, as cmd/bench does; only ServerBinary and
+	// SQLToolBinary must be in Bin.
+	ServerOnly bool
 }
 
 // Cluster is a running cluster.
@@ -69,6 +74,9 @@ type Cluster struct {
 	ui        *devserver.WebUI
 	workers   []*Proc
 	workerEnv [][]string
+	// endedServerCPU is the CPU of the server processes that have ended (killed, then restarted),
+	// so that Usage covers the cluster's whole life, not only the server's latest start.
+	endedServerCPU time.Duration
 
 	// TemporalAddress is the Temporal frontend's host:port, what a worker or starter dials.
 	TemporalAddress string
@@ -97,7 +105,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{ServerBinary, SQLToolBinary, WorkerBinary, EmulatorBinary} {
+	binaries := []string{ServerBinary, SQLToolBinary, WorkerBinary, EmulatorBinary}
+	if opts.ServerOnly {
+		binaries = binaries[:2]
+	}
+	for _, name := range binaries {
 		if _, err := os.Stat(filepath.Join(opts.Bin, name)); err != nil {
 			return nil, fmt.Errorf("%s: %w (`make build` builds it)", name, err)
 		}
@@ -140,6 +152,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if err := c.createNamespace(ctx); err != nil {
 		return nil, err
+	}
+	if opts.ServerOnly {
+		return c, nil
 	}
 	// The Web UI, as the temporal-ui service: the one the dev-mode worker embeds, served by this
 	// process in front of the standalone server.
@@ -225,6 +240,14 @@ func (c *Cluster) configureServer(ports *portPicker) error {
 // StartServer starts the Temporal server as the image's entrypoint does (`temporal-server
 // start`, configured by its environment alone) and waits until its frontend answers.
 func (c *Cluster) StartServer() error {
+	if old := c.server; old != nil {
+		select {
+		case <-old.Exited():
+			c.endedServerCPU += old.EndedCPU()
+		default:
+			return fmt.Errorf("the Temporal server (pid %d) still runs: kill it first", old.Pid())
+		}
+	}
 	p, err := startProc(procSpec{
 		name: ServerBinary, path: filepath.Join(c.opts.Bin, ServerBinary), args: []string{"start"},
 		env: c.serverEnv, dir: c.opts.Dir, log: filepath.Join(c.opts.Dir, "temporal-server.log"),
@@ -419,6 +442,10 @@ func (c *Cluster) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "PostgreSQL       %s  pid %d, user %s, data %s, log %s\n", c.PostgresAddress(), c.pg.proc.Pid(), c.pg.user, c.pg.dir, c.pg.logPath)
 	fmt.Fprintf(&b, "Temporal server  %s  pid %d, namespace %s, log %s\n", c.TemporalAddress, c.server.Pid(), c.Namespace, c.server.LogPath)
+	if c.opts.ServerOnly {
+		fmt.Fprintf(&b, "TEMPORAL_ADDRESS=%s\n", c.TemporalAddress)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "Temporal Web UI  %s\n", c.ui.URL())
 	var regions []string
 	for r, u := range c.Endpoints {

@@ -64,6 +64,9 @@ type postgres struct {
 	cred     *syscall.Credential
 	logPath  string
 	proc     *Proc
+	// endedCPU is the CPU of the earlier postmasters (and their backends) of this data folder,
+	// ended by a crash and a restart, so that Usage covers the cluster's whole life.
+	endedCPU time.Duration
 }
 
 // osUser is who runs PostgreSQL: initdb and postgres refuse root, so root runs them as the
@@ -149,6 +152,9 @@ func reachable(dir string) error {
 // start runs the server on port, listening on loopback only (its Unix socket in its data folder,
 // away from the system's /var/run/postgresql), and waits until it takes connections.
 func (pg *postgres) start(port int) error {
+	if pg.proc != nil {
+		pg.endedCPU += pg.proc.EndedCPU() // it has ended: start follows stop or crash
+	}
 	pg.port = port
 	p, err := startProc(procSpec{
 		name: "postgresql", path: filepath.Join(pg.bin, "postgres"),

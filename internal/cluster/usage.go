@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// Usage is what the cluster's Temporal server and PostgreSQL have cost so far.
+// Usage is what the cluster's Temporal server and PostgreSQL have cost so far, since Start:
+// server processes killed and started again, and PostgreSQL before a crash, included.
 type Usage struct {
-	ServerCPU   time.Duration // the Temporal server process, user and system
+	ServerCPU   time.Duration // the Temporal server processes, user and system
 	PostgresCPU time.Duration // PostgreSQL's postmaster and every backend, ended ones included
 	// DatabaseBytes is the size of PostgreSQL's databases' files (its base/ folder): tables and
 	// indexes, not the write-ahead log, which PostgreSQL recycles in fixed segments.
@@ -26,14 +27,14 @@ func (c *Cluster) Usage() (Usage, error) {
 	if err != nil {
 		return u, err
 	}
-	u.ServerCPU = server.self
+	u.ServerCPU = c.endedServerCPU + server.self
 	pm := c.pg.proc.Pid()
 	postmaster, err := procTimes(pm)
 	if err != nil {
 		return u, err
 	}
 	// Backends that ended were waited for by the postmaster: their time is in its children's.
-	u.PostgresCPU = postmaster.self + postmaster.children
+	u.PostgresCPU = c.pg.endedCPU + postmaster.self + postmaster.children
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
