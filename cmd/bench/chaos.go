@@ -55,7 +55,7 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	fs.StringVar(&fixed, "job-duration", "", "fixed job duration(s) in job time; default: the benchmark's seeded distribution")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the job durations and of the emulator's faults")
 	fs.StringVar(&o.out, "out", "bench-results/chaos", "folder for the children's logs")
-	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it)")
+	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's database goes, SQLite's files or the cluster's PostgreSQL (a fresh folder inside it, removed at the end)")
 	fs.DurationVar(&o.killEvery, "kill-every", 20*time.Second, "kill -9 a worker (in turn) this often, and start it again")
 	fs.IntVar(&o.maxKills, "max-kills", 0, "stop killing workers after this many (0: until every copy is closed)")
 	fs.DurationVar(&o.serverKillAt, "server-kill-at", 45*time.Second, "kill -9 the Temporal server this long after the start, and start it again (0: never)")
@@ -63,6 +63,7 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	fs.Float64Var(&o.throttleRate, "throttle-rate", 0.05, "share of IMS requests answered 429")
 	fs.Float64Var(&o.lostRate, "lost-rate", 0.02, "share of IMS requests served but whose response is lost")
 	fs.Float64Var(&o.jobFailureRate, "job-failure-rate", 0.05, "share of copy jobs that end in FAIL")
+	addTemporalFlags(fs, &o.options)
 	fs.DurationVar(&o.timeout, "timeout", 45*time.Minute, "give up (and fail) if the copies are not all closed by then")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -72,6 +73,9 @@ func parseChaosFlags(args []string) (chaosOptions, error) {
 	}
 	if o.n < 1 || o.workers < 1 || o.scale <= 0 || o.promotions < 0 {
 		return o, errors.New("-n and -workers must be at least 1, -promotions 0 or more and -scale positive")
+	}
+	if err := checkTemporal(o.options); err != nil {
+		return o, err
 	}
 	o.progress, o.strategies = "realistic", []string{chaosStrategy}
 	o.otherProjects = map[string][]string{imsemu.DefaultRegions[1].Name: {chaosRecipient}}
@@ -93,6 +97,11 @@ type chaosReport struct {
 	Promotion  promotionFigures
 	Violations []string
 	Wall       time.Duration
+	// TemporalServer says which Temporal server ran. Usage is what it and PostgreSQL cost over the
+	// run, on the cluster only: its figures span the server's kill and restart, while the embedded
+	// server's CPU would count its last process alone.
+	TemporalServer string
+	Usage          *serverUsage
 }
 
 func (r chaosReport) print(w io.Writer) {
@@ -106,6 +115,13 @@ func (r chaosReport) print(w io.Writer) {
 			p.Promotions, p.Targets, p.Done, p.Failed, p.ReasonLost, p.PeakCrossRegion, p.CrossRegionRefusals)
 	}
 	fmt.Fprintf(w, "worker kills %d, server restarts %d, wall %s\n", r.WorkerKills, r.ServerRestarts, r.Wall.Round(time.Second))
+	fmt.Fprintf(w, "Temporal server: %s\n", r.TemporalServer)
+	if u := r.Usage; u != nil {
+		// Every copy and every promotion target is one IMS copy a workflow drove.
+		n := float64(r.Copies + r.Promotion.Targets)
+		fmt.Fprintf(w, "per copy (%d copies and %d promotion targets): Temporal server CPU %.1f ms, PostgreSQL CPU %.1f ms; database growth %.1f MiB per 1,000 copies\n",
+			r.Copies, r.Promotion.Targets, 1000*u.serverCPU.Seconds()/n, 1000*u.databaseCPU.Seconds()/n, float64(u.databaseBytes)/(1<<20)*1000/n)
+	}
 	if len(r.Violations) == 0 {
 		fmt.Fprintln(w, "nothing lost: every copy and promotion closed, succeeded copies = succeeded jobs, done targets have "+
 			"their one image (encrypted as planned, members accepted), no duplicate, no orphan (intermediates included), "+
@@ -157,6 +173,11 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	if err != nil {
 		return rep, err
 	}
+	rep.TemporalServer = r.server.describe()
+	before, err := r.server.usage()
+	if err != nil {
+		return rep, fmt.Errorf("read the Temporal server's usage: %w", err)
+	}
 	start := time.Now()
 	ids := make([]string, o.n)
 	for i := range ids {
@@ -178,6 +199,14 @@ func runChaos(ctx context.Context, o chaosOptions, progress io.Writer) (chaosRep
 	outcomes, promotionOutcomes, err := waitUnderChaos(ctx, r, o, start, ids, plans, &rep, progress)
 	if err != nil {
 		return rep, err
+	}
+	if o.temporal == temporalCluster {
+		after, err := r.server.usage()
+		if err != nil {
+			return rep, fmt.Errorf("read the Temporal server's usage: %w", err)
+		}
+		used := after.sub(before)
+		rep.Usage = &used
 	}
 	checkChaos(ctx, r, &rep, plans, outcomes, promotionOutcomes)
 	return rep, nil
@@ -289,9 +318,8 @@ func wreak(ctx context.Context, r *rig, o chaosOptions, start time.Time, done <-
 		case <-ctx.Done():
 			return nil
 		case <-serverKill:
-			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.Pid())
-			r.server.Kill()
-			if err := r.startServer(ctx); err != nil {
+			fmt.Fprintf(progress, "bench chaos: %s: kill -9 the Temporal server (pid %d); starting it again\n", time.Since(start).Round(time.Second), r.server.pid())
+			if err := r.server.killAndRestart(ctx); err != nil {
 				return fmt.Errorf("restart the Temporal server: %w", err)
 			}
 			rep.ServerRestarts++

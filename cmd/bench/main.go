@@ -38,8 +38,13 @@ type options struct {
 	progress   string
 	together   bool
 	dataDir    string
-	pollers    int
-	warmup     int
+	// temporal is the Temporal server (temporalEmbedded or temporalCluster); clusterBin and
+	// composeFile are the cluster's binaries and settings.
+	temporal    string
+	clusterBin  string
+	composeFile string
+	pollers     int
+	warmup      int
 	// regions are the emulator's regions (nil: imsemu.DefaultRegions); crossRegionCopies is the
 	// workers' CROSS_REGION_COPIES (0: IMS's limit).
 	regions           []imsemu.Region
@@ -103,9 +108,10 @@ func parseFlags(args []string) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the job durations and of the emulator")
 	fs.StringVar(&o.out, "out", "bench-results", "folder for results.json and chart.svg")
 	fs.StringVar(&o.progress, "progress", "realistic", "the emulator's progress model: realistic or linear")
-	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it, removed at the end); the server fsyncs every commit, so a disk's fsync time shows in the results, and /dev/shm takes it out")
+	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's database goes, SQLite's files or the cluster's PostgreSQL (a fresh folder inside it, removed at the end); the server fsyncs every commit, so a disk's fsync time shows in the results, and /dev/shm takes it out")
 	fs.IntVar(&o.pollers, "pollers", 0, "the worker's workflow-task and activity-task pollers each (0: the SDK's default, 2)")
 	fs.IntVar(&o.warmup, "warmup", 300, "copies the adaptive worker watches to their end before the measured run (job durations 20-120 s), so that its calibration has learned as a worker that has been running has; 0: a fresh worker")
+	addTemporalFlags(fs, &o)
 	fs.BoolVar(&o.together, "together", false, "run the strategies at the same time instead of one after another (faster; they share the CPU, and worker CPU is reported only in total)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -115,6 +121,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.n < 1 {
 		return o, fmt.Errorf("-n %d: want at least one copy", o.n)
+	}
+	if err := checkTemporal(o); err != nil {
+		return o, err
 	}
 	if o.warmup < 0 {
 		return o, fmt.Errorf("-warmup %d: want 0 (a fresh worker) or more copies", o.warmup)

@@ -107,12 +107,16 @@ func parsePromotionFlags(args []string) (promotionOptions, error) {
 	fs.DurationVar(&o.naiveWait, "naive-wait", time.Minute, "the naive fan-out's fixed wait before it retries a refused copy, in job time")
 	fs.DurationVar(&o.naiveEvery, "naive-every", terraformEvery, "the naive fan-out's polling interval (and first delay), in job time: Terraform's")
 	fs.StringVar(&o.out, "out", "bench-results/promote", "folder for results.json and the children's logs")
-	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's SQLite files go (a fresh folder inside it)")
+	fs.StringVar(&o.dataDir, "data-dir", os.TempDir(), "where the Temporal server's database goes, SQLite's files or the cluster's PostgreSQL (a fresh folder inside it, removed at the end)")
+	addTemporalFlags(fs, &o.options)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q; every option is a flag (bench promote -h lists them)", fs.Arg(0))
+	}
+	if err := checkTemporal(o.options); err != nil {
+		return o, err
 	}
 	switch {
 	case o.targets < 1 || o.promotions < 1 || o.crossRegionCopies < 1:
@@ -159,6 +163,8 @@ type runnerResult struct {
 
 // promotionResults is results.json of `bench promote`.
 type promotionResults struct {
+	// Temporal is the Temporal server the run used (-temporal).
+	Temporal          string         `json:"temporal_server"`
 	Targets           int            `json:"targets"`
 	Promotions        int            `json:"promotions"`
 	CrossRegionCopies int            `json:"cross_region_copies"`
@@ -200,7 +206,7 @@ func promotionMain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res := promotionResults{Targets: o.targets, Promotions: o.promotions, CrossRegionCopies: o.crossRegionCopies,
+	res := promotionResults{Temporal: o.temporal, Targets: o.targets, Promotions: o.promotions, CrossRegionCopies: o.crossRegionCopies,
 		Scale: o.scale, Seed: o.seed, JobModel: o.jobModel, NaiveWaitS: o.naiveWait.Seconds(), NaiveEveryS: o.naiveEvery.Seconds()}
 	var total time.Duration
 	for _, d := range durations {
@@ -488,8 +494,8 @@ func meanHandoff(jobs []imsemu.AdminJob, n int) time.Duration {
 
 func printPromotionTable(w io.Writer, res promotionResults) {
 	fmt.Fprintf(w, "\n%d cross-region targets (%d promotions for imscopy), N=%d cross-region copies at once, scale %g, seed %d, %s job model; "+
-		"jobs: longest %.0f s, all %.0f s; lower bound max(longest, all/N) = %.0f s; naive: retry a refusal after %.0f s, poll every %.0f s\n\n",
-		res.Targets, res.Promotions, res.CrossRegionCopies, res.Scale, res.Seed, res.JobModel, res.LongestJobS, res.TotalJobS, res.LowerBoundS, res.NaiveWaitS, res.NaiveEveryS)
+		"jobs: longest %.0f s, all %.0f s; lower bound max(longest, all/N) = %.0f s; naive: retry a refusal after %.0f s, poll every %.0f s; Temporal server: %s\n\n",
+		res.Targets, res.Promotions, res.CrossRegionCopies, res.Scale, res.Seed, res.JobModel, res.LongestJobS, res.TotalJobS, res.LowerBoundS, res.NaiveWaitS, res.NaiveEveryS, res.Temporal)
 	fmt.Fprintln(w, "| runner | done | makespan s | ratio to lower bound | IMG.0149 refusals | IMS calls/target | job status calls/target | peak cross-region copies | slot hand-off s |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, rr := range res.Runners {

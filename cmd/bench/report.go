@@ -33,8 +33,12 @@ type strategyResult struct {
 	WorkerCPUPerCopyMS *float64 `json:"worker_cpu_ms_per_copy,omitempty"` // real CPU; absent when strategies ran together
 	WorkerPeakRSSMB    *float64 `json:"worker_peak_rss_mb,omitempty"`
 	ServerCPUPerCopyMS *float64 `json:"server_cpu_ms_per_copy,omitempty"`
-	WallSeconds        *float64 `json:"wall_s,omitempty"` // real time
-	Buckets            []bucket `json:"by_job_duration"`
+	// DatabaseCPUPerCopyMS is PostgreSQL's on the cluster; absent on SQLite, whose CPU is the server's.
+	DatabaseCPUPerCopyMS *float64 `json:"database_cpu_ms_per_copy,omitempty"`
+	// DatabaseMBPer1000 is the database's growth per 1,000 copies, in MiB.
+	DatabaseMBPer1000 *float64 `json:"database_mib_per_1000_copies,omitempty"`
+	WallSeconds       *float64 `json:"wall_s,omitempty"` // real time
+	Buckets           []bucket `json:"by_job_duration"`
 }
 
 // bucket is a strategy's figures for copies whose job duration falls in [From, To).
@@ -51,17 +55,20 @@ type bucket struct {
 
 // results is the whole run, as written to results.json.
 type results struct {
-	Command    string           `json:"command"`
-	Copies     int              `json:"copies_per_strategy"`
-	Scale      float64          `json:"scale"`
-	Progress   string           `json:"progress"`
-	Seed       uint64           `json:"seed"`
-	Together   bool             `json:"strategies_together"`
-	Warmup     int              `json:"adaptive_warmup_copies"`
-	Jobs       jobSummary       `json:"job_durations"`
-	Strategies []strategyResult `json:"strategies"`
-	Images     imageCheck       `json:"images"`
-	Phases     []phaseSummary   `json:"phases"`
+	Command string `json:"command"`
+	// Temporal is -temporal (embedded or cluster); TemporalServer says what that server is.
+	Temporal       string           `json:"temporal"`
+	TemporalServer string           `json:"temporal_server"`
+	Copies         int              `json:"copies_per_strategy"`
+	Scale          float64          `json:"scale"`
+	Progress       string           `json:"progress"`
+	Seed           uint64           `json:"seed"`
+	Together       bool             `json:"strategies_together"`
+	Warmup         int              `json:"adaptive_warmup_copies"`
+	Jobs           jobSummary       `json:"job_durations"`
+	Strategies     []strategyResult `json:"strategies"`
+	Images         imageCheck       `json:"images"`
+	Phases         []phaseSummary   `json:"phases"`
 	// Records are every copy's own figures, for a look behind a percentile (which copies were late).
 	Records []copyRecord `json:"copy_records"`
 }
@@ -82,16 +89,18 @@ type imageCheck struct {
 }
 
 type phaseSummary struct {
-	Strategies      []string `json:"strategies"`
-	WallSeconds     float64  `json:"wall_s"`
-	WorkerCPU       float64  `json:"worker_cpu_s"`
-	WorkerPeakRSSMB float64  `json:"worker_peak_rss_mb"`
-	ServerCPU       float64  `json:"server_cpu_s"`
-	ServerPeakRSSMB float64  `json:"server_peak_rss_mb"`
-	EmulatorCPU     float64  `json:"emulator_cpu_s"`
-	PeakSlotsAll    int      `json:"peak_activity_slots_all"`
-	StartSeconds    float64  `json:"start_s"`
-	PeakIMSJobs     int      `json:"peak_concurrent_ims_jobs"`
+	Strategies       []string `json:"strategies"`
+	WallSeconds      float64  `json:"wall_s"`
+	WorkerCPU        float64  `json:"worker_cpu_s"`
+	WorkerPeakRSSMB  float64  `json:"worker_peak_rss_mb"`
+	ServerCPU        float64  `json:"server_cpu_s"`
+	ServerPeakRSSMB  float64  `json:"server_peak_rss_mb"`
+	DatabaseCPU      *float64 `json:"database_cpu_s,omitempty"` // PostgreSQL's; absent on SQLite
+	DatabaseGrowthMB float64  `json:"database_growth_mib"`
+	EmulatorCPU      float64  `json:"emulator_cpu_s"`
+	PeakSlotsAll     int      `json:"peak_activity_slots_all"`
+	StartSeconds     float64  `json:"start_s"`
+	PeakIMSJobs      int      `json:"peak_concurrent_ims_jobs"`
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
@@ -117,7 +126,7 @@ var durationBuckets = []struct {
 }
 
 func summarize(o options, durations []time.Duration, phases []phase, images []imsemu.AdminImage) results {
-	res := results{Command: "go run ./cmd/bench " + strings.Join(os.Args[1:], " "), Copies: o.n, Scale: o.scale,
+	res := results{Command: "go run ./cmd/bench " + strings.Join(os.Args[1:], " "), Temporal: o.temporal, Copies: o.n, Scale: o.scale,
 		Progress: o.progress, Seed: o.seed, Together: o.together, Warmup: o.warmup}
 	ds := make([]float64, len(durations))
 	for i, d := range durations {
@@ -127,11 +136,17 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 	res.Jobs = jobSummary{percentile(ds, 5), percentile(ds, 50), percentile(ds, 95), ds[len(ds)-1]}
 
 	for _, ph := range phases {
-		res.Phases = append(res.Phases, phaseSummary{Strategies: ph.strategies, WallSeconds: seconds(ph.wall),
+		ps := phaseSummary{Strategies: ph.strategies, WallSeconds: seconds(ph.wall),
 			WorkerCPU: seconds(ph.workerCPU), WorkerPeakRSSMB: float64(ph.workerPeakRSS) / (1 << 20),
 			ServerCPU: seconds(ph.serverCPU), ServerPeakRSSMB: float64(ph.serverPeakRSS) / (1 << 20),
-			EmulatorCPU: seconds(ph.emulatorCPU), PeakSlotsAll: ph.workerStatsAfter.PeakTotal,
-			StartSeconds: seconds(ph.startSpan), PeakIMSJobs: ph.peakJobs})
+			DatabaseGrowthMB: float64(ph.databaseGrowth) / (1 << 20),
+			EmulatorCPU:      seconds(ph.emulatorCPU), PeakSlotsAll: ph.workerStatsAfter.PeakTotal,
+			StartSeconds: seconds(ph.startSpan), PeakIMSJobs: ph.peakJobs}
+		if ph.databaseCPU != nil {
+			db := seconds(*ph.databaseCPU)
+			ps.DatabaseCPU = &db
+		}
+		res.Phases = append(res.Phases, ps)
 		for _, s := range ph.strategies {
 			res.Records = append(res.Records, ph.records[s]...)
 			sr := strategySummary(s, ph.records[s])
@@ -143,6 +158,12 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 				server := 1000 * seconds(ph.serverCPU) / float64(sr.Copies)
 				wall := seconds(ph.wall)
 				sr.WorkerCPUPerCopyMS, sr.WorkerPeakRSSMB, sr.ServerCPUPerCopyMS, sr.WallSeconds = &cpu, &rss, &server, &wall
+				growth := float64(ph.databaseGrowth) / (1 << 20) * 1000 / float64(sr.Copies)
+				sr.DatabaseMBPer1000 = &growth
+				if ph.databaseCPU != nil {
+					db := 1000 * seconds(*ph.databaseCPU) / float64(sr.Copies)
+					sr.DatabaseCPUPerCopyMS = &db
+				}
 			}
 			res.Strategies = append(res.Strategies, sr)
 		}
@@ -266,17 +287,19 @@ func opt(v *float64, format string) string {
 func printTable(w io.Writer, res results) {
 	fmt.Fprintf(w, "\n%d copies per strategy, job durations p5/p50/p95/max %.0f/%.0f/%.0f/%.0f s, scale %g, %s progress, seed %d",
 		res.Copies, res.Jobs.P5, res.Jobs.P50, res.Jobs.P95, res.Jobs.Max, res.Scale, res.Progress, res.Seed)
+	fmt.Fprintf(w, "; Temporal server: %s (-temporal %s)", res.TemporalServer, res.Temporal)
 	if res.Warmup > 0 {
 		fmt.Fprintf(w, "; adaptive's worker first watched %d other copies to their end (-warmup)", res.Warmup)
 	}
 	fmt.Fprint(w, "\n\n")
-	fmt.Fprintln(w, "| strategy | done | status calls/copy | lag p50 s | lag p95 s | lag p99 s | history events/copy | heartbeats/copy | attempts/copy | hb+attempts | peak slots | worker CPU ms/copy | worker peak RSS MB | server CPU ms/copy | wall s |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| strategy | done | status calls/copy | lag p50 s | lag p95 s | lag p99 s | history events/copy | heartbeats/copy | attempts/copy | hb+attempts | peak slots | worker CPU ms/copy | worker peak RSS MB | server CPU ms/copy | PostgreSQL CPU ms/copy | database MiB/1,000 copies | wall s |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range res.Strategies {
-		fmt.Fprintf(w, "| %s | %d/%d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %d/%d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %s | %s | %s | %s | %s | %s |\n",
 			s.Strategy, s.Completed, s.Copies, s.StatusCallsPerCopy, s.LagP50, s.LagP95, s.LagP99, s.EventsPerCopy,
 			s.HeartbeatsPerCopy, s.AttemptsPerCopy, s.HeartbeatsPerCopy+s.AttemptsPerCopy, s.PeakSlots,
-			opt(s.WorkerCPUPerCopyMS, "%.1f"), opt(s.WorkerPeakRSSMB, "%.0f"), opt(s.ServerCPUPerCopyMS, "%.1f"), opt(s.WallSeconds, "%.0f"))
+			opt(s.WorkerCPUPerCopyMS, "%.1f"), opt(s.WorkerPeakRSSMB, "%.0f"), opt(s.ServerCPUPerCopyMS, "%.1f"),
+			opt(s.DatabaseCPUPerCopyMS, "%.1f"), opt(s.DatabaseMBPer1000, "%.1f"), opt(s.WallSeconds, "%.0f"))
 	}
 	fmt.Fprintln(w, "\nBy job duration (job time):")
 	fmt.Fprintln(w, "\n| strategy | job duration | copies | status calls/copy | p50 | max | history events/copy | lag p50 s | lag max s |")
@@ -294,7 +317,11 @@ func printTable(w io.Writer, res results) {
 	fmt.Fprintf(w, "\nimages: %d expected, %d found, %d duplicates, %d missing\n",
 		res.Images.Expected, res.Images.Found, len(res.Images.Duplicates), len(res.Images.Missing))
 	for _, p := range res.Phases {
-		fmt.Fprintf(w, "phase %v: wall %.0f s (all started within %.1f s, at most %d copy jobs running at once); worker CPU %.1f s, peak RSS %.0f MB; Temporal server CPU %.1f s, peak RSS %.0f MB; emulator CPU %.1f s; peak activity slots %d\n",
-			p.Strategies, p.WallSeconds, p.StartSeconds, p.PeakIMSJobs, p.WorkerCPU, p.WorkerPeakRSSMB, p.ServerCPU, p.ServerPeakRSSMB, p.EmulatorCPU, p.PeakSlotsAll)
+		db := ""
+		if p.DatabaseCPU != nil {
+			db = fmt.Sprintf("PostgreSQL CPU %.1f s, ", *p.DatabaseCPU)
+		}
+		fmt.Fprintf(w, "phase %v: wall %.0f s (all started within %.1f s, at most %d copy jobs running at once); worker CPU %.1f s, peak RSS %.0f MB; Temporal server CPU %.1f s, peak RSS %.0f MB; %sdatabase growth %.1f MiB; emulator CPU %.1f s; peak activity slots %d\n",
+			p.Strategies, p.WallSeconds, p.StartSeconds, p.PeakIMSJobs, p.WorkerCPU, p.WorkerPeakRSSMB, p.ServerCPU, p.ServerPeakRSSMB, db, p.DatabaseGrowthMB, p.EmulatorCPU, p.PeakSlotsAll)
 	}
 }

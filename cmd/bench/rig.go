@@ -33,8 +33,7 @@ type rig struct {
 	emuSrvs []*http.Server
 	ims     []benchRegion // the emulator's regions, the home region first, each on its own port
 	calls   *jobCalls
-	server  *child
-	address string
+	server  temporalServer
 	client  client.Client
 	workers []*child
 	dataDir string
@@ -122,13 +121,10 @@ func startRigWith(ctx context.Context, o options, workers int, durations []time.
 	if err != nil {
 		return r, err
 	}
-	if r.address, err = loopback.FreeAddr(); err != nil {
+	if r.server, err = startServer(ctx, o, r.dataDir); err != nil {
 		return r, err
 	}
-	if err := r.startServer(ctx); err != nil {
-		return r, err
-	}
-	r.client, err = client.Dial(client.Options{HostPort: r.address,
+	r.client, err = client.Dial(client.Options{HostPort: r.server.address(), Namespace: r.server.namespace(),
 		Logger: logging.NewTemporalLogger(logging.New(logging.Options{Level: zap.WarnLevel}))})
 	if err != nil {
 		return r, err
@@ -141,14 +137,16 @@ func startRigWith(ctx context.Context, o options, workers int, durations []time.
 	return r, nil
 }
 
-// startServer starts (or, after a kill, restarts) the Temporal server child on the same data.
-func (r *rig) startServer(ctx context.Context) error {
-	srv, err := startChild(ctx, r.o, "temporal-server", roleServer, envDataDir+"="+r.dataDir, envTemporal+"="+r.address)
-	if err != nil {
-		return err
+// startServer starts the Temporal server -temporal names, its database in dataDir.
+func startServer(ctx context.Context, o options, dataDir string) (temporalServer, error) {
+	if o.temporal == temporalCluster {
+		return startCluster(ctx, o, dataDir)
 	}
-	r.server = srv
-	return nil
+	addr, err := loopback.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return startEmbedded(ctx, o, dataDir, addr)
 }
 
 // startWorker starts one more worker child.
@@ -175,7 +173,7 @@ func (r *rig) killWorker(ctx context.Context, k int) error {
 
 func (r *rig) workerEnv() []string {
 	regions, _ := json.Marshal(r.ims) // plain strings: cannot fail
-	return []string{envTemporal + "=" + r.address, envIMS + "=" + string(regions), fmt.Sprintf("%s=%g", envScale, r.o.scale),
+	return []string{envTemporal + "=" + r.server.address(), envNamespace + "=" + r.server.namespace(), envIMS + "=" + string(regions), fmt.Sprintf("%s=%g", envScale, r.o.scale),
 		envTaskQueue + "=" + benchTaskQueue, fmt.Sprintf("%s=%d", envPollers, r.o.pollers),
 		fmt.Sprintf("%s=%d", envCrossRegionCopies, r.o.crossRegionCopies)}
 }
@@ -211,7 +209,7 @@ func (r *rig) close() {
 		r.client.Close()
 	}
 	if r.server != nil {
-		r.server.Stop(childStopGrace)
+		r.server.stop()
 	}
 	for _, srv := range r.emuSrvs {
 		_ = srv.Close()

@@ -41,9 +41,11 @@ type phase struct {
 	workerPeakRSS    int64
 	serverCPU        time.Duration
 	serverPeakRSS    int64
-	emulatorCPU      time.Duration // this process: the emulator and the bench's own bookkeeping
-	startSpan        time.Duration // from the first start request to the last one's answer
-	peakJobs         int           // most copy jobs running in IMS at once
+	databaseCPU      *time.Duration // PostgreSQL's on the cluster; nil on SQLite, which runs in the server
+	databaseGrowth   int64          // bytes the database's files grew by
+	emulatorCPU      time.Duration  // this process: the emulator and the bench's own bookkeeping
+	startSpan        time.Duration  // from the first start request to the last one's answer
+	peakJobs         int            // most copy jobs running in IMS at once
 	records          map[string][]copyRecord
 	workerStatsAfter workerStatsView
 }
@@ -62,8 +64,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d, emulator pid %d\n",
-		o.n, o.scale, o.progress, r.workers[0].Pid(), r.server.Pid(), os.Getpid())
+	fmt.Fprintf(os.Stderr, "bench: %d copies per strategy, scale %g, %s progress; worker pid %d, Temporal server pid %d (%s), emulator pid %d\n",
+		o.n, o.scale, o.progress, r.workers[0].Pid(), r.server.pid(), r.server.describe(), os.Getpid())
 
 	if o.warmup > 0 {
 		if err := runWarmup(ctx, r, o); err != nil {
@@ -88,6 +90,7 @@ func run(ctx context.Context, o options) error {
 		phases = append(phases, ph)
 	}
 	res := summarize(o, durations, phases, r.emu.Images())
+	res.TemporalServer = r.server.describe()
 	return writeReport(o, res)
 }
 
@@ -95,7 +98,7 @@ func run(ctx context.Context, o options) error {
 // them and what the phase cost the worker, the server and the emulator.
 func runPhase(ctx context.Context, r *rig, o options, strategies []string, durations []time.Duration) (phase, error) {
 	ph := phase{strategies: strategies, records: map[string][]copyRecord{}}
-	for _, pid := range []int{r.workers[0].Pid(), r.server.Pid()} {
+	for _, pid := range []int{r.workers[0].Pid(), r.server.pid()} {
 		if err := resetPeakRSS(pid); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: cannot reset a child's peak RSS, it will cover the whole run:", err)
 		}
@@ -133,9 +136,14 @@ func runPhase(ctx context.Context, r *rig, o options, strategies []string, durat
 	if err != nil {
 		return ph, err
 	}
-	ph.workerCPU, ph.serverCPU, ph.emulatorCPU = after.worker-before.worker, after.server-before.server, after.self-before.self
+	ph.workerCPU, ph.emulatorCPU = after.worker-before.worker, after.self-before.self
+	used := after.server.sub(before.server)
+	ph.serverCPU, ph.databaseGrowth = used.serverCPU, used.databaseBytes
+	if used.hasDatabaseCPU {
+		ph.databaseCPU = &used.databaseCPU
+	}
 	ph.workerPeakRSS, _ = procPeakRSS(r.workers[0].Pid())
-	ph.serverPeakRSS, _ = procPeakRSS(r.server.Pid())
+	ph.serverPeakRSS, _ = procPeakRSS(r.server.pid())
 	if ph.workerStatsAfter, err = r.workers[0].stats(); err != nil {
 		return ph, fmt.Errorf("read the worker's counters: %w", err)
 	}
@@ -153,17 +161,24 @@ func runPhase(ctx context.Context, r *rig, o options, strategies []string, durat
 	return ph, nil
 }
 
-// cpuTimes are the CPU times so far of the worker, the Temporal server and this process (the
-// emulator and the bench's own bookkeeping).
-type cpuTimes struct{ worker, server, self time.Duration }
+// cpuTimes are the CPU times so far of the worker, the Temporal server and its database, and this
+// process (the emulator and the bench's own bookkeeping).
+type cpuTimes struct {
+	worker, self time.Duration
+	server       serverUsage
+}
 
-// cpuNow reads them; only the worker's must be readable, the others count as 0 if not.
+// cpuNow reads them; the worker's and the server's must be readable, this process's counts as 0
+// if not.
 func cpuNow(r *rig) (cpuTimes, error) {
 	worker, err := procCPU(r.workers[0].Pid())
 	if err != nil {
 		return cpuTimes{}, err
 	}
-	server, _ := procCPU(r.server.Pid())
+	server, err := r.server.usage()
+	if err != nil {
+		return cpuTimes{}, fmt.Errorf("read the Temporal server's usage: %w", err)
+	}
 	self, _ := procCPU(os.Getpid())
 	return cpuTimes{worker: worker, server: server, self: self}, nil
 }

@@ -34,6 +34,7 @@ const (
 	roleEnv              = "IMSCOPY_BENCH_ROLE"
 	roleWorker           = "worker"
 	envTemporal          = "IMSCOPY_BENCH_TEMPORAL"
+	envNamespace         = "IMSCOPY_BENCH_NAMESPACE"
 	envIMS               = "IMSCOPY_BENCH_IMS" // JSON: the emulator's regions ([]benchRegion), the home region first
 	envCrossRegionCopies = "IMSCOPY_BENCH_CROSS_REGION_COPIES"
 	envScale             = "IMSCOPY_BENCH_SCALE"
@@ -161,7 +162,8 @@ func workerMain() error {
 	crossRegionCopies, _ := strconv.Atoi(os.Getenv(envCrossRegionCopies))
 	stats := newWorkerStats()
 	c, err := client.Dial(client.Options{
-		HostPort: os.Getenv(envTemporal),
+		HostPort:  os.Getenv(envTemporal),
+		Namespace: os.Getenv(envNamespace),
 		// Warnings only: info lines for thousands of activities would cost the CPU being measured.
 		Logger:            logging.NewTemporalLogger(logging.New(logging.Options{Level: zapcore.WarnLevel, Output: os.Stderr})),
 		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(countHeartbeats(stats))}},
