@@ -18,7 +18,7 @@ BIN := bin
 # The whole suite must stay well inside CI's 90 minutes on 2 cores; 30 minutes is the alarm.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test fuzz workflowcheck vet fmt demo emulator cluster bench chaos clean toolchain
+.PHONY: all build temporal-bins test fuzz workflowcheck vet fmt demo emulator cluster bench chaos clean toolchain
 
 all: build
 
@@ -28,8 +28,10 @@ toolchain:
 
 # build: imscopy's programs, and the upstream Temporal server and its SQL tool at go.mod's version
 # (go.mod's tool directives), named as in the temporalio images; `make cluster` and its tests run them.
-build:
+build: temporal-bins
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+temporal-bins:
 	$(GO) build -o $(BIN)/temporal-server go.temporal.io/server/cmd/server
 	$(GO) build -o $(BIN)/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 
@@ -104,16 +106,21 @@ cluster: build
 # bench: the polling strategies side by side on the same seeded jobs (flags in docs/benchmarks.md, e.g.
 # BENCH_ARGS="-n 1000 -strategies adaptive"); results.json and chart.svg go to bench-results/. Then a
 # release's cross-region targets promoted by imscopy and by a naive fan-out (PROMOTE_ARGS, e.g.
-# "-targets 12 -seed 2"); its results.json goes to bench-results/promote/.
+# "-targets 12 -seed 2"); its results.json goes to bench-results/promote/. "-temporal cluster" in
+# the arguments runs them on the upstream Temporal server on PostgreSQL (internal/cluster), whose
+# binaries are built first.
 bench:
 	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(if $(findstring cluster,$(BENCH_ARGS) $(PROMOTE_ARGS)),$(MAKE) temporal-bins)
 	$(BIN)/bench $(BENCH_ARGS)
 	$(BIN)/bench promote $(PROMOTE_ARGS)
 
 # chaos: 500 copies, two workers, injected IMS faults, worker and server kills; exits non-zero if
-# anything is lost (flags in docs/benchmarks.md, via CHAOS_ARGS).
+# anything is lost (flags in docs/benchmarks.md, via CHAOS_ARGS; "-temporal cluster" runs it on the
+# upstream Temporal server on PostgreSQL).
 chaos:
 	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(if $(findstring cluster,$(CHAOS_ARGS)),$(MAKE) temporal-bins)
 	$(BIN)/bench chaos $(CHAOS_ARGS)
 
 clean:

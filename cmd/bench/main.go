@@ -11,6 +11,9 @@
 //	make bench BENCH_ARGS="-n 1000 -strategies adaptive"
 //	go run ./cmd/bench promote -targets 20  # a release's cross-region targets: imscopy vs a naive fan-out
 //	go run ./cmd/bench chaos -n 500    # make chaos: faults and kills; non-zero exit if anything is lost
+//
+// With -temporal cluster, each of them runs on internal/cluster's upstream Temporal server on
+// PostgreSQL instead of the embedded server child; the emulator and the worker children stay.
 package main
 
 import (
