@@ -11,13 +11,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 )
 
 // Activities holds what every activity needs. One value serves every workflow on the worker,
 // so it holds no per-copy state: that lives in activity inputs and heartbeat details.
 type Activities struct {
-	IMS  *imsapi.Client
+	IMS  *imsclient.Client
 	Poll PollConfig
 	// Calibration, when set, is what PollJob learns from the copies it watches to their end, and
 	// how its later waits use it (pollschedule). Nil: PollJob waits by its rule alone.
@@ -92,7 +92,7 @@ func (a *Activities) pollConfig() PollConfig {
 }
 
 // region returns the client for a region; "" means the worker's home region.
-func (a *Activities) region(name string) (*imsapi.RegionClient, error) {
+func (a *Activities) region(name string) (*imsclient.RegionClient, error) {
 	if name == "" {
 		return a.IMS.Home(), nil
 	}
@@ -105,7 +105,7 @@ func (a *Activities) region(name string) (*imsapi.RegionClient, error) {
 
 // imageRegion returns the client for the region where a copy's image is: target, or the job's
 // region when target is "".
-func (a *Activities) imageRegion(jobRegion, target string) (*imsapi.RegionClient, error) {
+func (a *Activities) imageRegion(jobRegion, target string) (*imsclient.RegionClient, error) {
 	if target == "" {
 		return a.region(jobRegion)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 )
 
 // CleanupInput names the copy to undo: its image, the job that will name it, or, when the workflow
@@ -115,7 +116,7 @@ func (a *Activities) CleanupCopy(ctx context.Context, in CleanupInput) error {
 const lostLookupWaits = 6
 
 // lookForLostCopy finds the copy of in.Lost, looking again after failed reads until the bound.
-func (a *Activities) lookForLostCopy(ctx context.Context, sourceRegion string, ir *imsapi.RegionClient, in CleanupInput) (string, error) {
+func (a *Activities) lookForLostCopy(ctx context.Context, sourceRegion string, ir *imsclient.RegionClient, in CleanupInput) (string, error) {
 	p := a.pollConfig()
 	giveUp := activity.GetInfo(ctx).ScheduledTime.Add(lostLookupWaits * p.VisibilityWait)
 	for n := 1; ; n++ {
@@ -153,7 +154,7 @@ func appMessage(err error) string {
 // created, by SubmitCopy's adoption rule (findCopy), killed ones made since included. It returns
 // "" when there is nothing to delete: no copy appeared, or the one found is active, which may be
 // an earlier, finished copy that someone relies on rather than the lost POST's.
-func (a *Activities) findLostCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, look copyLookup) (string, error) {
+func (a *Activities) findLostCopy(ctx context.Context, r *imsclient.RegionClient, req imsapi.CopyRequest, look copyLookup) (string, error) {
 	logger := activity.GetLogger(ctx)
 	img, found, err := a.lookForCopy(ctx, r, req, look, func() any { return "" })
 	switch {

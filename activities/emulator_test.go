@@ -10,6 +10,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/internal/testkit/emutest"
@@ -82,7 +83,7 @@ func (c *imsClock) step(srv *imsemu.Server, route string, by time.Duration) {
 }
 
 // newClient is a client of srv that signs with sk.
-func newClient(t *testing.T, srv *imsemu.Server, sk string) *imsapi.Client {
+func newClient(t *testing.T, srv *imsemu.Server, sk string) *imsclient.Client {
 	t.Helper()
 	cfg := emutest.ClientConfig(srv)
 	cfg.SK = sk

@@ -186,7 +186,7 @@ var classTypes = map[imsapi.Class]struct{ errType, advice string }{
 // longer is no loss.
 const throttleDelay = 10 * time.Second
 
-// fromIMS turns an error from imsapi into the activity's error. It is the one place where
+// fromIMS turns an error from imsclient into the activity's error. It is the one place where
 // imsapi classes become Temporal retry decisions. A cancelled context passes through unchanged
 // so that Temporal records a cancellation, not a failure.
 func fromIMS(err error) error {

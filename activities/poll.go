@@ -13,6 +13,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 )
 
 // PollJobInput names what to wait for: the copy job, or, when JobID is empty (an adopted image
@@ -229,7 +230,7 @@ const maxRefusedReads = 5
 
 // readStatus asks IMS once about the copy: the job (in r) when known, otherwise the adopted image
 // (in ir).
-func (a *Activities) readStatus(ctx context.Context, r, ir *imsapi.RegionClient, in PollJobInput) (statusRead, error) {
+func (a *Activities) readStatus(ctx context.Context, r, ir *imsclient.RegionClient, in PollJobInput) (statusRead, error) {
 	if in.JobID == "" {
 		img, err := ir.GetImage(ctx, in.ImageID)
 		if err != nil {

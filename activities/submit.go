@@ -14,6 +14,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/internal/strictjson"
 )
 
@@ -214,7 +215,7 @@ func (in SubmitCopyInput) crossRegionRequest() imsapi.CrossRegionCopyRequest {
 }
 
 // post sends the copy's one non-idempotent request.
-func post(ctx context.Context, r *imsapi.RegionClient, in SubmitCopyInput) (string, error) {
+func post(ctx context.Context, r *imsclient.RegionClient, in SubmitCopyInput) (string, error) {
 	if in.crossRegion() {
 		return r.CopyCrossRegion(ctx, in.crossRegionRequest())
 	}
@@ -289,7 +290,7 @@ const (
 // lookForCopy runs findCopy until it finds the copy or until look.until passes, looking every
 // PollConfig.Min and heartbeating details. A failed read is tolerated while time is left if a
 // retry can fix it: one bad answer must not cut short a wait that a possible POST made necessary.
-func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest,
+func (a *Activities) lookForCopy(ctx context.Context, r *imsclient.RegionClient, req imsapi.CopyRequest,
 	look copyLookup, details func() any) (imsapi.Image, bool, error) {
 	logger := activity.GetLogger(ctx)
 	for {
@@ -318,7 +319,7 @@ func (a *Activities) lookForCopy(ctx context.Context, r *imsapi.RegionClient, re
 // (or none, as asked), and not deleted. A killed image matches only when it was made at or after
 // look.killedSince, and only when no live image does. When several match (a person copied by
 // hand too), the oldest is taken so that every attempt picks the same one.
-func findCopy(ctx context.Context, r *imsapi.RegionClient, req imsapi.CopyRequest, look copyLookup) (imsapi.Image, bool, error) {
+func findCopy(ctx context.Context, r *imsclient.RegionClient, req imsapi.CopyRequest, look copyLookup) (imsapi.Image, bool, error) {
 	images, err := r.ListImages(ctx, imsapi.ListFilter{Name: req.Name, Owner: r.ProjectID()})
 	if err != nil {
 		return imsapi.Image{}, false, err

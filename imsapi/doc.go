@@ -1,10 +1,11 @@
-// Package imsapi is imscopy's client of Huawei Cloud IMS (Image Management Service), built on the
-// official Go SDK (services/ims/v2) and its AK/SK signer.
+// Package imsapi is the vocabulary of Huawei Cloud IMS (Image Management Service) as imscopy
+// speaks it: the requests and answers (CopyRequest, Job, Image, Member), the rules a request must
+// keep before anything is sent (ValidationError), and the classes of IMS's errors (Class, Error)
+// that say what to do: fix the request, wait and retry, or ask a person.
 //
-// It adds what the SDK leaves to its users: a context per call (the SDK's calls take none), one
-// connection pool per region, validation before anything is sent (ValidationError), and one error
-// type (Error) whose Class says what to do: fix the request, wait and retry, or ask a person.
-// It never retries by itself; the workflow engine above it decides.
+// It does not link the Huawei Cloud SDK, so clients of the workflows (the starter) can validate
+// and read what the workflows return without it. The client that calls IMS, built on the SDK, is
+// imsclient.
 //
 // The contract it speaks is docs/ims-api.md; the emulator in imsemu serves the same contract locally.
 package imsapi

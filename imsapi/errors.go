@@ -28,9 +28,9 @@ func (c Class) Retryable() bool {
 	return c == ClassThrottled || c == ClassBusy || c == ClassTransient
 }
 
-// Error is every failure imsapi returns from a call that reached (or tried to reach) IMS.
+// Error is every failure imsclient returns from a call that reached (or tried to reach) IMS.
 type Error struct {
-	Op         string        // the imsapi operation, e.g. "CopyInRegion"
+	Op         string        // the imsclient operation, e.g. "CopyInRegion"
 	Status     int           // HTTP status; 0 when no response arrived
 	Code       string        // IMS (IMG.xxxx) or gateway (APIGW.xxxx) code
 	Message    string        // IMS's message, or the transport error's text
@@ -46,7 +46,7 @@ func (e *Error) Error() string {
 	case e.Status == 0:
 		parts = append(parts, "no response from IMS")
 	case e.Status < 400:
-		// IMS answered with success and imsapi found the answer wanting: the message says how,
+		// IMS answered with success and imsclient found the answer wanting: the message says how,
 		// and "IMS answered 200" would read as if IMS had reported the problem.
 	case e.Code != "":
 		parts = append(parts, fmt.Sprintf("IMS answered %d %s", e.Status, e.Code))
@@ -90,9 +90,9 @@ var (
 	authCodes     = map[string]bool{"APIGW.0301": true, "APIGW.0303": true, "APIGW.0307": true}
 )
 
-// classify decides the class from the HTTP status and the code together: docs/ims-api.md section 8.1 warns
+// Classify decides the class from the HTTP status and the code together: docs/ims-api.md section 8.1 warns
 // that the status alone is not enough (IMS answers 400 for both bad input and flow control).
-func classify(status int, code string) Class {
+func Classify(status int, code string) Class {
 	switch {
 	case throttleCodes[code] || status == 429:
 		return ClassThrottled

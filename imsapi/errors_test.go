@@ -48,7 +48,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d %s", tc.status, tc.code), func(t *testing.T) {
-			assert.Equal(t, tc.want, classify(tc.status, tc.code))
+			assert.Equal(t, tc.want, Classify(tc.status, tc.code))
 		})
 	}
 }

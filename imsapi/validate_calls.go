@@ -25,7 +25,7 @@ func ValidateProjectID(field, id string) error {
 // 128 projects (docs/ims-api.md section 6), so a longer list cannot succeed.
 const MaxMembers = 128
 
-func validateImageIDs(ids []string) error {
+func ValidateImageIDs(ids []string) error {
 	if err := checkBatch("images", len(ids)); err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func validateImageIDs(ids []string) error {
 	return nil
 }
 
-func validateProjectIDs(ids []string) error {
+func ValidateProjectIDs(ids []string) error {
 	if err := checkBatch("projects", len(ids)); err != nil {
 		return err
 	}
@@ -59,9 +59,9 @@ func checkBatch(field string, n int) error {
 	return nil
 }
 
-// validateDecision accepts the two states a recipient can set; "pending" is where a share starts and
+// ValidateDecision accepts the two states a recipient can set; "pending" is where a share starts and
 // cannot be set.
-func validateDecision(s MemberStatus) error {
+func ValidateDecision(s MemberStatus) error {
 	if s != MemberAccepted && s != MemberRejected {
 		return Invalid("status", string(s), "must be %q or %q", MemberAccepted, MemberRejected)
 	}

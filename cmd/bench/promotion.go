@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/workflows/promote"
 )
@@ -343,7 +344,7 @@ func runNaive(ctx context.Context, r *rig, o promotionOptions) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	ims, err := imsapi.New(cfg)
+	ims, err := imsclient.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +369,7 @@ func runNaive(ctx context.Context, r *rig, o promotionOptions) ([]string, error)
 	return failures, ctx.Err()
 }
 
-func naiveCopy(ctx context.Context, home *imsapi.RegionClient, plan promote.Plan, t promote.Target, wait, every time.Duration) error {
+func naiveCopy(ctx context.Context, home *imsclient.RegionClient, plan promote.Plan, t promote.Target, wait, every time.Duration) error {
 	req := imsapi.CrossRegionCopyRequest{SourceImageID: plan.Source.ImageID, Name: t.Name, TargetRegion: t.Region, AgencyName: plan.AgencyName}
 	var jobID string
 	for {

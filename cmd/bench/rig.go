@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/logging"
@@ -186,11 +186,11 @@ type benchRegion struct {
 }
 
 // imsConfig is the IMS client configuration of the emulator's regions, the first one home.
-func imsConfig(regions []benchRegion) (imsapi.Config, error) {
+func imsConfig(regions []benchRegion) (imsclient.Config, error) {
 	if len(regions) == 0 {
-		return imsapi.Config{}, errors.New("no IMS region given")
+		return imsclient.Config{}, errors.New("no IMS region given")
 	}
-	cfg := imsapi.Config{Region: regions[0].Name, ProjectID: regions[0].ProjectID, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
+	cfg := imsclient.Config{Region: regions[0].Name, ProjectID: regions[0].ProjectID, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
 		Projects: map[string]string{}, Endpoints: map[string]string{}}
 	for _, reg := range regions {
 		cfg.Endpoints[reg.Name] = reg.URL

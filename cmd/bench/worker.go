@@ -24,7 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/internal/logging"
 )
 
@@ -155,7 +155,7 @@ func workerMain() error {
 	if err != nil {
 		return err
 	}
-	ims, err := imsapi.New(cfg)
+	ims, err := imsclient.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/imscopy/imscopy/activities"
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/internal/config"
 	"github.com/imscopy/imscopy/internal/devserver"
 	"github.com/imscopy/imscopy/internal/logging"
@@ -169,8 +169,8 @@ func run(ctx context.Context, cfg config.Worker, logger *zap.Logger) error {
 }
 
 // newIMSClient is the IMS client of cfg; m, when not nil, observes every call.
-func newIMSClient(cfg config.Worker, logger *zap.Logger, m *metrics.Metrics) (*imsapi.Client, error) {
-	imsConfig := imsapi.Config{
+func newIMSClient(cfg config.Worker, logger *zap.Logger, m *metrics.Metrics) (*imsclient.Client, error) {
+	imsConfig := imsclient.Config{
 		Region:        cfg.Region,
 		ProjectID:     cfg.ProjectID,
 		Projects:      cfg.Projects,
@@ -184,7 +184,7 @@ func newIMSClient(cfg config.Worker, logger *zap.Logger, m *metrics.Metrics) (*i
 	if m != nil {
 		imsConfig.Observe = m.ObserveIMSCall
 	}
-	ims, err := imsapi.New(imsConfig)
+	ims, err := imsclient.New(imsConfig)
 	if err != nil {
 		return nil, fmt.Errorf("IMS client: %w", err)
 	}
@@ -239,7 +239,7 @@ func connect(ctx context.Context, cfg config.Worker, address string, logger *zap
 
 // startPolling registers every workflow and activity on a worker of cfg's task queue and starts
 // it polling; onFatal is called when polling fails for good.
-func startPolling(c client.Client, cfg config.Worker, ims *imsapi.Client, m *metrics.Metrics, onFatal func(error)) (worker.Worker, error) {
+func startPolling(c client.Client, cfg config.Worker, ims *imsclient.Client, m *metrics.Metrics, onFatal func(error)) (worker.Worker, error) {
 	wopts := cfg.WorkerOptions()
 	wopts.OnFatalError = onFatal
 	if m != nil {

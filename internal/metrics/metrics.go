@@ -116,7 +116,7 @@ func New(onError func(error)) (*Metrics, error) {
 // Temporal is the handler to give the Temporal client (client.Options.MetricsHandler).
 func (m *Metrics) Temporal() client.MetricsHandler { return m.temporal }
 
-// ObserveIMSCall records one IMS call; it has imsapi.Config.Observe's signature.
+// ObserveIMSCall records one IMS call; it has imsclient.Config.Observe's signature.
 func (m *Metrics) ObserveIMSCall(op string, class imsapi.Class, d time.Duration) {
 	label := string(class)
 	if class == "" {

@@ -1,7 +1,7 @@
-// Package emutest starts the IMS emulator for tests and configures what reaches it: an imsapi
-// client, or a worker's environment. Every test that talks to IMS over real HTTP on 127.0.0.1
-// sets up the same way through it, so the emulator's regions, projects and credentials are
-// written once.
+// Package emutest starts the IMS emulator for tests and configures what reaches it: an IMS
+// client (imsclient), or a worker's environment. Every test that talks to IMS over real HTTP on
+// 127.0.0.1 sets up the same way through it, so the emulator's regions, projects and credentials
+// are written once.
 package emutest
 
 import (
@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -31,19 +31,31 @@ func Start(t testing.TB, cfg imsemu.Config) *imsemu.Server {
 	return srv
 }
 
-// ClientConfig is the imsapi configuration that reaches srv: Home as the home region, East as the
+// ClientConfig is the imsclient configuration that reaches srv: Home as the home region, East as the
 // other project, signed with the emulator's default credentials. Tests change what they test.
-func ClientConfig(srv *imsemu.Server) imsapi.Config {
-	return imsapi.Config{Region: Home.Name, ProjectID: Home.ProjectID, Projects: map[string]string{East.Name: East.ProjectID},
+func ClientConfig(srv *imsemu.Server) imsclient.Config {
+	return imsclient.Config{Region: Home.Name, ProjectID: Home.ProjectID, Projects: map[string]string{East.Name: East.ProjectID},
 		AK: imsemu.DefaultAK, SK: imsemu.DefaultSK, Endpoints: srv.Endpoints()}
 }
 
-// Client is an imsapi client of cfg; the test fails when imsapi refuses the configuration.
-func Client(t testing.TB, cfg imsapi.Config) *imsapi.Client {
+// Client is an imsclient client of cfg; the test fails when imsclient refuses the configuration.
+func Client(t testing.TB, cfg imsclient.Config) *imsclient.Client {
 	t.Helper()
-	c, err := imsapi.New(cfg)
+	c, err := imsclient.New(cfg)
 	require.NoError(t, err)
 	return c
+}
+
+// Requests counts the requests srv received on a route (all regions and statuses); route ""
+// counts every route.
+func Requests(srv *imsemu.Server, route string) int {
+	n := 0
+	for _, c := range srv.Counts() {
+		if route == "" || c.Route == route {
+			n += c.Count
+		}
+	}
+	return n
 }
 
 // Endpoints is srv's endpoints as IMS_ENDPOINTS takes them: "region=url,...", sorted.
@@ -60,10 +72,10 @@ func Endpoints(srv *imsemu.Server) string {
 // (those srv was started with).
 func WorkerVars(srv *imsemu.Server, ak, sk string) map[string]string {
 	return map[string]string{
-		"IMS_REGION":        Home.Name,
-		"IMS_ENDPOINTS":     Endpoints(srv),
-		imsapi.EnvAK:        ak,
-		imsapi.EnvSK:        sk,
-		imsapi.EnvProjectID: Home.ProjectID,
+		"IMS_REGION":           Home.Name,
+		"IMS_ENDPOINTS":        Endpoints(srv),
+		imsclient.EnvAK:        ak,
+		imsclient.EnvSK:        sk,
+		imsclient.EnvProjectID: Home.ProjectID,
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -27,9 +27,9 @@ func TestWorkerVarsNameEveryRegion(t *testing.T) {
 	srv := Start(t, imsemu.Config{})
 	vars := WorkerVars(srv, "AK", "SK")
 	assert.Equal(t, Home.Name, vars["IMS_REGION"])
-	assert.Equal(t, "AK", vars[imsapi.EnvAK])
-	assert.Equal(t, "SK", vars[imsapi.EnvSK])
-	assert.Equal(t, Home.ProjectID, vars[imsapi.EnvProjectID])
+	assert.Equal(t, "AK", vars[imsclient.EnvAK])
+	assert.Equal(t, "SK", vars[imsclient.EnvSK])
+	assert.Equal(t, Home.ProjectID, vars[imsclient.EnvProjectID])
 	pairs := strings.Split(vars["IMS_ENDPOINTS"], ",")
 	require.Len(t, pairs, len(srv.Endpoints()))
 	for _, p := range pairs {

@@ -1,4 +1,4 @@
-package imsapi
+package imsclient
 
 import (
 	"net/http"

@@ -1,16 +1,17 @@
-package imsapi
+package imsclient
 
 import (
 	"context"
 
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
+	"github.com/imscopy/imscopy/imsapi"
 )
 
 // CopyInRegion starts an in-region copy (POST /v1/cloudimages/{image_id}/copy) and returns its job ID.
 // IMS has no idempotency token: a call that fails with ClassTransient may still have created the
 // copy, so callers look for it before calling again (docs/copy.md, How a copy runs, step 2).
-func (r *RegionClient) CopyInRegion(ctx context.Context, req CopyRequest) (string, error) {
+func (r *RegionClient) CopyInRegion(ctx context.Context, req imsapi.CopyRequest) (string, error) {
 	const op = "CopyInRegion"
 	if err := req.Validate(); err != nil {
 		return "", err
@@ -32,17 +33,17 @@ func (r *RegionClient) CopyInRegion(ctx context.Context, req CopyRequest) (strin
 
 // CopyCrossRegion starts a copy to another region (POST /v1/cloudimages/{image_id}/cross_region_copy)
 // and returns its job ID. The job lives in this (the source) region, the new image in TargetRegion.
-func (r *RegionClient) CopyCrossRegion(ctx context.Context, req CrossRegionCopyRequest) (string, error) {
+func (r *RegionClient) CopyCrossRegion(ctx context.Context, req imsapi.CrossRegionCopyRequest) (string, error) {
 	const op = "CopyCrossRegion"
 	if err := req.Validate(); err != nil {
 		return "", err
 	}
 	if req.TargetRegion == r.name {
 		// IMS would answer IMG.0142; say it before sending anything.
-		return "", Invalid("region", req.TargetRegion, "must differ from the source region; use CopyInRegion")
+		return "", imsapi.Invalid("region", req.TargetRegion, "must differ from the source region; use CopyInRegion")
 	}
 	if req.VaultID != "" {
-		if err := ValidateUUID("vault_id", req.VaultID); err != nil {
+		if err := imsapi.ValidateUUID("vault_id", req.VaultID); err != nil {
 			return "", err
 		}
 	}
@@ -73,5 +74,5 @@ func jobIDOf(op string, jobID *string, status int, requestID string) (string, er
 	if id := deref(jobID); id != "" {
 		return id, nil
 	}
-	return "", &Error{Op: op, Status: status, Class: ClassUnknown, Message: "IMS answered without a job_id", RequestID: requestID}
+	return "", &imsapi.Error{Op: op, Status: status, Class: imsapi.ClassUnknown, Message: "IMS answered without a job_id", RequestID: requestID}
 }

@@ -1,4 +1,4 @@
-package imsapi
+package imsclient
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
+	"github.com/imscopy/imscopy/imsapi"
 )
 
 // call runs one SDK operation with ctx bound to its HTTP requests and turns any failure into *Error.
@@ -16,7 +17,7 @@ func call[T any](ctx context.Context, r *RegionClient, op string, do func(*ims.I
 	return out, err
 }
 
-// callWithID is call that also returns the X-Request-Id of the last response, for errors that imsapi
+// callWithID is call that also returns the X-Request-Id of the last response, for errors that imsclient
 // raises about a successful answer.
 //
 // The SDK client is built per call because the only way to give the SDK a context is its
@@ -33,9 +34,9 @@ func callWithID[T any](ctx context.Context, r *RegionClient, op string, do func(
 	if r.observe != nil {
 		start := time.Now()
 		defer func() {
-			var class Class
+			var class imsapi.Class
 			if err != nil {
-				class = ClassOf(err)
+				class = imsapi.ClassOf(err)
 			}
 			r.observe(op, class, time.Since(start))
 		}()
@@ -43,7 +44,7 @@ func callWithID[T any](ctx context.Context, r *RegionClient, op string, do func(
 
 	client, err := r.sdkClient(rt)
 	if err != nil {
-		return zero, "", &Error{Op: op, Class: ClassUnknown, Message: "cannot build the SDK client: " + err.Error(), Err: err}
+		return zero, "", &imsapi.Error{Op: op, Class: imsapi.ClassUnknown, Message: "cannot build the SDK client: " + err.Error(), Err: err}
 	}
 	out, err := do(client)
 	_, requestID, _ := rt.last()
@@ -56,19 +57,19 @@ func callWithID[T any](ctx context.Context, r *RegionClient, op string, do func(
 // toError classifies a failed SDK call. An IMS answer (any status) wins over everything else; without
 // one, a cancelled ctx explains the failure; otherwise the network failed (transient) or, if nothing
 // was sent, the SDK refused to build the request (a bug here, not worth retrying).
-func toError(ctx context.Context, op string, rt *callTransport, err error) *Error {
+func toError(ctx context.Context, op string, rt *callTransport, err error) *imsapi.Error {
 	sent, requestID, retryAfter := rt.last()
 
 	var sre *sdkerr.ServiceResponseError
 	if errors.As(err, &sre) && sre.StatusCode != 0 {
-		e := &Error{
+		e := &imsapi.Error{
 			Op:         op,
 			Status:     sre.StatusCode,
 			Code:       sre.ErrorCode,
 			Message:    sre.ErrorMessage,
 			RequestID:  sre.RequestId,
 			RetryAfter: retryAfter,
-			Class:      classify(sre.StatusCode, sre.ErrorCode),
+			Class:      imsapi.Classify(sre.StatusCode, sre.ErrorCode),
 		}
 		if e.RequestID == "" {
 			e.RequestID = requestID
@@ -83,11 +84,11 @@ func toError(ctx context.Context, op string, rt *callTransport, err error) *Erro
 		return cancelled(ctx, op, requestID)
 	}
 	if !sent {
-		return &Error{Op: op, Class: ClassUnknown, Message: "the SDK could not build the request: " + err.Error(), Err: err}
+		return &imsapi.Error{Op: op, Class: imsapi.ClassUnknown, Message: "the SDK could not build the request: " + err.Error(), Err: err}
 	}
 	// Connection refused or reset, EOF before a full answer, the per-request timeout: the request may
 	// or may not have taken effect, and trying again later is the only remedy.
-	return &Error{Op: op, Class: ClassTransient, Message: err.Error(), RequestID: requestID, Err: err}
+	return &imsapi.Error{Op: op, Class: imsapi.ClassTransient, Message: err.Error(), RequestID: requestID, Err: err}
 }
 
 // sdkClient builds the SDK's client for one call, sending through rt.
@@ -104,10 +105,10 @@ func (r *RegionClient) sdkClient(rt http.RoundTripper) (*ims.ImsClient, error) {
 }
 
 // cancelled wraps ctx's error so that errors.Is(err, context.Canceled) (or DeadlineExceeded) holds.
-func cancelled(ctx context.Context, op, requestID string) *Error {
-	return &Error{
+func cancelled(ctx context.Context, op, requestID string) *imsapi.Error {
+	return &imsapi.Error{
 		Op:        op,
-		Class:     ClassTransient,
+		Class:     imsapi.ClassTransient,
 		Message:   "stopped waiting for IMS: " + ctx.Err().Error(),
 		RequestID: requestID,
 		Err:       ctx.Err(),

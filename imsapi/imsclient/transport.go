@@ -1,4 +1,4 @@
-package imsapi
+package imsclient
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 // newRegionTransport is the one connection pool of a region, shared by every call to it.
 //
-// imsapi itself never retries, but net/http re-sends a request once when a reused keep-alive
+// imsclient itself never retries, but net/http re-sends a request once when a reused keep-alive
 // connection turns out to be dead: any request it could not write at all, and a GET also when the
 // connection closed before an answer. Neither can apply an effect twice: the first never left, the
 // second has no effect.
@@ -23,7 +23,7 @@ func newRegionTransport() *http.Transport {
 	return t
 }
 
-// callTransport is the RoundTripper of one imsapi call. The SDK builds its requests with
+// callTransport is the RoundTripper of one imsclient call. The SDK builds its requests with
 // context.Background(), so this is where the caller's ctx reaches the wire: every request the SDK
 // sends is cancelled when either the caller's ctx or the SDK's own timeout ends. It also records what
 // the SDK does not expose on errors (Retry-After) and logs each exchange.

@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"context"
@@ -10,18 +10,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit/emutest"
 )
 
-// emuEnv is a running emulator (real HTTP on 127.0.0.1) and an imsapi client configured for it.
+// emuEnv is a running emulator (real HTTP on 127.0.0.1) and an imsclient client configured for it.
 type emuEnv struct {
 	srv    *imsemu.Server
-	client *imsapi.Client
-	home   *imsapi.RegionClient // cn-north-4, holds the seed image
-	east   *imsapi.RegionClient // cn-east-3
+	client *imsclient.Client
+	home   *imsclient.RegionClient // cn-north-4, holds the seed image
+	east   *imsclient.RegionClient // cn-east-3
 	logs   *logRecorder
 }
+
+const (
+	seedImageID = imsemu.SeedImageID
+	seedKeyID   = imsemu.SeedKMSKeyID
+	jobIDSample = "edc89b490d7d4392898e19b2deb34797"
+)
 
 var (
 	homeRegion = emutest.Home
@@ -48,25 +55,16 @@ func startEmu(t *testing.T, cfg imsemu.Config) *emuEnv {
 }
 
 // newClient is a client of the same emulator with other credentials.
-func (env *emuEnv) newClient(t *testing.T, ak, sk string) *imsapi.Client {
+func (env *emuEnv) newClient(t *testing.T, ak, sk string) *imsclient.Client {
 	t.Helper()
-	imsapi.ClearSDKEnv(t)
+	imsclient.ClearSDKEnv(t)
 	cfg := emutest.ClientConfig(env.srv)
 	cfg.AK, cfg.SK, cfg.RequestTimeout, cfg.Logger = ak, sk, 10*time.Second, env.logs.logf
 	return emutest.Client(t, cfg)
 }
 
-// requests counts the requests the emulator received on a route (all regions and statuses); route
-// "" counts every route.
-func (env *emuEnv) requests(route string) int {
-	n := 0
-	for _, c := range env.srv.Counts() {
-		if route == "" || c.Route == route {
-			n += c.Count
-		}
-	}
-	return n
-}
+// requests counts the requests the emulator received on a route; route "" counts every route.
+func (env *emuEnv) requests(route string) int { return emutest.Requests(env.srv, route) }
 
 // abandoned counts the requests on a route whose client hung up during injected latency (the
 // emulator records them as 499).
@@ -82,7 +80,7 @@ func (env *emuEnv) abandoned(route string) int {
 
 // waitJob polls until the job is terminal. The emulator's jobs last about a second here, so the
 // ctx bound only stops a broken test from hanging.
-func waitJob(t *testing.T, r *imsapi.RegionClient, jobID string) imsapi.Job {
+func waitJob(t *testing.T, r *imsclient.RegionClient, jobID string) imsapi.Job {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -31,7 +32,7 @@ func TestLostCopyResponse(t *testing.T) {
 	assert.Equal(t, 0, e.Status)
 	assert.True(t, e.Class.Retryable())
 
-	assert.Equal(t, 1, env.requests(imsemu.RouteCopyInRegion), "imsapi does not retry, nor does Go's transport retry a POST")
+	assert.Equal(t, 1, env.requests(imsemu.RouteCopyInRegion), "imsclient does not retry, nor does Go's transport retry a POST")
 	made := 0
 	for _, img := range env.srv.Images() {
 		if img.Name == "lost-and-found" {
@@ -58,21 +59,21 @@ func TestContextEndsHungRequest(t *testing.T) {
 	ops := []struct {
 		name  string
 		route string
-		call  func(context.Context, *imsapi.RegionClient) error
+		call  func(context.Context, *imsclient.RegionClient) error
 	}{
-		{"CopyInRegion", imsemu.RouteCopyInRegion, func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"CopyInRegion", imsemu.RouteCopyInRegion, func(ctx context.Context, r *imsclient.RegionClient) error {
 			_, err := r.CopyInRegion(ctx, imsapi.CopyRequest{SourceImageID: seedImageID, Name: "hung"})
 			return err
 		}},
-		{"GetJob", imsemu.RouteShowJobProgress, func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"GetJob", imsemu.RouteShowJobProgress, func(ctx context.Context, r *imsclient.RegionClient) error {
 			_, err := r.GetJob(ctx, jobIDSample)
 			return err
 		}},
-		{"GetImage", imsemu.RouteListImages, func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"GetImage", imsemu.RouteListImages, func(ctx context.Context, r *imsclient.RegionClient) error {
 			_, err := r.GetImage(ctx, seedImageID)
 			return err
 		}},
-		{"DeleteImage", imsemu.RouteGlanceDeleteImage, func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"DeleteImage", imsemu.RouteGlanceDeleteImage, func(ctx context.Context, r *imsclient.RegionClient) error {
 			return r.DeleteImage(ctx, seedImageID)
 		}},
 	}
@@ -126,7 +127,7 @@ func TestContextEndsHungRequest(t *testing.T) {
 type front struct {
 	server  *httptest.Server
 	arrived chan struct{} // receives once, when the first request reaches IMS
-	region  *imsapi.RegionClient
+	region  *imsclient.RegionClient
 }
 
 func startFront(t *testing.T, env *emuEnv, requestTimeout time.Duration) *front {
@@ -141,8 +142,8 @@ func startFront(t *testing.T, env *emuEnv, requestTimeout time.Duration) *front 
 		ims.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.server.Close)
-	imsapi.ClearSDKEnv(t)
-	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
+	imsclient.ClearSDKEnv(t)
+	c, err := imsclient.New(imsclient.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: map[string]string{homeRegion.Name: f.server.URL}, RequestTimeout: requestTimeout})
 	require.NoError(t, err)
 	f.region = c.Home()
@@ -167,8 +168,8 @@ func TestRequestTimeout(t *testing.T) {
 	env := startEmu(t, imsemu.Config{Faults: imsemu.Faults{Routes: map[string]imsemu.RouteFault{
 		imsemu.RouteListImages: {Latency: 30 * time.Second},
 	}}})
-	imsapi.ClearSDKEnv(t)
-	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
+	imsclient.ClearSDKEnv(t)
+	c, err := imsclient.New(imsclient.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: env.srv.Endpoints(), RequestTimeout: 200 * time.Millisecond})
 	require.NoError(t, err)
 
@@ -193,8 +194,8 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 	env := startEmu(t, imsemu.Config{})
 	endpoints := env.srv.Endpoints()
 	env.srv.Close()
-	imsapi.ClearSDKEnv(t)
-	c, err := imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
+	imsclient.ClearSDKEnv(t)
+	c, err := imsclient.New(imsclient.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID, AK: imsemu.DefaultAK,
 		SK: imsemu.DefaultSK, Endpoints: endpoints})
 	require.NoError(t, err)
 

@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -33,10 +34,10 @@ func TestSeedExample(t *testing.T) {
 		Description string `json:"description"`
 		CMKID       string `json:"cmk_id"`
 	}
-	fixtureBody, err := os.ReadFile("../testdata/seed_copy_request.json")
+	fixtureBody, err := os.ReadFile("../../testdata/seed_copy_request.json")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(fixtureBody, &fixture))
-	documented, err := os.ReadFile("../testdata/seed_copy_response.json")
+	documented, err := os.ReadFile("../../testdata/seed_copy_response.json")
 	require.NoError(t, err)
 
 	env := startEmu(t, imsemu.Config{})
@@ -107,7 +108,7 @@ func TestSeedExample(t *testing.T) {
 // wireRecorder is a reverse proxy in front of the emulator's home region that keeps what the
 // client sent and what came back, to compare the SDK's wire format with the documentation.
 type wireRecorder struct {
-	client *imsapi.Client
+	client *imsclient.Client
 	mu     sync.Mutex
 	seen   []exchange
 }
@@ -148,8 +149,8 @@ func recordThrough(t *testing.T, env *emuEnv) *wireRecorder {
 	}))
 	t.Cleanup(front.Close)
 
-	imsapi.ClearSDKEnv(t)
-	w.client, err = imsapi.New(imsapi.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID,
+	imsclient.ClearSDKEnv(t)
+	w.client, err = imsclient.New(imsclient.Config{Region: homeRegion.Name, ProjectID: homeRegion.ProjectID,
 		AK: imsemu.DefaultAK, SK: imsemu.DefaultSK, Endpoints: map[string]string{homeRegion.Name: front.URL}})
 	require.NoError(t, err)
 	return w

@@ -1,4 +1,4 @@
-package imsapi
+package imsclient
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	imsregion "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/region"
+	"github.com/imscopy/imscopy/imsapi"
 )
 
 // Client reaches IMS in the home region and in every region Config.Projects names. It is safe for
@@ -28,7 +29,7 @@ type RegionClient struct {
 	transport *http.Transport    // the region's connection pool
 	timeout   time.Duration
 	logf      func(format string, args ...any)
-	observe   func(op string, class Class, d time.Duration)
+	observe   func(op string, class imsapi.Class, d time.Duration)
 }
 
 // New checks the configuration and prepares one client per known region. It makes no network call:
@@ -70,7 +71,7 @@ func newRegionClient(cfg Config, cred credentials, region, project string) (*Reg
 		SafeBuild()
 	if err != nil {
 		// The SDK's message names only which key is empty, never its value.
-		return nil, fmt.Errorf("imsapi: credentials for %s: %w", region, err)
+		return nil, fmt.Errorf("imsclient: credentials for %s: %w", region, err)
 	}
 	return &RegionClient{
 		name:      region,
@@ -92,7 +93,7 @@ func endpointOf(overrides map[string]string, region string) (string, error) {
 	}
 	r, err := imsregion.SafeValueOf(region)
 	if err != nil || len(r.Endpoints) == 0 {
-		return "", fmt.Errorf("imsapi: region %s is not in the SDK's IMS region table: "+
+		return "", fmt.Errorf("imsclient: region %s is not in the SDK's IMS region table: "+
 			"give its endpoint in Config.Endpoints (IMS_ENDPOINTS=%s=https://...)", region, region)
 	}
 	return strings.TrimSuffix(r.Endpoints[0], "/"), nil
@@ -111,7 +112,7 @@ func (c *Client) Region(name string) (*RegionClient, error) {
 		known = append(known, r)
 	}
 	sort.Strings(known)
-	return nil, fmt.Errorf("imsapi: no project ID for region %q (configured: %s): give the worker its project ID in "+
+	return nil, fmt.Errorf("imsclient: no project ID for region %q (configured: %s): give the worker its project ID in "+
 		"IMS_PROJECTS (e.g. IMS_PROJECTS=%s=<project ID>), and its endpoint in IMS_ENDPOINTS unless IMS's public one serves",
 		name, strings.Join(known, ", "), name)
 }
@@ -119,7 +120,7 @@ func (c *Client) Region(name string) (*RegionClient, error) {
 // InProject is this region's client acting in another project of the same account (a share's
 // recipient): the same credentials and connection pool, another X-Project-Id.
 func (r *RegionClient) InProject(projectID string) (*RegionClient, error) {
-	if err := ValidateProjectID("project_id", projectID); err != nil {
+	if err := imsapi.ValidateProjectID("project_id", projectID); err != nil {
 		return nil, err
 	}
 	if projectID == r.projectID {

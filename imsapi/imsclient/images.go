@@ -1,4 +1,4 @@
-package imsapi
+package imsclient
 
 import (
 	"context"
@@ -9,40 +9,41 @@ import (
 
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
+	"github.com/imscopy/imscopy/imsapi"
 )
 
 // GetImage reads one image with GET /v2/cloudimages?id= (as Terraform does): the IMS extension list
 // carries every attribute imscopy verifies, including lineage and the KMS key. An empty list means
 // the image does not exist, is deleted or is not listed yet: *Error of ClassNotFound whose Err is
 // ErrNotListed.
-func (r *RegionClient) GetImage(ctx context.Context, id string) (Image, error) {
+func (r *RegionClient) GetImage(ctx context.Context, id string) (imsapi.Image, error) {
 	const op = "GetImage"
-	if err := ValidateUUID("image_id", id); err != nil {
-		return Image{}, err
+	if err := imsapi.ValidateUUID("image_id", id); err != nil {
+		return imsapi.Image{}, err
 	}
-	images, requestID, err := r.listImages(ctx, op, ListFilter{ID: id})
+	images, requestID, err := r.listImages(ctx, op, imsapi.ListFilter{ID: id})
 	if err != nil {
-		return Image{}, err
+		return imsapi.Image{}, err
 	}
 	for _, img := range images {
 		if img.ID == id {
 			return img, nil
 		}
 	}
-	return Image{}, &Error{
+	return imsapi.Image{}, &imsapi.Error{
 		Op:     op,
 		Status: 200,
-		Class:  ClassNotFound,
+		Class:  imsapi.ClassNotFound,
 		Message: fmt.Sprintf("image %s is not in the image list of region %s for project %s: it does not exist, "+
 			"was deleted, or is too new to be listed yet", id, r.name, r.projectID),
 		RequestID: requestID,
-		Err:       ErrNotListed,
+		Err:       imsapi.ErrNotListed,
 	}
 }
 
 // ListImages returns one page of GET /v2/cloudimages; page on with ListFilter.Marker set to the last
 // image's ID.
-func (r *RegionClient) ListImages(ctx context.Context, f ListFilter) ([]Image, error) {
+func (r *RegionClient) ListImages(ctx context.Context, f imsapi.ListFilter) ([]imsapi.Image, error) {
 	const op = "ListImages"
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -51,17 +52,17 @@ func (r *RegionClient) ListImages(ctx context.Context, f ListFilter) ([]Image, e
 	return images, err
 }
 
-func (r *RegionClient) listImages(ctx context.Context, op string, f ListFilter) ([]Image, string, error) {
+func (r *RegionClient) listImages(ctx context.Context, op string, f imsapi.ListFilter) ([]imsapi.Image, string, error) {
 	req, err := listRequest(f)
 	if err != nil {
-		return nil, "", &Error{Op: op, Class: ClassUnknown, Message: err.Error(), Err: err}
+		return nil, "", &imsapi.Error{Op: op, Class: imsapi.ClassUnknown, Message: err.Error(), Err: err}
 	}
-	return callWithID(ctx, r, op, func(c *ims.ImsClient) ([]Image, error) {
+	return callWithID(ctx, r, op, func(c *ims.ImsClient) ([]imsapi.Image, error) {
 		resp, err := c.ListImages(req)
 		if err != nil {
 			return nil, err
 		}
-		images := make([]Image, 0, len(deref(resp.Images)))
+		images := make([]imsapi.Image, 0, len(deref(resp.Images)))
 		for _, info := range deref(resp.Images) {
 			images = append(images, imageFromInfo(info))
 		}
@@ -71,7 +72,7 @@ func (r *RegionClient) listImages(ctx context.Context, op string, f ListFilter) 
 
 // listRequest maps the filter to the SDK's request. The SDK's enum fields have unexported values that
 // only its JSON decoder can set; the values were validated against the same enums before.
-func listRequest(f ListFilter) (*model.ListImagesRequest, error) {
+func listRequest(f imsapi.ListFilter) (*model.ListImagesRequest, error) {
 	req := &model.ListImagesRequest{
 		Id:     optional(f.ID),
 		Name:   optional(f.Name),
@@ -97,8 +98,8 @@ func listRequest(f ListFilter) (*model.ListImagesRequest, error) {
 	return req, nil
 }
 
-func imageFromInfo(info model.ImageInfo) Image {
-	img := Image{
+func imageFromInfo(info model.ImageInfo) imsapi.Image {
+	img := imsapi.Image{
 		ID:                  info.Id,
 		Name:                info.Name,
 		Status:              info.Status.Value(),
@@ -137,13 +138,13 @@ func imageFromInfo(info model.ImageInfo) Image {
 // ClassBusy, retry after the job ends.
 func (r *RegionClient) DeleteImage(ctx context.Context, id string) error {
 	const op = "DeleteImage"
-	if err := ValidateUUID("image_id", id); err != nil {
+	if err := imsapi.ValidateUUID("image_id", id); err != nil {
 		return err
 	}
 	_, err := call(ctx, r, op, func(c *ims.ImsClient) (*model.GlanceDeleteImageResponse, error) {
 		return c.GlanceDeleteImage(&model.GlanceDeleteImageRequest{ImageId: id})
 	})
-	var e *Error
+	var e *imsapi.Error
 	// A gateway 404 (APIGW.*) means the route is wrong, not that the image is gone.
 	if errors.As(err, &e) && e.Status == 404 && !strings.HasPrefix(e.Code, "APIGW.") {
 		return nil

@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
 )
@@ -44,13 +45,13 @@ func TestInjectedErrorsAreClassified(t *testing.T) {
 	env := startEmu(t, imsemu.Config{})
 	ops := []struct {
 		name string
-		call func(context.Context, *imsapi.RegionClient) error
+		call func(context.Context, *imsclient.RegionClient) error
 	}{
-		{"CopyInRegion", func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"CopyInRegion", func(ctx context.Context, r *imsclient.RegionClient) error {
 			_, err := r.CopyInRegion(ctx, imsapi.CopyRequest{SourceImageID: seedImageID, Name: "classified"})
 			return err
 		}},
-		{"GetImage", func(ctx context.Context, r *imsapi.RegionClient) error {
+		{"GetImage", func(ctx context.Context, r *imsclient.RegionClient) error {
 			_, err := r.GetImage(ctx, seedImageID)
 			return err
 		}},
@@ -192,7 +193,7 @@ func TestSignatureInterop(t *testing.T) {
 	require.NoError(t, err, "the SDK's signature verifies")
 
 	const wrongSK = "not-the-emulator-secret"
-	for name, c := range map[string]*imsapi.Client{
+	for name, c := range map[string]*imsclient.Client{
 		"wrong SK": env.newClient(t, imsemu.DefaultAK, wrongSK),
 		"wrong AK": env.newClient(t, "UNKNOWNAK000000000000", imsemu.DefaultSK),
 	} {

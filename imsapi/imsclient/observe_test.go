@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 )
 
@@ -31,8 +32,8 @@ func TestObserveSeesEveryOperationWithItsClass(t *testing.T) {
 		defer mu.Unlock()
 		seen = append(seen, observation{op, class})
 	}
-	client := func(sk string) *imsapi.RegionClient {
-		c, err := imsapi.New(imsapi.Config{
+	client := func(sk string) *imsclient.RegionClient {
+		c, err := imsclient.New(imsclient.Config{
 			Region: homeRegion.Name, ProjectID: homeRegion.ProjectID,
 			AK: imsemu.DefaultAK, SK: sk, Endpoints: env.srv.Endpoints(), Observe: observe,
 		})

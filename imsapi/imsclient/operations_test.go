@@ -1,4 +1,4 @@
-package imsapi_test
+package imsclient_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imscopy/imscopy/imsapi"
+	"github.com/imscopy/imscopy/imsapi/imsclient"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
 )
 
-func copySeed(t *testing.T, r *imsapi.RegionClient, name string) string {
+func copySeed(t *testing.T, r *imsclient.RegionClient, name string) string {
 	t.Helper()
 	jobID, err := r.CopyInRegion(context.Background(), imsapi.CopyRequest{SourceImageID: seedImageID, Name: name})
 	require.NoError(t, err)
@@ -239,8 +240,8 @@ func TestMembers(t *testing.T) {
 	assert.Equal(t, imsapi.MemberPending, members[0].Status)
 	assert.NotEmpty(t, members[0].CreatedAt)
 
-	imsapi.ClearSDKEnv(t)
-	recipientClient, err := imsapi.New(imsapi.Config{
+	imsclient.ClearSDKEnv(t)
+	recipientClient, err := imsclient.New(imsclient.Config{
 		Region: homeRegion.Name, ProjectID: recipient, AK: imsemu.DefaultAK, SK: imsemu.DefaultSK,
 		Endpoints: env.srv.Endpoints(),
 	})
