@@ -15,24 +15,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsclient"
 )
 
-// CleanupInput names the copy to undo: its image, the job that will name it, or, when the workflow
-// learned neither, the request whose POST may have created it.
-type CleanupInput struct {
-	Region  string // where the job runs: the source's region
-	JobID   string
-	ImageID string // "" when the workflow never learned it; CleanupCopy then asks the job
-	// Lost is the request of a SubmitCopy that returned no result although one of its POSTs may
-	// have reached IMS (the answer lost, then the submit failed or was cancelled). With no JobID or
-	// ImageID, CleanupCopy looks for that copy as SubmitCopy's adoption does.
-	Lost *imsapi.CopyRequest
-	// LostSince is when the workflow scheduled that SubmitCopy: a killed copy of Lost made at or
-	// after it is the failed result of a lost POST and is deleted too. Zero: killed copies are
-	// left alone (a workflow from before this field).
-	LostSince time.Time
-	// ImageRegion is where the image is, when it is not Region: a cross-region copy's target.
-	ImageRegion string `json:",omitempty"`
-}
-
 // CleanupCopy deletes the image of a failed or cancelled copy; it is the workflow's compensation.
 // It learns the image from the job when ImageID is empty, or finds it by its request after a lost
 // POST; it waits while IMS refuses the delete because the job still runs (IMG.0090), and is

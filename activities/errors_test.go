@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/testkit"
 )
@@ -77,12 +78,12 @@ func TestValidationErrorIsInvalidInput(t *testing.T) {
 	assert.False(t, app.HasDetails(), "an activity's refusal has no detail: SubmitCopy's errors carry an IMSFailure")
 
 	// A workflow's refusal carries the broken rule.
-	wf := testkit.AppError(t, InvalidInput(err, "fix the plan", RuleDetail(err)...))
+	wf := testkit.AppError(t, activityapi.InvalidInput(err, "fix the plan", activityapi.RuleDetail(err)...))
 	assert.True(t, strings.HasSuffix(wf.Message(), "; fix the plan"), wf.Message())
 	var v imsapi.ValidationError
 	require.NoError(t, wf.Details(&v), "the broken rule is the detail")
 	assert.Equal(t, "name", v.Field)
-	assert.Empty(t, RuleDetail(errors.New("nothing to wait for")), "no rule, no detail")
+	assert.Empty(t, activityapi.RuleDetail(errors.New("nothing to wait for")), "no rule, no detail")
 }
 
 func TestCancellationPassesThrough(t *testing.T) {

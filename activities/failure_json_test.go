@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 )
 
@@ -100,7 +101,7 @@ func TestFailureDetailsRoundTrip(t *testing.T) {
 	var back SubmitFailure
 	require.NoError(t, json.Unmarshal(data, &back))
 	assert.Equal(t, sf, back)
-	got, ok := SubmitFailureOf(submitFailed(fromIMS(&imsapi.Error{Op: "op", Status: 503, Class: imsapi.ClassTransient}), sf.PostAt))
+	got, ok := activityapi.SubmitFailureOf(submitFailed(fromIMS(&imsapi.Error{Op: "op", Status: 503, Class: imsapi.ClassTransient}), sf.PostAt))
 	require.True(t, ok)
 	assert.Equal(t, sf.PostAt, got.PostAt, "the workflow reads when a POST may have gone out")
 }

@@ -13,20 +13,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// ShareInput is an image to share with projects of its region.
-type ShareInput struct {
-	Region   string
-	ImageID  string
-	Projects []string
-}
-
-// ShareResult is the member job that adds the projects not yet members; JobID is empty when every
-// project already was one, so that a rerun adds nothing.
-type ShareResult struct {
-	JobID string
-	Added []string
-}
-
 // ShareImage adds the projects that are not yet members of the image (POST
 // /v1/cloudimages/members) and returns the member job, which PollJob then waits for (MemberJob).
 // Members already present, in any status, are left alone: adding one again would not change a
@@ -57,18 +43,6 @@ func (a *Activities) ShareImage(ctx context.Context, in ShareInput) (ShareResult
 	return ShareResult{JobID: jobID, Added: missing}, nil
 }
 
-// MembersInput names an image whose members to list.
-type MembersInput struct {
-	Region  string
-	ImageID string
-}
-
-// MemberState is one project an image is shared with, and what the project did with the share.
-type MemberState struct {
-	ProjectID string
-	Status    string // pending, accepted or rejected
-}
-
 // ListImageMembers lists the image's members as its owner sees them.
 func (a *Activities) ListImageMembers(ctx context.Context, in MembersInput) ([]MemberState, error) {
 	r, err := a.region(in.Region)
@@ -84,13 +58,6 @@ func (a *Activities) ListImageMembers(ctx context.Context, in MembersInput) ([]M
 		out = append(out, MemberState{ProjectID: m.MemberID, Status: string(m.Status)})
 	}
 	return out, nil
-}
-
-// AcceptInput is a share to accept in the recipient's project.
-type AcceptInput struct {
-	Region    string
-	ImageID   string
-	ProjectID string // the recipient
 }
 
 // AcceptShare accepts the share in the recipient project, with the credentials of the worker that

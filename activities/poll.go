@@ -16,30 +16,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi/imsclient"
 )
 
-// PollJobInput names what to wait for: the copy job, or, when JobID is empty (an adopted image
-// whose job is unknown), the image itself.
-type PollJobInput struct {
-	Region  string // where the job runs: the source's region
-	JobID   string
-	ImageID string
-	// ImageRegion is where the image is, when it is not Region: a cross-region copy's target.
-	ImageRegion string `json:",omitempty"`
-	// MemberJob says JobID shares or accepts an image (a member job): it names no image, and it
-	// fails when any of its image-project pairs failed, even if IMS calls the job a SUCCESS.
-	MemberJob bool `json:",omitempty"`
-}
-
-// PollJobResult is a finished copy.
-type PollJobResult struct {
-	ImageID string
-	Status  string // the job's SUCCESS, or the adopted image's active
-	EndTime string // IMS's end time of the job; empty for an adopted image
-	Polls   int
-	// BeginTime is IMS's start time of the job; empty for an adopted image. Only the worker's
-	// metrics read it (job duration, and with EndTime the lag before the poll that saw the end).
-	BeginTime string
-}
-
 // statusRead is one answer about the copy, from the job or from the image.
 type statusRead struct {
 	status, imageID, beginTime, endTime string
@@ -128,7 +104,7 @@ func (a *Activities) PollJob(ctx context.Context, in PollJobInput) (PollJobResul
 
 // pollRegions checks that in names something to wait for and returns the clients of the job's
 // region and of the region the image is made in.
-func (a *Activities) pollRegions(in PollJobInput) (job, image *imsapi.RegionClient, err error) {
+func (a *Activities) pollRegions(in PollJobInput) (job, image *imsclient.RegionClient, err error) {
 	if in.JobID == "" && in.ImageID == "" {
 		return nil, nil, invalidInput(errors.New("nothing to wait for: neither a job ID nor an image ID was given"))
 	}

@@ -12,20 +12,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// CheckPromotionInput is what a promotion needs IMS to confirm before anything is written: the
-// source, and each target's region and members.
-type CheckPromotionInput struct {
-	SourceRegion  string
-	SourceImageID string
-	Targets       []CheckTarget
-}
-
-// CheckTarget is one target as CheckPromotion sees it.
-type CheckTarget struct {
-	Region    string
-	ShareWith []string
-}
-
 // CheckPromotion refuses, with reads only, the plan rules that need IMS's facts: the source must
 // exist and be active; an encrypted source cannot be copied to another region (IMG.0143); a target
 // cannot share with the project the image belongs to there (IMG.0076); and every target region
@@ -58,26 +44,6 @@ func (a *Activities) CheckPromotion(ctx context.Context, in CheckPromotionInput)
 		}
 	}
 	return nil
-}
-
-// FindReencryptedInput names the final image of an encrypted target in another region, and the
-// intermediate image a second hop under way must have been copied from.
-type FindReencryptedInput struct {
-	Region string
-	Name   string
-	CMKID  string
-	// IntermediateName and SourceImageID identify this target's intermediate: a final image still
-	// being made from anything else is not this target's.
-	IntermediateName string `json:",omitempty"`
-	SourceImageID    string `json:",omitempty"`
-}
-
-// FoundImage is an image a lookup found; ID is empty when none was.
-type FoundImage struct {
-	ID     string
-	Status string
-	// SourceImageID is the image it was copied from (__originalimagename).
-	SourceImageID string
 }
 
 // FindReencrypted looks in the target region for the final image a two-hop copy made: the name,

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -15,47 +14,6 @@ import (
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsclient"
-	"github.com/imscopy/imscopy/internal/strictjson"
-)
-
-// SubmitCopyInput is one copy request, sent to Region ("" = the worker's home region), where the
-// source image is and the job runs. With TargetRegion set to another region it is a cross-region
-// copy (Request.CMKID must be empty: IMS cannot encrypt during one) whose image is made there,
-// through the IAM agency AgencyName.
-type SubmitCopyInput struct {
-	Region       string
-	Request      imsapi.CopyRequest
-	TargetRegion string `json:",omitempty"`
-	AgencyName   string `json:",omitempty"`
-}
-
-// crossRegion says whether the copy goes to another region.
-func (in SubmitCopyInput) crossRegion() bool {
-	return in.TargetRegion != "" && in.TargetRegion != in.Region
-}
-
-// SubmitCopyResult is either a new job (JobID set, ImageID learned later from the job) or an
-// image an earlier attempt or run already created (Adopted, ImageID set, JobID empty).
-type SubmitCopyResult struct {
-	JobID   string
-	ImageID string
-	Adopted bool
-	// AdoptedStatus is the adopted image's status when it was found. An image that was already
-	// active may be the result of an earlier, finished copy, so the workflow must not delete it.
-	// A killed one is this copy's failed result: an earlier attempt's POST made it, its answer
-	// was lost, and its job failed (PollJob then fails the copy with it).
-	AdoptedStatus string
-	// AdoptedFrom says which copy made the adopted image: AdoptedFromThisCopy when IMS created it
-	// at or after Temporal first scheduled this submit (an attempt's POST whose answer was lost),
-	// else AdoptedFromEarlierCopy. AdoptedCreatedAt is IMS's created_at of it, as IMS gives it.
-	AdoptedFrom      string
-	AdoptedCreatedAt string
-}
-
-// Which copy made an adopted image (SubmitCopyResult.AdoptedFrom).
-const (
-	AdoptedFromThisCopy    = "this-copy"
-	AdoptedFromEarlierCopy = "earlier-copy"
 )
 
 // adopted is the result of adopting img, found by an attempt of the submit first scheduled at since.
@@ -65,36 +23,6 @@ func adopted(img imsapi.Image, since time.Time) SubmitCopyResult {
 		from = AdoptedFromThisCopy
 	}
 	return SubmitCopyResult{ImageID: img.ID, Adopted: true, AdoptedStatus: img.Status, AdoptedFrom: from, AdoptedCreatedAt: img.CreatedAt}
-}
-
-// SubmitHeartbeat is SubmitCopy's heartbeat detail: the record one attempt leaves the next, so that
-// the next knows whether a copy may exist that it cannot see yet. Its JSON keys are documented
-// (docs/api.md) for diagnosis; it reads the legacy Go names, which a worker of the version before
-// wrote, so that an attempt after a deploy still knows about an earlier attempt's POST.
-type SubmitHeartbeat struct {
-	Attempt int32 `json:"attempt"`
-	// PostAt is when an attempt last sent a POST that may have created the copy, carried from
-	// attempt to attempt; zero while none has.
-	PostAt time.Time `json:"post_at"`
-	// Ended says the attempt returned, so its PostAt is complete. The SDK sends an attempt's first
-	// heartbeat at once but holds later ones back (its throttle) until the attempt ends: an attempt
-	// whose worker was killed or hung leaves only its first record, without the POST it may have
-	// made after it.
-	Ended bool `json:"ended"`
-	// Since is the earliest moment any attempt may have POSTed: when Temporal scheduled the
-	// activity's first attempt, carried from attempt to attempt. A killed image of the request
-	// made before it cannot be this copy's.
-	Since time.Time `json:"since"`
-}
-
-// UnmarshalJSON reads the documented keys and the legacy Go names; unknown keys are ignored.
-func (h *SubmitHeartbeat) UnmarshalJSON(data []byte) error {
-	type fields SubmitHeartbeat
-	data, err := strictjson.GoNames(data, (*fields)(h))
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, (*fields)(h))
 }
 
 // SubmitCopy starts an in-region copy exactly once in effect. IMS has no idempotency token, so on
@@ -145,7 +73,7 @@ func (a *Activities) SubmitCopy(ctx context.Context, in SubmitCopyInput) (Submit
 }
 
 func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *SubmitHeartbeat) (SubmitCopyResult, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return SubmitCopyResult{}, invalidInput(err)
 	}
 	r, err := a.region(in.Region)
@@ -197,37 +125,12 @@ func (a *Activities) submit(ctx context.Context, in SubmitCopyInput, beat *Submi
 	return SubmitCopyResult{JobID: jobID}, nil
 }
 
-// validate checks the request as the copy it is, in-region or cross-region.
-func (in SubmitCopyInput) validate() error {
-	if !in.crossRegion() {
-		return in.Request.Validate()
-	}
-	if in.Request.CMKID != "" {
-		return &imsapi.ValidationError{Field: "cmk_id", Value: in.Request.CMKID,
-			Rule: "cannot be used with a cross-region copy: IMS cannot encrypt during one; copy plain, then copy in the target region with the key"}
-	}
-	return in.crossRegionRequest().Validate()
-}
-
-func (in SubmitCopyInput) crossRegionRequest() imsapi.CrossRegionCopyRequest {
-	return imsapi.CrossRegionCopyRequest{SourceImageID: in.Request.SourceImageID, Name: in.Request.Name,
-		Description: in.Request.Description, TargetRegion: in.TargetRegion, AgencyName: in.AgencyName}
-}
-
 // post sends the copy's one non-idempotent request.
 func post(ctx context.Context, r *imsclient.RegionClient, in SubmitCopyInput) (string, error) {
-	if in.crossRegion() {
-		return r.CopyCrossRegion(ctx, in.crossRegionRequest())
+	if in.CrossRegion() {
+		return r.CopyCrossRegion(ctx, in.CrossRegionRequest())
 	}
 	return r.CopyInRegion(ctx, in.Request)
-}
-
-// SubmitRetry is SubmitCopy's second heartbeat detail while it retries inside its attempt, for the
-// starter to show: Temporal's attempt count does not move meanwhile.
-type SubmitRetry struct {
-	Tries       int       `json:"tries"` // failed tries in this attempt
-	LastFailure string    `json:"last_failure"`
-	NextAt      time.Time `json:"next_at"`
 }
 
 // retryHeadroom is the time one more submit may take: a list and a POST, each of at most two

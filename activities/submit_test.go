@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
@@ -252,7 +253,7 @@ func TestSubmitFailureSaysWhetherACopyMayExist(t *testing.T) {
 			env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
 			_, err := env.ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-failed")})
 			require.Error(t, err)
-			f, ok := SubmitFailureOf(err)
+			f, ok := activityapi.SubmitFailureOf(err)
 			require.True(t, ok, "every SubmitCopy error carries a SubmitFailure: %v", err)
 			assert.Equal(t, c.mayExist, !f.PostAt.IsZero())
 			assert.Equal(t, c.status, f.Status, "IMS's answer is still in the detail")
@@ -277,7 +278,7 @@ func TestSubmitCopyCancelledWhileLookingCarriesThePost(t *testing.T) {
 	_, err := env.ExecuteActivity(a.SubmitCopy, SubmitCopyInput{Region: home, Request: copyRequest("golden-cancelled")})
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, err, &canceled)
-	f, ok := SubmitFailureOf(err)
+	f, ok := activityapi.SubmitFailureOf(err)
 	require.True(t, ok)
 	assert.True(t, posted.Equal(f.PostAt), "want %v, got %v", posted, f.PostAt)
 }

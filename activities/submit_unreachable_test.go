@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
 )
@@ -44,7 +45,7 @@ func TestSubmitCopyCancelledWhileIMSIsUnreachableProvesNoPost(t *testing.T) {
 	}
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, err, &canceled, "the attempt was still running when cancelled, not ended with the 503")
-	f, ok := SubmitFailureOf(err)
+	f, ok := activityapi.SubmitFailureOf(err)
 	require.True(t, ok, "the cancellation carries the submit's record")
 	assert.True(t, f.PostAt.IsZero(), "no POST went out: %v", f.PostAt)
 	assert.GreaterOrEqual(t, calls(srv, imsemu.RouteListImages, 503), 3, "it looked again after each failure")

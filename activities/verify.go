@@ -8,17 +8,6 @@ import (
 	"github.com/imscopy/imscopy/imsapi"
 )
 
-// VerifyImageInput is the new image and what it must be.
-type VerifyImageInput struct {
-	Region        string // where the new image is
-	ImageID       string
-	SourceImageID string
-	Name          string
-	CMKID         string // the requested KMS key; "" means the copy must not be encrypted
-	// SourceRegion is where the source is, when it is not Region: a cross-region copy's source.
-	SourceRegion string `json:",omitempty"`
-}
-
 // VerifyImage checks that the new image is the copy that was asked for: it exists, is active,
 // has the requested name, the source's lineage, the requested KMS key (or none), and the source's
 // disk size, OS and architecture. Not listed or not active yet is retryable; any mismatch is a

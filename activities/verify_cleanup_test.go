@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
 	"github.com/imscopy/imscopy/internal/testkit"
@@ -140,7 +141,7 @@ func TestCleanupFindsAndDeletesTheCopyOfALostPost(t *testing.T) {
 	srv, a := startIMS(t, imsemu.Config{JobDuration: time.Minute, Now: clock.Now})
 	const invisible = 10 * time.Second
 	in, _, err := postWithLostAnswer(t, srv, a, "golden-orphan", invisible)
-	f, ok := SubmitFailureOf(err)
+	f, ok := activityapi.SubmitFailureOf(err)
 	require.True(t, ok)
 	require.False(t, f.PostAt.IsZero(), "the failure says a copy may exist")
 	// IMS's clock moves only as CleanupCopy asks, however long it takes: a look at the list moves it

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
 	"github.com/imscopy/imscopy/workflows/rawinput"
@@ -151,7 +152,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 func (c *copyRun) invalid(ctx workflow.Context, err error) error {
 	c.enter(ctx, PhaseFailed)
 	c.progress.LastError = err.Error()
-	return activities.InvalidInput(err, "fix it and start the copy again (the input's keys: docs/api.md)", activities.RuleDetail(err)...)
+	return activityapi.InvalidInput(err, "fix it and start the copy again (the input's keys: docs/api.md)", activityapi.RuleDetail(err)...)
 }
 
 // poll waits for PollJob. The job's percent while it copies is not sent here: it is in PollJob's
@@ -308,7 +309,7 @@ func (c *copyRun) leftBehind() *failures.LeftBehind {
 // for a copy that is not there costs a few list calls, while missing one leaves an orphan image that
 // costs quota and money, and CleanupCopy never deletes an active image that may be someone's.
 func mayHavePosted(err error) bool {
-	f, ok := activities.SubmitFailureOf(err)
+	f, ok := activityapi.SubmitFailureOf(err)
 	return !ok || !f.PostAt.IsZero()
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/rawinput"
 )
@@ -53,10 +54,10 @@ func promoteImage(ctx workflow.Context, in Input, inputErr error) (Report, error
 		return Report{}, err
 	}
 	if inputErr != nil {
-		return report, activities.InvalidInput(inputErr, "fix it and start the promotion again (the input's keys: docs/api.md)", activities.RuleDetail(inputErr)...)
+		return report, activityapi.InvalidInput(inputErr, "fix it and start the promotion again (the input's keys: docs/api.md)", activityapi.RuleDetail(inputErr)...)
 	}
 	if err := in.Plan.Validate(); err != nil {
-		return report, activities.InvalidInput(err, "fix the plan and start the promotion again", activities.RuleDetail(err)...)
+		return report, activityapi.InvalidInput(err, "fix the plan and start the promotion again", activityapi.RuleDetail(err)...)
 	}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.CheckPromotion,
 		checkInput(in.Plan)).Get(ctx, nil); err != nil {
