@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/strictjson"
 	"github.com/imscopy/imscopy/internal/workflowid"
@@ -138,7 +138,7 @@ const (
 const ProgressQuery = "progress"
 
 // Progress is what the progress query returns. While the job copies, its percent, its poll count
-// and the image it names are in PollJob's heartbeat details (activities.PollHeartbeat), not here:
+// and the image it names are in PollJob's heartbeat details (activityapi.PollHeartbeat), not here:
 // the workflow learns them only when PollJob ends, so that no event is added per step of progress.
 // Its JSON keys are a contract (docs/api.md); it reads the legacy Go names too, from a worker of
 // the version before them.
@@ -196,10 +196,10 @@ func (p *PhaseTime) UnmarshalJSON(data []byte) error {
 const (
 	// AdoptedFromThisCopy: an earlier attempt of this copy's submit made it and its answer was
 	// lost; the image was created after this copy's submit was first scheduled.
-	AdoptedFromThisCopy = activities.AdoptedFromThisCopy
+	AdoptedFromThisCopy = activityapi.AdoptedFromThisCopy
 	// AdoptedFromEarlierCopy: the image existed before this copy submitted: an earlier copy of the
 	// same request (same region, source, name and key; another workflow, or by hand) made it.
-	AdoptedFromEarlierCopy = activities.AdoptedFromEarlierCopy
+	AdoptedFromEarlierCopy = activityapi.AdoptedFromEarlierCopy
 	// AdoptedFromUnknown: the image was adopted by a worker of the version before this was
 	// recorded, which did not say.
 	AdoptedFromUnknown = "unknown"

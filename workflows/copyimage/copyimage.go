@@ -13,15 +13,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/permit"
 	"github.com/imscopy/imscopy/workflows/rawinput"
 )
-
-// acts is only a typed handle for naming activity methods; the worker runs its own instance.
-var acts *activities.Activities
 
 // CopyImage copies an image within a region, durably: Validate, SubmitCopy, PollJob, VerifyImage.
 // When it fails or is cancelled after IMS created an image, it deletes that image (unless asked to
@@ -110,9 +106,9 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 
 	c.enter(ctx, PhaseSubmitting)
 	c.submitAt = workflow.Now(ctx)
-	var sub activities.SubmitCopyResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), acts.SubmitCopy,
-		activities.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest(), TargetRegion: c.in.TargetRegion,
+	var sub activityapi.SubmitCopyResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, submitOptions), activityapi.NameSubmitCopy,
+		activityapi.SubmitCopyInput{Region: c.in.Region, Request: c.in.CopyRequest(), TargetRegion: c.in.TargetRegion,
 			AgencyName: c.in.AgencyName}).Get(ctx, &sub)
 	if err != nil {
 		c.lostPost, c.owned = mayHavePosted(err), true
@@ -136,7 +132,7 @@ func (c *copyRun) run(ctx workflow.Context) (Result, error) {
 	}
 
 	c.enter(ctx, PhaseVerifying)
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), activityapi.NameVerifyImage,
 		c.verifyInput()).Get(ctx, nil)
 	if err != nil {
 		return Result{}, c.compensateAndFail(ctx, err)
@@ -170,18 +166,18 @@ func (c *copyRun) poll(ctx workflow.Context) error {
 		// heartbeat's wait, small beside its own wait for IMS to stop the job.
 		opts.WaitForCancellation = true
 	}
-	var res activities.PollJobResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), acts.PollJob,
-		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+	var res activityapi.PollJobResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activityapi.NamePollJob,
+		activityapi.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
 			ImageRegion: c.in.TargetRegion}).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
 		var timeout *temporal.TimeoutError
 		var canceled *temporal.CanceledError
-		var f activities.CopyFailure
-		var beat activities.PollHeartbeat
+		var f activityapi.CopyFailure
+		var beat activityapi.PollHeartbeat
 		switch {
-		case errors.As(err, &app) && app.Type() == activities.ErrCopyFailed:
+		case errors.As(err, &app) && app.Type() == activityapi.ErrCopyFailed:
 			c.jobEnded = true
 			if app.Details(&f) == nil {
 				if f.ImageID != "" {
@@ -226,16 +222,16 @@ func (c *copyRun) awaitJobEnd(ctx workflow.Context) {
 	c.logger.Info("Waiting for the cross-region job to end before giving its permit back", "JobID", c.progress.JobID)
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, pollOptions), acts.PollJob,
-		activities.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, pollOptions), activityapi.NamePollJob,
+		activityapi.PollJobInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
 			ImageRegion: c.in.TargetRegion}).Get(dctx, nil)
 	c.logger.Info("The cross-region job has ended; giving its permit back", "JobID", c.progress.JobID, "Outcome", err)
 }
 
 // verifyInput is what the new image must be: a cross-region copy's image is in the target region,
 // its source in the copy's.
-func (c *copyRun) verifyInput() activities.VerifyImageInput {
-	in := activities.VerifyImageInput{Region: c.in.Region, ImageID: c.progress.ImageID, SourceImageID: c.in.SourceImageID,
+func (c *copyRun) verifyInput() activityapi.VerifyImageInput {
+	in := activityapi.VerifyImageInput{Region: c.in.Region, ImageID: c.progress.ImageID, SourceImageID: c.in.SourceImageID,
 		Name: c.in.Name, CMKID: c.in.CMKID}
 	if c.in.CrossRegion() {
 		in.Region, in.SourceRegion = c.in.TargetRegion, c.in.Region
@@ -274,7 +270,7 @@ func (c *copyRun) compensateAndFail(ctx workflow.Context, err error) error {
 		left.Kept = true
 	default:
 		c.enter(ctx, PhaseCompensating)
-		in := activities.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
+		in := activityapi.CleanupInput{Region: c.in.Region, JobID: c.progress.JobID, ImageID: c.progress.ImageID,
 			ImageRegion: c.in.TargetRegion}
 		if !known {
 			req := c.in.CopyRequest()
@@ -283,7 +279,7 @@ func (c *copyRun) compensateAndFail(ctx workflow.Context, err error) error {
 		}
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
-		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), acts.CleanupCopy, in).Get(dctx, nil)
+		cerr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), activityapi.NameCleanupCopy, in).Get(dctx, nil)
 		c.jobEnded = cerr == nil
 		if cerr != nil {
 			left = c.leftBehind()

@@ -3,10 +3,9 @@ package copyimage
 import (
 	"time"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/imscopy/imscopy/activities"
 )
 
 // Each activity's timeouts and retries, with the reason for each. Retry policies also list the
@@ -30,7 +29,7 @@ var (
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+			NonRetryableErrorTypes: activityapi.NonRetryableErrorTypes,
 		},
 	}
 
@@ -49,7 +48,7 @@ var (
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+			NonRetryableErrorTypes: activityapi.NonRetryableErrorTypes,
 		},
 	}
 
@@ -63,7 +62,7 @@ var (
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+			NonRetryableErrorTypes: activityapi.NonRetryableErrorTypes,
 		},
 	}
 
@@ -79,7 +78,7 @@ var (
 			InitialInterval:        5 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+			NonRetryableErrorTypes: activityapi.NonRetryableErrorTypes,
 		},
 	}
 )

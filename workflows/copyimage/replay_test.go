@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/imscopy/imscopy/activities"
 )
 
 // historyFiles are the recorded histories of CopyImage's paths (success, job failure with and
@@ -52,8 +51,8 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 // workflow.GetVersion, old histories take the old path and replay.
 func TestReplayCatchesAnUnversionedChange(t *testing.T) {
 	checkSourceFirst := func(ctx workflow.Context, in Input) error {
-		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), acts.VerifyImage,
-			activities.VerifyImageInput{Region: in.Region, ImageID: in.SourceImageID, SourceImageID: in.SourceImageID, Name: in.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), activityapi.NameVerifyImage,
+			activityapi.VerifyImageInput{Region: in.Region, ImageID: in.SourceImageID, SourceImageID: in.SourceImageID, Name: in.Name}).Get(ctx, nil)
 	}
 	unversioned := func(ctx workflow.Context, in Input) (Result, error) {
 		if err := checkSourceFirst(ctx, in); err != nil {

@@ -9,12 +9,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/imscopy/imscopy/activities"
 )
 
-// Error types the workflows add to the activities' ones (activities.Err*), for failures that are
+// Error types the workflows add to the activities' ones (activityapi.Err*), for failures that are
 // not an activity's application error.
 const (
 	ErrTimeout  = "Timeout"  // an activity ran out of time: IMS or the workers are stuck
@@ -44,17 +43,17 @@ func Wrap(msg string, err, cause error) error {
 func Details(app *temporal.ApplicationError) []any {
 	var d any
 	switch app.Type() {
-	case activities.ErrCopyFailed:
-		d = &activities.CopyFailure{}
-	case activities.ErrShareFailed:
-		d = &activities.ShareFailure{}
-	case activities.ErrVerifyFailed:
+	case activityapi.ErrCopyFailed:
+		d = &activityapi.CopyFailure{}
+	case activityapi.ErrShareFailed:
+		d = &activityapi.ShareFailure{}
+	case activityapi.ErrVerifyFailed:
 		d = &[]string{}
 	default:
 		// SubmitCopy's SubmitFailure embeds IMSFailure, so it reads as one too; an error that
 		// carried no IMS answer leaves it empty, and an empty detail would only confuse.
-		var f activities.IMSFailure
-		if !app.HasDetails() || app.Details(&f) != nil || f == (activities.IMSFailure{}) {
+		var f activityapi.IMSFailure
+		if !app.HasDetails() || app.Details(&f) != nil || f == (activityapi.IMSFailure{}) {
 			return nil
 		}
 		return []any{f}

@@ -3,10 +3,9 @@ package promote
 import (
 	"time"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/imscopy/imscopy/activities"
 )
 
 // Each activity's timeouts and retries, with the reason for each. Retry policies list the
@@ -16,7 +15,7 @@ var (
 		InitialInterval:        2 * time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Minute,
-		NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		NonRetryableErrorTypes: activityapi.NonRetryableErrorTypes,
 	}
 
 	// readOptions: a few reads of image metadata or members; retried through IMS's throttling for

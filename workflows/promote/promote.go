@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/failures"
 	"github.com/imscopy/imscopy/workflows/rawinput"
@@ -59,7 +58,7 @@ func promoteImage(ctx workflow.Context, in Input, inputErr error) (Report, error
 	if err := in.Plan.Validate(); err != nil {
 		return report, activityapi.InvalidInput(err, "fix the plan and start the promotion again", activityapi.RuleDetail(err)...)
 	}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.CheckPromotion,
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), activityapi.NameCheckPromotion,
 		checkInput(in.Plan)).Get(ctx, nil); err != nil {
 		return report, refused(err)
 	}
@@ -130,10 +129,10 @@ func failureMessage(r Report) string {
 		"fix the cause and start the same plan again to resume the others", r.PromotionID, len(failed), len(r.Targets), strings.Join(failed, "; "))
 }
 
-func checkInput(p Plan) activities.CheckPromotionInput {
-	in := activities.CheckPromotionInput{SourceRegion: p.Source.Region, SourceImageID: p.Source.ImageID}
+func checkInput(p Plan) activityapi.CheckPromotionInput {
+	in := activityapi.CheckPromotionInput{SourceRegion: p.Source.Region, SourceImageID: p.Source.ImageID}
 	for _, t := range p.Targets {
-		in.Targets = append(in.Targets, activities.CheckTarget{Region: t.Region, ShareWith: t.ShareWith})
+		in.Targets = append(in.Targets, activityapi.CheckTarget{Region: t.Region, ShareWith: t.ShareWith})
 	}
 	return in
 }

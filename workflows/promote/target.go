@@ -11,14 +11,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/failures"
 )
-
-// acts is only a typed handle for naming activity methods; the worker runs its own instance.
-var acts *activities.Activities
 
 // intermediateSuffix names the plain image an encrypted target in another region is copied
 // through; the name is derived, so a rerun's first hop adopts the same image.
@@ -31,7 +28,7 @@ const intermediateSuffix = "-imscopy-hop"
 func PromoteTarget(ctx workflow.Context, in TargetInput) (TargetReport, error) {
 	if in.Target < 0 || in.Target >= len(in.Plan.Targets) {
 		return TargetReport{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("target %d is not in the plan's %d targets", in.Target, len(in.Plan.Targets)), activities.ErrInvalidInput, nil)
+			fmt.Sprintf("target %d is not in the plan's %d targets", in.Target, len(in.Plan.Targets)), activityapi.ErrInvalidInput, nil)
 	}
 	t := in.Plan.Targets[in.Target]
 	r := &targetRun{
@@ -105,9 +102,9 @@ func (r *targetRun) twoHops(ctx workflow.Context, final copyimage.Input) error {
 	plan, t := r.in.Plan, r.t
 	// The final image's lineage names the intermediate, which is gone once the target is done: a
 	// rerun looks for the final image by itself, or it would copy both hops again.
-	var found activities.FoundImage
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.FindReencrypted,
-		activities.FindReencryptedInput{Region: t.Region, Name: final.Name, CMKID: final.CMKID,
+	var found activityapi.FoundImage
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), activityapi.NameFindReencrypted,
+		activityapi.FindReencryptedInput{Region: t.Region, Name: final.Name, CMKID: final.CMKID,
 			IntermediateName: intermediateName(final.Name), SourceImageID: plan.Source.ImageID}).Get(ctx, &found); err != nil {
 		return err
 	}
@@ -139,8 +136,8 @@ func (r *targetRun) twoHops(ctx workflow.Context, final copyimage.Input) error {
 	// Deleted whether the second hop succeeded or failed, and after a cancel too.
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	derr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, deleteOptions), acts.CleanupCopy,
-		activities.CleanupInput{Region: t.Region, ImageID: r.report.Images[intermediate].ID}).Get(dctx, nil)
+	derr := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, deleteOptions), activityapi.NameCleanupCopy,
+		activityapi.CleanupInput{Region: t.Region, ImageID: r.report.Images[intermediate].ID}).Get(dctx, nil)
 	if derr != nil {
 		r.report.Images[intermediate].Fate = FateLeft
 		r.logger.Error("Could not delete the intermediate image; delete it by hand", "ImageID", r.report.Images[intermediate].ID, "Error", derr)
@@ -175,9 +172,9 @@ func (r *targetRun) copy(ctx workflow.Context, suffix string, in copyimage.Input
 	err := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), copyimage.WorkflowName, in).Get(ctx, &res)
 	if err != nil {
 		var app *temporal.ApplicationError
-		var f activities.CopyFailure
+		var f activityapi.CopyFailure
 		if errors.As(err, &app) && app.HasDetails() && app.Details(&f) != nil {
-			f = activities.CopyFailure{}
+			f = activityapi.CopyFailure{}
 		}
 		fate := FateDeleted
 		if r.in.KeepFailedImages {
@@ -211,15 +208,15 @@ func (r *targetRun) copy(ctx workflow.Context, suffix string, in copyimage.Input
 
 // share adds the missing members and waits for the member job.
 func (r *targetRun) share(ctx workflow.Context) error {
-	var res activities.ShareResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shareOptions), acts.ShareImage,
-		activities.ShareInput{Region: r.t.Region, ImageID: r.report.ImageID, Projects: r.t.ShareWith}).Get(ctx, &res)
+	var res activityapi.ShareResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shareOptions), activityapi.NameShareImage,
+		activityapi.ShareInput{Region: r.t.Region, ImageID: r.report.ImageID, Projects: r.t.ShareWith}).Get(ctx, &res)
 	if err != nil || res.JobID == "" {
 		return err
 	}
 	r.report.JobIDs = append(r.report.JobIDs, res.JobID)
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, memberJobOptions), acts.PollJob,
-		activities.PollJobInput{Region: r.t.Region, JobID: res.JobID, MemberJob: true}).Get(ctx, nil)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, memberJobOptions), activityapi.NamePollJob,
+		activityapi.PollJobInput{Region: r.t.Region, JobID: res.JobID, MemberJob: true}).Get(ctx, nil)
 }
 
 // accept accepts the share for every member still pending, on the recipients' task queue when the
@@ -238,8 +235,8 @@ func (r *targetRun) accept(ctx workflow.Context) error {
 		if m.Status != string(imsapi.MemberPending) || !slices.Contains(r.t.ShareWith, m.ProjectID) {
 			continue
 		}
-		if err := workflow.ExecuteActivity(actx, acts.AcceptShare,
-			activities.AcceptInput{Region: r.t.Region, ImageID: r.report.ImageID, ProjectID: m.ProjectID}).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(actx, activityapi.NameAcceptShare,
+			activityapi.AcceptInput{Region: r.t.Region, ImageID: r.report.ImageID, ProjectID: m.ProjectID}).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
@@ -271,15 +268,15 @@ func (r *targetRun) checkMembers(ctx workflow.Context) error {
 	}
 	if len(notAccepted) > 0 {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("after the accept, the members list says %v; "+
-			"a rejected share must be accepted by that project itself", notAccepted), activities.ErrShareFailed, nil)
+			"a rejected share must be accepted by that project itself", notAccepted), activityapi.ErrShareFailed, nil)
 	}
 	return nil
 }
 
 func (r *targetRun) members(ctx workflow.Context) ([]Member, error) {
-	var states []activities.MemberState
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), acts.ListImageMembers,
-		activities.MembersInput{Region: r.t.Region, ImageID: r.report.ImageID}).Get(ctx, &states)
+	var states []activityapi.MemberState
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, readOptions), activityapi.NameListImageMembers,
+		activityapi.MembersInput{Region: r.t.Region, ImageID: r.report.ImageID}).Get(ctx, &states)
 	out := make([]Member, 0, len(states))
 	for _, s := range states {
 		out = append(out, Member{ProjectID: s.ProjectID, Status: s.Status})
@@ -302,13 +299,13 @@ func (r *targetRun) failure(err error) error {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		r.report.ErrorType, r.report.Error = app.Type(), app.Message()
-		var f activities.CopyFailure
-		var s activities.ShareFailure
-		var ims activities.IMSFailure
+		var f activityapi.CopyFailure
+		var s activityapi.ShareFailure
+		var ims activityapi.IMSFailure
 		switch {
-		case app.Type() == activities.ErrCopyFailed && app.Details(&f) == nil:
+		case app.Type() == activityapi.ErrCopyFailed && app.Details(&f) == nil:
 			r.report.ErrorCode, r.report.FailReason = f.ErrorCode, f.FailReason
-		case app.Type() == activities.ErrShareFailed && app.HasDetails() && app.Details(&s) == nil:
+		case app.Type() == activityapi.ErrShareFailed && app.HasDetails() && app.Details(&s) == nil:
 			r.report.ErrorCode, r.report.FailReason = s.ErrorCode, s.FailReason
 		case app.HasDetails() && app.Details(&ims) == nil:
 			r.report.ErrorCode = ims.Code
