@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -33,14 +33,14 @@ type livePoll struct {
 // livePollOf finds the workflow's pending PollJob in a describe answer; nil when there is none.
 func livePollOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *livePoll {
 	for _, a := range desc.GetPendingActivities() {
-		if a.GetActivityType().GetName() != activities.NamePollJob {
+		if a.GetActivityType().GetName() != activityapi.NamePollJob {
 			continue
 		}
 		live := &livePoll{Attempt: a.GetAttempt()}
 		if a.GetAttempt() > 1 {
 			live.LastFailure = a.GetLastFailure().GetMessage()
 		}
-		var hb activities.PollHeartbeat
+		var hb activityapi.PollHeartbeat
 		// Details a worker of another version wrote may not decode; the phase and IDs still come
 		// from the progress query, so they are skipped rather than reported.
 		if details := a.GetHeartbeatDetails(); len(details.GetPayloads()) > 0 &&
@@ -82,10 +82,10 @@ func retryingOf(desc *workflowservice.DescribeWorkflowExecutionResponse) *retryi
 	for _, a := range desc.GetPendingActivities() {
 		// SubmitCopy retries inside an attempt while no POST can have gone out, and says so in its
 		// heartbeat's second value.
-		var sr activities.SubmitRetry
-		if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == activities.NameSubmitCopy && len(p) > 1 &&
+		var sr activityapi.SubmitRetry
+		if p := a.GetHeartbeatDetails().GetPayloads(); a.GetActivityType().GetName() == activityapi.NameSubmitCopy && len(p) > 1 &&
 			converter.GetDefaultDataConverter().FromPayload(p[1], &sr) == nil && sr.Tries > 0 {
-			return &retrying{Activity: activities.NameSubmitCopy, Attempt: int32(sr.Tries) + 1, LastFailure: sr.LastFailure, NextAt: sr.NextAt}
+			return &retrying{Activity: activityapi.NameSubmitCopy, Attempt: int32(sr.Tries) + 1, LastFailure: sr.LastFailure, NextAt: sr.NextAt}
 		}
 		if a.GetAttempt() <= 1 || a.GetLastFailure() == nil {
 			continue

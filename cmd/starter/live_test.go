@@ -16,15 +16,15 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
 // describing builds the server's answer for a workflow whose PollJob is pending with heartbeat
 // details hb (nil: no heartbeat yet), encoded as the worker's SDK encodes them.
-func describing(t *testing.T, attempt int32, lastFailure string, hb *activities.PollHeartbeat) *workflowservice.DescribeWorkflowExecutionResponse {
+func describing(t *testing.T, attempt int32, lastFailure string, hb *activityapi.PollHeartbeat) *workflowservice.DescribeWorkflowExecutionResponse {
 	t.Helper()
-	poll := &workflowpb.PendingActivityInfo{ActivityType: &commonpb.ActivityType{Name: activities.NamePollJob}, Attempt: attempt}
+	poll := &workflowpb.PendingActivityInfo{ActivityType: &commonpb.ActivityType{Name: activityapi.NamePollJob}, Attempt: attempt}
 	if lastFailure != "" {
 		poll.LastFailure = &failurepb.Failure{Message: lastFailure, StackTrace: "goroutine 1 [running]"}
 	}
@@ -40,7 +40,7 @@ func describing(t *testing.T, attempt int32, lastFailure string, hb *activities.
 	}}
 }
 
-var heartbeat = activities.PollHeartbeat{
+var heartbeat = activityapi.PollHeartbeat{
 	Status: "RUNNING", Percent: 0.42, ImageID: "a1b2c3d4-0000-4000-8000-000000000001", Polls: 7,
 	NextPollAt: t0.Add(74 * time.Second), FirstAt: t0.Add(20 * time.Second), Wait: 9 * time.Second,
 }
@@ -79,7 +79,7 @@ func TestLivePollShowsARetry(t *testing.T) {
 // it is retrying, which attempt, when the next is due and why the last failed, in one clean line.
 func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 	desc := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
-		ActivityType: &commonpb.ActivityType{Name: activities.NameSubmitCopy}, Attempt: 5,
+		ActivityType: &commonpb.ActivityType{Name: activityapi.NameSubmitCopy}, Attempt: 5,
 		NextAttemptScheduleTime: timestamppb.New(t0.Add(30 * time.Second)),
 		LastFailure: &failurepb.Failure{Message: "ListImages: no response from IMS: Get \"http://127.0.0.1:19780/v2/cloudimages\": " +
 			"dial tcp 127.0.0.1:19780: connect: connection refused\nmore", StackTrace: "goroutine 1"},
@@ -93,16 +93,16 @@ func TestARetriedActivityIsShownInOneLine(t *testing.T) {
 
 	got := snapshotJSON("wf", "Running", s, nil)
 	require.NotNil(t, got.Retry)
-	assert.Equal(t, retryJSON{Activity: activities.NameSubmitCopy, Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
+	assert.Equal(t, retryJSON{Activity: activityapi.NameSubmitCopy, Attempt: 5, LastFailure: desc.PendingActivities[0].LastFailure.Message,
 		NextAttemptAt: t0.Add(30 * time.Second)}, *got.Retry)
 
 	// SubmitCopy retrying inside its first attempt says so in its heartbeat's second value.
-	details, err := converter.GetDefaultDataConverter().ToPayloads(activities.SubmitHeartbeat{Attempt: 1},
-		activities.SubmitRetry{Tries: 2, LastFailure: "ListImages: no response from IMS", NextAt: t0.Add(30 * time.Second)})
+	details, err := converter.GetDefaultDataConverter().ToPayloads(activityapi.SubmitHeartbeat{Attempt: 1},
+		activityapi.SubmitRetry{Tries: 2, LastFailure: "ListImages: no response from IMS", NextAt: t0.Add(30 * time.Second)})
 	require.NoError(t, err)
 	inside := &workflowservice.DescribeWorkflowExecutionResponse{PendingActivities: []*workflowpb.PendingActivityInfo{{
-		ActivityType: &commonpb.ActivityType{Name: activities.NameSubmitCopy}, Attempt: 1, HeartbeatDetails: details}}}
-	assert.Equal(t, &retrying{Activity: activities.NameSubmitCopy, Attempt: 3, LastFailure: "ListImages: no response from IMS",
+		ActivityType: &commonpb.ActivityType{Name: activityapi.NameSubmitCopy}, Attempt: 1, HeartbeatDetails: details}}}
+	assert.Equal(t, &retrying{Activity: activityapi.NameSubmitCopy, Attempt: 3, LastFailure: "ListImages: no response from IMS",
 		NextAt: t0.Add(30 * time.Second)}, retryingOf(inside))
 
 	// A first attempt is no retry.

@@ -10,7 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/failures"
 )
@@ -62,7 +62,7 @@ type phaseJSON struct {
 }
 
 type failureJSON struct {
-	Type    string `json:"type"` // an activities.Err* or failures.Err* name, or Canceled, Terminated, TimedOut
+	Type    string `json:"type"` // an activityapi.Err* or failures.Err* name, or Canceled, Terminated, TimedOut
 	Message string `json:"message"`
 	// IMS's own words, when the IMS job failed.
 	IMSErrorCode  string `json:"imsErrorCode,omitempty"`
@@ -79,8 +79,8 @@ func describeFailure(err error) failureJSON {
 	switch {
 	case errors.As(err, &app):
 		f := failureJSON{Type: app.Type(), Message: app.Message()}
-		var cf activities.CopyFailure
-		if app.Type() == activities.ErrCopyFailed && app.HasDetails() && app.Details(&cf) == nil {
+		var cf activityapi.CopyFailure
+		if app.Type() == activityapi.ErrCopyFailed && app.HasDetails() && app.Details(&cf) == nil {
 			f.IMSErrorCode, f.IMSFailReason, f.Percent = cf.ErrorCode, cf.FailReason, cf.Percent
 		}
 		return f

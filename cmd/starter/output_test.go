@@ -12,7 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 	"github.com/imscopy/imscopy/workflows/failures"
 )
@@ -28,8 +28,8 @@ var result = copyimage.Result{
 
 var copyFailed = temporal.NewApplicationErrorWithOptions(
 	"copy of image 465076de-dc36-4aec-80f5-ef9d8009428f to \"x\" in cn-north-4 failed while polling: IMS job failed: IMS.0007 the KMS key is disabled",
-	activities.ErrCopyFailed, temporal.ApplicationErrorOptions{NonRetryable: true,
-		Details: []any{activities.CopyFailure{JobID: result.JobID, ErrorCode: "IMS.0007", FailReason: "the KMS key is disabled"}}})
+	activityapi.ErrCopyFailed, temporal.ApplicationErrorOptions{NonRetryable: true,
+		Details: []any{activityapi.CopyFailure{JobID: result.JobID, ErrorCode: "IMS.0007", FailReason: "the KMS key is disabled"}}})
 
 func TestPrintSuccess(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -100,15 +100,15 @@ func TestPrintFailureCarriesIMSReason(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
 	assert.False(t, got.Succeeded)
 	require.NotNil(t, got.Error)
-	assert.Equal(t, activities.ErrCopyFailed, got.Error.Type)
+	assert.Equal(t, activityapi.ErrCopyFailed, got.Error.Type)
 	assert.Equal(t, "IMS.0007", got.Error.IMSErrorCode)
 	assert.Equal(t, "the KMS key is disabled", got.Error.IMSFailReason)
 }
 
 // A failed job's percent, which its failure carries, is said at the end: the job got that far.
 func TestPrintFailureSaysHowFarTheJobGot(t *testing.T) {
-	failed := temporal.NewApplicationErrorWithOptions("IMS job failed: IMS.0046 disk", activities.ErrCopyFailed,
-		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{activities.CopyFailure{JobID: result.JobID, Percent: 0.4}}})
+	failed := temporal.NewApplicationErrorWithOptions("IMS job failed: IMS.0046 disk", activityapi.ErrCopyFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{activityapi.CopyFailure{JobID: result.JobID, Percent: 0.4}}})
 	var errOut bytes.Buffer
 	require.NoError(t, printOutcome(&bytes.Buffer{}, &errOut, false, "wf", "run", copyimage.Result{}, failed))
 	assert.Contains(t, errOut.String(), "copy failed (CopyFailed) at 40%: IMS job failed")
@@ -124,8 +124,8 @@ func TestPrintFailureSaysHowFarTheJobGot(t *testing.T) {
 
 func TestDescribeFailureKinds(t *testing.T) {
 	assert.Equal(t, "Canceled", describeFailure(temporal.NewCanceledError()).Type)
-	assert.Equal(t, activities.ErrInvalidInput,
-		describeFailure(temporal.NewNonRetryableApplicationError("invalid name", activities.ErrInvalidInput, nil)).Type)
+	assert.Equal(t, activityapi.ErrInvalidInput,
+		describeFailure(temporal.NewNonRetryableApplicationError("invalid name", activityapi.ErrInvalidInput, nil)).Type)
 	f := describeFailure(errors.New("something else"))
 	assert.Equal(t, "Unknown", f.Type)
 	assert.Equal(t, "something else", f.Message)
@@ -142,9 +142,9 @@ var leftImage = failures.LeftBehind{ImageID: "9cca587e-1997-4e05-8771-8ab6cc05e5
 
 // Every way of reading a failed copy's end names the image its clean-up left behind, and what to do.
 func TestPrintFailureNamesTheImageLeftBehind(t *testing.T) {
-	failed := roundTrip(temporal.NewApplicationErrorWithOptions("copy failed while polling: IMS.0007 the KMS key is disabled", activities.ErrCopyFailed,
+	failed := roundTrip(temporal.NewApplicationErrorWithOptions("copy failed while polling: IMS.0007 the KMS key is disabled", activityapi.ErrCopyFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Cause: failures.LeftBehindError(leftImage),
-			Details: []any{activities.CopyFailure{JobID: result.JobID, ErrorCode: "IMS.0007", FailReason: "the KMS key is disabled"}}}))
+			Details: []any{activityapi.CopyFailure{JobID: result.JobID, ErrorCode: "IMS.0007", FailReason: "the KMS key is disabled"}}}))
 
 	var out, errOut bytes.Buffer
 	require.NoError(t, printOutcome(&out, &errOut, false, "wf", "run", copyimage.Result{}, failed))

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/workflows/copyimage"
 )
 
@@ -122,7 +122,7 @@ func TestLiveLineFitsTheTerminalWidth(t *testing.T) {
 
 	r := phase(copyimage.PhaseSubmitting, 0)
 	r.StartedAt = t0
-	r.Retry = &retrying{Activity: activities.NameSubmitCopy, Attempt: 5, NextAt: t0.Add(30 * time.Second),
+	r.Retry = &retrying{Activity: activityapi.NameSubmitCopy, Attempt: 5, NextAt: t0.Add(30 * time.Second),
 		LastFailure: `ListImages: no response from IMS: dial tcp 127.0.0.1:1: connect: connection refused`}
 	now = t0.Add(25 * time.Second)
 	assert.Equal(t, "0% submitting  25s  retrying", fitLine(r, now, 40))

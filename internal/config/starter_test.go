@@ -4,10 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/imscopy/imscopy/activities"
 )
 
 func TestLoadStarterDefaults(t *testing.T) {
@@ -60,7 +59,7 @@ func TestUsageListsEveryVariableWithItsDefault(t *testing.T) {
 	for _, want := range []string{
 		"TEMPORAL_ADDRESS (default: unset)",
 		"TEMPORAL_NAMESPACE (default: default)",
-		"POLL_MAX (default: " + activities.DefaultPollConfig().Max.String() + ")", // not a tag: the activities own it
+		"POLL_MAX (default: " + activityapi.DefaultPollConfig().Max.String() + ")", // not a tag: the activities own it
 		"WORKER_STOP_TIMEOUT (default: 30s)",
 		"HUAWEICLOUD_SDK_SK (default: unset)",
 	} {

@@ -12,7 +12,7 @@ import (
 
 	"go.temporal.io/sdk/worker"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/temporalconn"
 )
@@ -44,7 +44,7 @@ type Worker struct {
 
 	LogLevel LogLevel `envconfig:"LOG_LEVEL" default:"info" desc:"one of debug, info, warn, error"`
 
-	// The poll knobs default to activities.DefaultPollConfig: LoadWorker fills them in before
+	// The poll knobs default to activityapi.DefaultPollConfig: LoadWorker fills them in before
 	// reading the environment, and envconfig leaves an unset variable's field alone.
 	PollInitial    time.Duration `envconfig:"POLL_INITIAL" desc:"the wait before the first poll of a new job, a duration such as 2s"`
 	PollMin        time.Duration `envconfig:"POLL_MIN" desc:"the shortest wait between two polls of a job, a duration such as 1s (at most POLL_MAX)"`
@@ -114,8 +114,8 @@ func (w Worker) WorkerOptions() worker.Options {
 func (w Worker) DevMode() bool { return w.TemporalAddress == "" }
 
 // Poll returns the poll tuning as the activities take it.
-func (w Worker) Poll() activities.PollConfig {
-	p := activities.DefaultPollConfig()
+func (w Worker) Poll() activityapi.PollConfig {
+	p := activityapi.DefaultPollConfig()
 	p.Initial, p.Min, p.Max, p.Lag = w.PollInitial, w.PollMin, w.PollMax, w.PollLag
 	p.Jitter = w.PollJitter
 	p.HeartbeatEvery = w.PollHeartbeat
@@ -146,7 +146,7 @@ func LoadWorker() (Worker, error) {
 
 // workerDefaults holds the defaults that have no default tag because another package owns them.
 func workerDefaults() Worker {
-	d := activities.DefaultPollConfig()
+	d := activityapi.DefaultPollConfig()
 	return Worker{
 		PollInitial:    d.Initial,
 		PollMin:        d.Min,

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/imscopy/imscopy/activities"
+	"github.com/imscopy/imscopy/activities/activityapi"
 	"github.com/imscopy/imscopy/activities/pollschedule"
 	"github.com/imscopy/imscopy/internal/temporalconn"
 	"github.com/imscopy/imscopy/internal/testkit"
@@ -80,7 +80,7 @@ func TestLoadWorkerDefaults(t *testing.T) {
 	assert.Equal(t, "cn-north-4", w.Region)
 	assert.Equal(t, zapcore.InfoLevel, w.LogLevel.Zap())
 	assert.Equal(t, 30*time.Second, w.WorkerStopTimeout)
-	assert.Equal(t, activities.DefaultPollConfig(), w.Poll())
+	assert.Equal(t, activityapi.DefaultPollConfig(), w.Poll())
 	assert.Empty(t, w.Endpoints)
 	assert.Empty(t, w.Projects)
 	assert.Equal(t, testAK, w.AK.Reveal())
@@ -126,7 +126,7 @@ func TestLoadWorkerReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, Projects{"cn-north-4": eastProject}, w.Projects)
 	assert.Equal(t, testToken, w.SecurityToken.Reveal())
 	assert.Equal(t, zapcore.DebugLevel, w.LogLevel.Zap())
-	assert.Equal(t, activities.PollConfig{
+	assert.Equal(t, activityapi.PollConfig{
 		Config: pollschedule.Config{
 			Initial: 500 * time.Millisecond, Min: 250 * time.Millisecond, Max: 5 * time.Second, Lag: 3 * time.Second, Jitter: 0,
 		},
