@@ -23,6 +23,7 @@ import (
 
 	"github.com/imscopy/imscopy/activities"
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/devserver"
 	"github.com/imscopy/imscopy/internal/testkit"
 	"github.com/imscopy/imscopy/internal/testkit/emutest"
@@ -88,7 +89,7 @@ func newRigWith(t *testing.T, temporalAddr string, cfg imsemu.Config) *rig {
 	cfg.AK, cfg.SK, cfg.Seed = testAK, testSK, 7
 	emu := emutest.Start(t, cfg)
 	r := &rig{t: t, emu: emu, temporal: temporalAddr, taskQueue: "itest-" + strings.ReplaceAll(t.Name(), "/", "-")}
-	r.workerEnv = append(testkit.EnvList(emutest.WorkerVars(emu, testAK, testSK)),
+	r.workerEnv = append(childproc.EnvList(emutest.WorkerVars(emu, testAK, testSK)),
 		"TEMPORAL_ADDRESS="+temporalAddr,
 		"TEMPORAL_TASK_QUEUE="+r.taskQueue,
 		// Debug logs every IMS exchange: the most a log ever says, for the secrets check.

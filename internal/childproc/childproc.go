@@ -42,6 +42,17 @@ type Spec struct {
 	Log io.Writer
 }
 
+// EnvList is vars as a child's environment takes them ("NAME=value"), sorted by name so that a
+// child's environment reads the same in every log.
+func EnvList(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Proc is a running child.
 type Proc struct {
 	name   string

@@ -175,3 +175,7 @@ func TestADetachedChildHasOnlyItsOwnEnvironment(t *testing.T) {
 	_, err = p.WaitLine(ctx, "never", time.Minute)
 	assert.ErrorContains(t, err, "describer exited", "errors use its name")
 }
+
+func TestEnvList(t *testing.T) {
+	assert.Equal(t, []string{"A=1", "B=x=y"}, EnvList(map[string]string{"B": "x=y", "A": "1"}))
+}

@@ -29,6 +29,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/devserver"
 )
 
@@ -191,7 +192,7 @@ func (c *Cluster) setupSchema(ctx context.Context) error {
 	env["SQL_PORT"] = strconv.Itoa(c.pg.port)
 	env["PATH"] = c.opts.Bin + ":/usr/bin:/bin"
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-ec", script)
-	cmd.Env = envList(env)
+	cmd.Env = childproc.EnvList(env)
 	cmd.Dir = c.opts.Dir
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(c.opts.Dir, "temporal-schema.log"), out, 0o644)
@@ -232,7 +233,7 @@ func (c *Cluster) configureServer(ports *portPicker) error {
 		return err
 	}
 	env["DYNAMIC_CONFIG_FILE_PATH"] = dc
-	c.serverEnv = envList(env)
+	c.serverEnv = childproc.EnvList(env)
 	c.TemporalAddress = hostPort(mustAtoi(env["FRONTEND_GRPC_PORT"]))
 	return nil
 }
@@ -395,7 +396,7 @@ func (c *Cluster) configureWorkers(ports *portPicker) error {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		c.workerEnv = append(c.workerEnv, envList(env))
+		c.workerEnv = append(c.workerEnv, childproc.EnvList(env))
 		c.workers = append(c.workers, nil)
 		c.MetricsAddrs = append(c.MetricsAddrs, env["METRICS_ADDR"])
 	}
@@ -480,15 +481,6 @@ func (c *Cluster) Stop() {
 	if c.pg != nil {
 		c.pg.stop()
 	}
-}
-
-func envList(env map[string]string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func mustAtoi(s string) int {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -82,16 +81,6 @@ func AppError(t testing.TB, err error) *temporal.ApplicationError {
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(err, &app), "want an application error, got %T %v", err, err)
 	return app
-}
-
-// EnvList is vars as a child process's environment takes them ("NAME=value"), sorted by name.
-func EnvList(vars map[string]string) []string {
-	out := make([]string, 0, len(vars))
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // Buffer is a bytes.Buffer that one goroutine may write (a program's log) while the test reads

@@ -41,10 +41,6 @@ func TestEnvironUnsetsWhatItClears(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "no Temporal CLI profile")
 }
 
-func TestEnvList(t *testing.T) {
-	assert.Equal(t, []string{"A=1", "B=x=y"}, EnvList(map[string]string{"B": "x=y", "A": "1"}))
-}
-
 func TestAppErrorFindsTheApplicationError(t *testing.T) {
 	app := temporal.NewNonRetryableApplicationError("bad name", "InvalidInput", nil)
 	assert.Same(t, app, AppError(t, fmt.Errorf("activity: %w", app)))
