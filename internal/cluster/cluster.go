@@ -29,6 +29,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/imscopy/imscopy/imsapi"
 	"github.com/imscopy/imscopy/internal/childproc"
 	"github.com/imscopy/imscopy/internal/devserver"
 )
@@ -313,9 +314,9 @@ func (c *Cluster) createNamespace(ctx context.Context) error {
 // startEmulator runs the emulator service's command with its first region on a free loopback
 // port (region i on that port + i, as the emulator does).
 func (c *Cluster) startEmulator(ports *portPicker) error {
-	workerEndpoints, err := parseEndpoints(c.compose.Env(workerService)["IMS_ENDPOINTS"])
+	workerEndpoints, err := imsapi.ParseEndpoints(c.compose.Env(workerService)["IMS_ENDPOINTS"])
 	if err != nil {
-		return err
+		return fmt.Errorf("the %s service's IMS_ENDPOINTS: %w", workerService, err)
 	}
 	first, err := ports.run(len(workerEndpoints))
 	if err != nil {
@@ -489,18 +490,6 @@ func mustAtoi(s string) int {
 }
 
 // parseEndpoints reads IMS_ENDPOINTS (region=url,...).
-func parseEndpoints(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		region, u, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || region == "" || u == "" {
-			return nil, fmt.Errorf("the %s service's IMS_ENDPOINTS %q is not region=url,...", workerService, s)
-		}
-		out[region] = u
-	}
-	return out, nil
-}
-
 // flagValue is the value of -name in args ("-name value" or "-name=value"), or "".
 func flagValue(args []string, name string) string {
 	for i, a := range args {
