@@ -231,16 +231,12 @@ func (p *Proc) EndedCPU() time.Duration {
 // Stop is a user's Ctrl-C: SIGTERM, then SIGKILL if the child has not exited within grace (never
 // when grace is 0). It returns once the child has exited.
 func (p *Proc) Stop(grace time.Duration) {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	if grace <= 0 {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		<-p.exited
 		return
 	}
-	select {
-	case <-p.exited:
-	case <-time.After(grace):
-		p.Kill()
-	}
+	p.Signal(syscall.SIGTERM, grace)
 }
 
 // Kill is kill -9: no deferred function runs, no graceful stop, as in a crash. It returns once
