@@ -40,10 +40,17 @@ type rig struct {
 }
 
 // jobCalls counts job-status requests (ShowJobProgress and ShowJob) per job ID, so that status
-// calls can be told apart per copy and per strategy even when strategies run at the same time.
+// calls can be told apart per copy and per strategy even when strategies run at the same time,
+// and keeps when the latest one arrived: a poller stops at the answer that shows the end, so the
+// latest call is the one that noticed it.
 type jobCalls struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	last map[string]time.Time
+}
+
+func newJobCalls() *jobCalls {
+	return &jobCalls{n: map[string]int{}, last: map[string]time.Time{}}
 }
 
 func (c *jobCalls) wrap(next http.Handler) http.Handler {
@@ -54,6 +61,7 @@ func (c *jobCalls) wrap(next http.Handler) http.Handler {
 			if len(segs) == 4 && segs[0] == "v1" && (segs[2] == "job" || segs[2] == "jobs") {
 				c.mu.Lock()
 				c.n[segs[3]]++
+				c.last[segs[3]] = time.Now()
 				c.mu.Unlock()
 			}
 		}
@@ -67,6 +75,13 @@ func (c *jobCalls) get(jobID string) int {
 	return c.n[jobID]
 }
 
+// lastAt is when the latest status request about the job arrived (zero if none did).
+func (c *jobCalls) lastAt(jobID string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[jobID]
+}
+
 // startRig starts everything, with the given number of workers; durations[i] is the i-th copy's
 // job duration in emulator time. It returns the rig even on error, for close to clean up.
 func startRig(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults) (*rig, error) {
@@ -76,7 +91,7 @@ func startRig(ctx context.Context, o options, workers int, durations []time.Dura
 // startRigWith is startRig with the emulator's cross-region limit set (0: IMS's own); the
 // per-project quotas are always lifted.
 func startRigWith(ctx context.Context, o options, workers int, durations []time.Duration, faults imsemu.Faults, limits imsemu.Limits) (*rig, error) {
-	r := &rig{o: o, calls: &jobCalls{n: map[string]int{}}}
+	r := &rig{o: o, calls: newJobCalls()}
 	progress := imsemu.ProgressRealistic
 	if o.progress == "linear" {
 		progress = imsemu.ProgressLinear

@@ -23,6 +23,10 @@ type copyRecord struct {
 	JobDuration time.Duration `json:"job_duration_ns"` // job time
 	StatusCalls int           `json:"status_calls"`
 	Lag         time.Duration `json:"lag_ns"` // job time: workflow close minus job end, times scale
+	// NoticeLag is the part of Lag the polling made: the latest status call (the one that saw
+	// the end) minus the job's end, times scale. The rest is Temporal's: the poll activity's
+	// result reaching the workflow, VerifyImage, the workflow's close.
+	NoticeLag time.Duration `json:"notice_lag_ns"`
 	// SubmitDelay is real time from the workflow's start to IMS receiving the copy: how long the
 	// copy queued in Temporal and the worker before anything reached IMS.
 	SubmitDelay time.Duration `json:"submit_delay_ns"`
@@ -303,6 +307,15 @@ func startCopy(ctx context.Context, c client.Client, o options, s string, i int)
 	return c.ExecuteWorkflow(ctx, opts, StrategyCopy, StrategyInput{Copy: in, Strategy: s, Scale: o.scale})
 }
 
+// noticeLag is how long after the job's end (both real time) the last status call came, in job
+// time; zero if no call came after the end (a copy whose end was read some other way).
+func noticeLag(lastCall, end time.Time, scale float64) time.Duration {
+	if lastCall.Before(end) {
+		return 0
+	}
+	return time.Duration(float64(lastCall.Sub(end)) * scale)
+}
+
 // measureCopy reads one closed copy's history and its job's counters.
 func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time.Duration, jobs map[string]imsemu.AdminJob) (copyRecord, error) {
 	name := copyName(s, i)
@@ -324,6 +337,7 @@ func measureCopy(ctx context.Context, r *rig, o options, s string, i int, d time
 	rec.SubmitDelay = job.Begin.Sub(info.GetStartTime().AsTime())
 	if !job.End.IsZero() {
 		rec.Lag = time.Duration(float64(rec.Closed.Sub(job.End)) * o.scale)
+		rec.NoticeLag = noticeLag(r.calls.lastAt(job.ID), job.End, o.scale)
 	}
 	it := r.client.GetWorkflowHistory(ctx, name, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
