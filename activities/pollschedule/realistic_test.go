@@ -22,25 +22,16 @@ func benchJobSeconds(r *rand.Rand) float64 {
 // duration d elapsed), and returns the calls made and how long after the end the last one came.
 // A calibration, when given, learns from the job's end as PollJob's does.
 func simulateJob(p Config, c *Calibration, d time.Duration, status func(float64) (string, float64), r *rand.Rand) (calls int, lag time.Duration) {
-	var s Heartbeat
-	var forecasts []Forecast
-	s.Start(p, t0, r.Float64())
-	now := s.NextPollAt
-	for {
-		calls++
-		elapsed := now.Sub(t0)
-		if elapsed >= d {
-			c.Learn(forecasts, t0.Add(d))
-			return calls, elapsed - d
-		}
-		st, percent := status(float64(elapsed) / float64(d))
-		s.Observe(st, percent, "img", now)
-		wait, f, ok := s.NextWait(p, c, r.Float64())
-		if ok {
-			forecasts = append(forecasts, f)
-		}
-		now = now.Add(wait)
-	}
+	cp := &benchCopy{d: d, status: status}
+	runTogether(p, c, []*benchCopy{cp}, r)
+	return cp.calls, cp.lag
+}
+
+// terraform is Terraform's provider on a job of d: a call 10 s after the start, then every 10 s
+// until one sees the end.
+func terraform(d time.Duration) (calls int, lag time.Duration) {
+	calls = int(math.Ceil(d.Seconds() / 10))
+	return calls, time.Duration(calls)*10*time.Second - d
 }
 
 func p95(xs []time.Duration) time.Duration { return percentile(xs, 95) }
@@ -64,9 +55,9 @@ func runRealistic(p Config, c *Calibration, n int, seed uint64) realisticRun {
 		secs := benchJobSeconds(jobs)
 		d := time.Duration(secs * float64(time.Second))
 		calls, lag := simulateJob(p, c, d, imsemu.RealisticJob(seed*1_000_000+uint64(i)+1), jitters)
+		tfCalls, tfLag := terraform(d)
 		run.calls, run.lags = run.calls+calls, append(run.lags, lag)
-		tf := int(math.Ceil(secs / 10))
-		run.tfCalls, run.tfLags = run.tfCalls+tf, append(run.tfLags, time.Duration((float64(tf*10)-secs)*float64(time.Second)))
+		run.tfCalls, run.tfLags = run.tfCalls+tfCalls, append(run.tfLags, tfLag)
 	}
 	return run
 }
@@ -108,7 +99,7 @@ func TestScheduleOnRealisticProgress(t *testing.T) {
 	}
 }
 
-// benchCopy is one copy of a simulated make bench run: its job, and its PollJob's state.
+// benchCopy is one simulated copy: its job, and its PollJob's state.
 type benchCopy struct {
 	d         time.Duration
 	status    func(float64) (string, float64)
@@ -181,10 +172,10 @@ func benchLikeRun(p Config, seed uint64) realisticRun {
 	}
 	var run realisticRun
 	for _, cp := range copies {
-		tf := math.Ceil(cp.d.Seconds() / 10)
-		run.calls, run.tfCalls = run.calls+cp.calls, run.tfCalls+int(tf)
+		tfCalls, tfLag := terraform(cp.d)
+		run.calls, run.tfCalls = run.calls+cp.calls, run.tfCalls+tfCalls
 		run.lags = append(run.lags, cp.lag+overhead())
-		run.tfLags = append(run.tfLags, time.Duration(tf*10*float64(time.Second))-cp.d+overhead())
+		run.tfLags = append(run.tfLags, tfLag+overhead())
 	}
 	return run
 }
