@@ -45,12 +45,17 @@ type rig struct {
 // latest call is the one that noticed it.
 type jobCalls struct {
 	mu   sync.Mutex
-	n    map[string]int
-	last map[string]time.Time
+	jobs map[string]statusCalls
+}
+
+// statusCalls is what jobCalls knows of one job.
+type statusCalls struct {
+	n    int
+	last time.Time
 }
 
 func newJobCalls() *jobCalls {
-	return &jobCalls{n: map[string]int{}, last: map[string]time.Time{}}
+	return &jobCalls{jobs: map[string]statusCalls{}}
 }
 
 func (c *jobCalls) wrap(next http.Handler) http.Handler {
@@ -60,8 +65,7 @@ func (c *jobCalls) wrap(next http.Handler) http.Handler {
 			// /v1/cloudimages/job/{id} (ShowJobProgress) and /v1/{project}/jobs/{id} (ShowJob)
 			if len(segs) == 4 && segs[0] == "v1" && (segs[2] == "job" || segs[2] == "jobs") {
 				c.mu.Lock()
-				c.n[segs[3]]++
-				c.last[segs[3]] = time.Now()
+				c.jobs[segs[3]] = statusCalls{n: c.jobs[segs[3]].n + 1, last: time.Now()}
 				c.mu.Unlock()
 			}
 		}
@@ -72,14 +76,14 @@ func (c *jobCalls) wrap(next http.Handler) http.Handler {
 func (c *jobCalls) get(jobID string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.n[jobID]
+	return c.jobs[jobID].n
 }
 
 // lastAt is when the latest status request about the job arrived (zero if none did).
 func (c *jobCalls) lastAt(jobID string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.last[jobID]
+	return c.jobs[jobID].last
 }
 
 // startRig starts everything, with the given number of workers; durations[i] is the i-th copy's
