@@ -36,9 +36,14 @@ func terraform(d time.Duration) (calls int, lag time.Duration) {
 
 func p95(xs []time.Duration) time.Duration { return percentile(xs, 95) }
 
+// percentile is the nearest-rank percentile, as make bench reports it (cmd/bench's percentile):
+// the smallest value with at least p % of xs at or below it. Of 200 lags the p99 is the third
+// largest; an index of len*p/100 would take the second and count one late copy more than make
+// bench does.
 func percentile(xs []time.Duration, p int) time.Duration {
 	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
-	return xs[len(xs)*p/100]
+	k := (len(xs)*p + 99) / 100 // the rank, rounded up
+	return xs[max(k-1, 0)]
 }
 
 // realisticRun is the schedule on n jobs of the benchmark's durations and the realistic model,
@@ -185,8 +190,8 @@ func benchLikeRun(p Config, seed uint64) realisticRun {
 // in virtual time and logs how many single runs meet each of issue 13's goals (calls at most a
 // third of Terraform's, p95 and p99 lag at most Terraform's), which is what one make bench seed
 // can show (docs/benchmarks.md). The median run keeps at most a third of Terraform's calls and a
-// p95 no worse; its p99 is about Terraform's, above or below it from run to run, and must not
-// drift further above it than a second.
+// p95 and a p99 no worse than Terraform's; single runs still miss one goal or another, the calls
+// most often (a run's few long jobs decide Terraform's count).
 func TestScheduleInRunsLikeMakeBench(t *testing.T) {
 	const runs = 200
 	var ratios, p95s, p99s []float64 // p95 and p99: adaptive's minus Terraform's, in seconds
@@ -214,5 +219,5 @@ func TestScheduleInRunsLikeMakeBench(t *testing.T) {
 		runs, median(ratios), ratioMissed, median(p95s), p95Missed, median(p99s), p99Missed, allMet)
 	assert.LessOrEqual(t, median(ratios), 1.0/3)
 	assert.LessOrEqual(t, median(p95s), 0.0)
-	assert.LessOrEqual(t, median(p99s), 1.0)
+	assert.LessOrEqual(t, median(p99s), 0.0)
 }
