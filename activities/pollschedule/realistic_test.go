@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/rank"
 )
 
 // benchJobSeconds draws a job duration from make bench's distribution, imsemu.TypicalJobs.
@@ -36,14 +38,10 @@ func terraform(d time.Duration) (calls int, lag time.Duration) {
 
 func p95(xs []time.Duration) time.Duration { return percentile(xs, 95) }
 
-// percentile is the nearest-rank percentile, as make bench reports it (cmd/bench's percentile):
-// the smallest value with at least p % of xs at or below it. Of 200 lags the p99 is the third
-// largest; an index of len*p/100 would take the second and count one late copy more than make
-// bench does.
+// percentile sorts xs and takes its percentile as make bench reports it (nearest rank).
 func percentile(xs []time.Duration, p int) time.Duration {
-	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
-	k := (len(xs)*p + 99) / 100 // the rank, rounded up
-	return xs[max(k-1, 0)]
+	slices.Sort(xs)
+	return rank.Percentile(xs, float64(p))
 }
 
 // realisticRun is the schedule on n jobs of the benchmark's durations and the realistic model,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imscopy/imscopy/imsapi/imsemu"
+	"github.com/imscopy/imscopy/internal/rank"
 )
 
 // strategyResult is one strategy's figures. Durations are in seconds of job time unless named
@@ -107,15 +108,6 @@ type phaseSummary struct {
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
 
-// percentile is the nearest-rank percentile of sorted values.
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	k := int(float64(len(sorted))*p/100+0.999999) - 1
-	return sorted[min(max(k, 0), len(sorted)-1)]
-}
-
 // durationBuckets are the job-duration bands of the per-duration tables, in job time.
 var durationBuckets = []struct {
 	label    string
@@ -135,7 +127,7 @@ func summarize(o options, durations []time.Duration, phases []phase, images []im
 		ds[i] = seconds(d)
 	}
 	slices.Sort(ds)
-	res.Jobs = jobSummary{percentile(ds, 5), percentile(ds, 50), percentile(ds, 95), ds[len(ds)-1]}
+	res.Jobs = jobSummary{rank.Percentile(ds, 5), rank.Percentile(ds, 50), rank.Percentile(ds, 95), ds[len(ds)-1]}
 
 	for _, ph := range phases {
 		ps := phaseSummary{Strategies: ph.strategies, WallSeconds: seconds(ph.wall),
@@ -191,12 +183,12 @@ func strategySummary(s string, recs []copyRecord) strategyResult {
 	}
 	slices.Sort(lags)
 	slices.Sort(notices)
-	sr.NoticeP95, sr.NoticeP99 = percentile(notices, 95), percentile(notices, 99)
+	sr.NoticeP95, sr.NoticeP99 = rank.Percentile(notices, 95), rank.Percentile(notices, 99)
 	slices.Sort(submits)
-	sr.SubmitDelayP50, sr.SubmitDelayP95 = percentile(submits, 50), percentile(submits, 95)
+	sr.SubmitDelayP50, sr.SubmitDelayP95 = rank.Percentile(submits, 50), rank.Percentile(submits, 95)
 	n := float64(len(recs))
 	sr.StatusCallsPerCopy, sr.EventsPerCopy, sr.AttemptsPerCopy = float64(calls)/n, float64(events)/n, float64(attempts)/n
-	sr.LagP50, sr.LagP95, sr.LagP99, sr.LagMax = percentile(lags, 50), percentile(lags, 95), percentile(lags, 99), lags[len(lags)-1]
+	sr.LagP50, sr.LagP95, sr.LagP99, sr.LagMax = rank.Percentile(lags, 50), rank.Percentile(lags, 95), rank.Percentile(lags, 99), lags[len(lags)-1]
 	for _, b := range durationBuckets {
 		var in []copyRecord
 		for _, r := range recs {
@@ -218,10 +210,10 @@ func strategySummary(s string, recs []copyRecord) strategyResult {
 		}
 		slices.Sort(bl)
 		slices.Sort(bc)
-		bk.StatusCallsP50 = percentile(bc, 50)
+		bk.StatusCallsP50 = rank.Percentile(bc, 50)
 		bk.StatusCallsPerCopy /= float64(len(in))
 		bk.EventsPerCopy /= float64(len(in))
-		bk.LagP50, bk.LagMax = percentile(bl, 50), bl[len(bl)-1]
+		bk.LagP50, bk.LagMax = rank.Percentile(bl, 50), bl[len(bl)-1]
 		sr.Buckets = append(sr.Buckets, bk)
 	}
 	return sr
